@@ -1,0 +1,107 @@
+"""The Lambda behind API Gateway: ``POST /recommendations`` and ``GET /questionnaire``.
+
+A thin layer over :mod:`mysfits.api.recommend`. Everything that should happen once per
+container happens at import: reading the environment ``template.yaml`` sets, and creating
+the sagemaker-runtime client, so warm requests pay for neither. Importing this module
+therefore needs ``SAGEMAKER_ENDPOINT_NAME`` and ``ALLOWED_ORIGIN`` to be set (and a region,
+as on Lambda).
+"""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.config import Config
+
+from mysfits.api.errors import ApiError, EndpointError, RequestError
+from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
+from mysfits.questionnaire import load_questionnaire
+
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = 5
+MAX_ATTEMPTS = 2
+"""Worst case for one request: 2 attempts x (2 s + 5 s) plus under 1 s of standard-mode backoff, about 15 s.
+That stays below the function's Timeout (template.yaml) so we answer 504 ourselves, and below API Gateway's 29 s."""
+
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+)
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; template.yaml sets it from a stack parameter")
+    return value
+
+
+ENDPOINT_NAME = _required_env("SAGEMAKER_ENDPOINT_NAME")
+ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
+
+logger = Logger(service="mysfits-recommendations")
+app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_age=600))
+# Honours AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, which is how the local gateway reaches the local endpoint.
+runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
+
+
+@app.post("/recommendations")
+def post_recommendation() -> dict:
+    event = app.current_event
+    answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
+    return recommendation_for(predict_label(runtime, ENDPOINT_NAME, answers))
+
+
+@app.get("/questionnaire")
+def get_questionnaire() -> dict:
+    return load_questionnaire().to_dict()
+
+
+@app.exception_handler(RequestError)
+def reject_request(error: RequestError) -> Response:
+    logger.info("rejected request", extra={"status": error.status, "field": error.field, "reason": error.message})
+    return _error_response(error)
+
+
+@app.exception_handler(EndpointError)
+def report_endpoint_failure(error: EndpointError) -> Response:
+    # Called inside Powertools' except block, so exc_info carries the chained botocore error.
+    logger.exception("endpoint call failed", extra={"status": error.status, "cause": error.detail})
+    return _error_response(error)
+
+
+@app.not_found
+def no_such_route(_error: Exception) -> Response:
+    event = app.current_event
+    return Response(
+        status_code=404,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": f"no route for {event.http_method} {event.path}"},
+    )
+
+
+@app.exception_handler(Exception)
+def report_bug(_error: Exception) -> Response:
+    """A bug of ours: log it in full, answer a JSON 500 that still carries CORS headers and reveals nothing."""
+    logger.exception("unhandled error")
+    return Response(status_code=500, content_type=content_types.APPLICATION_JSON, body={"message": "internal error"})
+
+
+def _error_response(error: ApiError) -> Response:
+    # Built through the resolver, so Powertools adds the CORS headers to errors as to any response.
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error.body(),
+        headers=error.headers(),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)
