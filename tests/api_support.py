@@ -1,0 +1,121 @@
+"""What the API tests share: the handler's environment, a Lambda context, proxy events and clients.
+
+Events are built from the committed ``events/post-recommendation.json`` (a real
+``sam local generate-event`` output), so every test speaks the shape API Gateway sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import importlib
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.response import StreamingBody
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / "events"
+ALLOWED_ORIGIN = "https://mysfits.example.com"
+ENDPOINT_NAME = "mysfits-knn"
+HANDLER_ENV = {
+    "SAGEMAKER_ENDPOINT_NAME": ENDPOINT_NAME,
+    "ALLOWED_ORIGIN": ALLOWED_ORIGIN,
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+}
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of the Lambda runtime's context object that Powertools' Logger reads."""
+
+    function_name: str = "mysfits-recommendations-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:mysfits-recommendations-test"
+    aws_request_id: str = "5b1b6c0e-0000-4000-8000-000000000000"
+
+
+@contextmanager
+def imported_handler() -> Iterator[ModuleType]:
+    """A fresh import of the handler module under the environment template.yaml would give it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in HANDLER_ENV.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", raising=False)
+        sys.modules.pop("mysfits.api.handler", None)
+        yield importlib.import_module("mysfits.api.handler")
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS_DIR / name).read_text("utf-8"))
+
+
+def event_with(
+    body: str | bytes | None,
+    *,
+    method: str = "POST",
+    path: str = "/recommendations",
+    is_base64: bool = False,
+    origin: str | None = ALLOWED_ORIGIN,
+    request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+) -> dict:
+    """A proxy event like SAM's sample, with this body (bytes are base64-encoded, as API Gateway does)."""
+    event = copy.deepcopy(_template_event())
+    if isinstance(body, bytes):
+        body, is_base64 = base64.b64encode(body).decode("ascii"), True
+    event.update(body=body, isBase64Encoded=is_base64, httpMethod=method, path=path, resource=path)
+    event["requestContext"].update(httpMethod=method, resourcePath=path, requestId=request_id)
+    if origin is not None:
+        with_header(event, "Origin", origin)
+    return event
+
+
+def with_header(event: dict, name: str, value: str) -> dict:
+    event["headers"][name] = value
+    event["multiValueHeaders"][name] = [value]
+    return event
+
+
+def response_headers(response: dict) -> dict[str, str]:
+    """Lower-cased header names to values, whether the handler answered in headers or multiValueHeaders."""
+    headers = {name.lower(): value for name, value in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ",".join(values)
+    return headers
+
+
+def runtime_client(endpoint_url: str | None = None, **config: object):
+    """A real sagemaker-runtime client with dummy credentials (the local server and Stubber ignore them)."""
+    return boto3.client(
+        "sagemaker-runtime",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(**config) if config else None,
+    )
+
+
+def prediction_body(payload: bytes) -> dict:
+    """An InvokeEndpoint response for botocore Stubber."""
+    return {"Body": StreamingBody(io.BytesIO(payload), len(payload)), "ContentType": "application/json"}
+
+
+def label_payload(label: float) -> bytes:
+    return json.dumps({"predictions": [{"predicted_label": label}]}).encode()
+
+
+@cache
+def _template_event() -> dict:
+    return load_event("post-recommendation.json")

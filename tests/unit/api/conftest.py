@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import pytest
+from botocore.stub import Stubber
+
+from tests.api_support import imported_handler, runtime_client
+
+
+@pytest.fixture(scope="session")
+def handler():
+    with imported_handler() as module:
+        yield module
+
+
+@pytest.fixture
+def stub(handler, monkeypatch):
+    """A Stubber on a real sagemaker-runtime client, installed as the handler's client for one test."""
+    client = runtime_client()
+    monkeypatch.setattr(handler, "runtime", client)
+    with Stubber(client) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
