@@ -12,7 +12,7 @@ import importlib
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +21,7 @@ from types import ModuleType
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.response import StreamingBody
 
@@ -105,6 +106,22 @@ def runtime_client(endpoint_url: str | None = None, **config: object):
         aws_secret_access_key="testing",
         config=Config(**config) if config else None,
     )
+
+
+def answering_client(label_for: Callable[[tuple[int, ...]], float]):
+    """A real client whose HTTP send is replaced by an instant answer computed from the CSV row it would send.
+
+    Everything else (parameter validation, serialisation, signing, response parsing) is botocore's own.
+    """
+    client = runtime_client()
+
+    def answer(request, **_):
+        answers = tuple(int(value) for value in request.body.decode().split(","))
+        payload = label_payload(label_for(answers))
+        return AWSResponse(request.url, 200, {"Content-Type": "application/json"}, io.BytesIO(payload))
+
+    client.meta.events.register("before-send.sagemaker-runtime.InvokeEndpoint", answer)
+    return client
 
 
 def prediction_body(payload: bytes) -> dict:
