@@ -1,0 +1,79 @@
+"""Least privilege, checked on the CloudFormation that SAM generates: no wildcard action anywhere,
+and InvokeEndpoint on the one endpoint's ARN only."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.templates.sam_template import cfn_template, sam_template, translate
+
+ENDPOINT_ARN = "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${SageMakerEndpointName}"
+# What SAM attaches on its own for a traced function: CloudWatch Logs writes and X-Ray segment writes.
+EXPECTED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+
+
+def statements(template: dict) -> Iterator[dict]:
+    """Every IAM statement in a CloudFormation template: role trust, inline, and standalone policies."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            yield from properties["AssumeRolePolicyDocument"]["Statement"]
+            for policy in properties.get("Policies", []):
+                yield from policy["PolicyDocument"]["Statement"]
+        elif resource["Type"] in {"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            yield from properties["PolicyDocument"]["Statement"]
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def wildcard_problems(template: dict) -> list[str]:
+    problems = []
+    for statement in statements(template):
+        if "NotAction" in statement:
+            problems.append(f"NotAction grants everything else: {statement}")
+        problems.extend(
+            f"wildcard action {action!r}" for action in as_list(statement.get("Action", [])) if "*" in action
+        )
+    return problems
+
+
+def test_no_statement_allows_a_wildcard_action():
+    assert list(statements(cfn_template())), "found no IAM statements: the checker is looking in the wrong place"
+    assert wildcard_problems(cfn_template()) == []
+
+
+@pytest.mark.parametrize("action", ["sagemaker:*", "*", "sagemaker:Invoke*"])
+def test_the_wildcard_check_catches_a_broadened_policy(action):
+    template = sam_template()
+    template["Resources"]["RecommendationsFunction"]["Properties"]["Policies"][0]["Statement"][0]["Action"] = action
+    assert wildcard_problems(translate(template)) == [f"wildcard action {action!r}"]
+
+
+def test_sagemaker_access_is_invoke_endpoint_on_one_endpoint_arn():
+    sagemaker = [s for s in statements(cfn_template()) if any(a.startswith("sagemaker:") for a in as_list(s["Action"]))]
+    assert len(sagemaker) == 1
+    (statement,) = sagemaker
+    assert statement["Effect"] == "Allow"
+    assert as_list(statement["Action"]) == ["sagemaker:InvokeEndpoint"]
+    assert as_list(statement["Resource"]) == [{"Fn::Sub": ENDPOINT_ARN}]
+
+
+def test_the_endpoint_arn_renders_as_sagemaker_writes_it():
+    values = {"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}
+    values["SageMakerEndpointName"] = sam_template()["Parameters"]["SageMakerEndpointName"]["Default"]
+    rendered = re.sub(r"\$\{([^}]+)\}", lambda match: values[match.group(1)], ENDPOINT_ARN)
+    assert rendered == "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/mysfits-knn"
+
+
+def test_only_the_expected_managed_policies_are_attached():
+    roles = [r for r in cfn_template()["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    (role,) = roles
+    attached = {arn.rsplit("/", 1)[-1] for arn in role["Properties"]["ManagedPolicyArns"]}
+    assert attached == EXPECTED_MANAGED_POLICIES
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": ["lambda.amazonaws.com"]}]
