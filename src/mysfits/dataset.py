@@ -278,9 +278,11 @@ def split(dataset: Dataset, test_fraction: float = 0.1, seed: int = DEFAULT_SEED
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     n = dataset.rows
-    n_test = int(round(n * test_fraction))
+    n_test = round(n * test_fraction)
     if n_test < 1 or n_test >= n:
         raise DataError(f"{dataset.path or 'data'}: {n} rows are too few for a {test_fraction:.0%} test split")
     order = np.random.default_rng(seed).permutation(n)
     test, train = order[:n_test], order[n_test:]
-    return Dataset(dataset.X[train], dataset.y[train], dataset.path), Dataset(dataset.X[test], dataset.y[test], dataset.path)
+    return Dataset(dataset.X[train], dataset.y[train], dataset.path), Dataset(
+        dataset.X[test], dataset.y[test], dataset.path
+    )

@@ -64,7 +64,9 @@ def format_report(metrics: dict) -> str:
     names = {"chance": "chance (1/12)", "majority_class": "majority class", "bayes_optimal": "Bayes-optimal"}
     for key, value in metrics["baselines"].items():
         gap = metrics["accuracy"] - value
-        lines.append(f"  {names.get(key, key):<16} {value:7.2%}   model {'+' if gap >= 0 else '-'}{abs(gap) * 100:.2f} pts")
+        lines.append(
+            f"  {names.get(key, key):<16} {value:7.2%}   model {'+' if gap >= 0 else '-'}{abs(gap) * 100:.2f} pts"
+        )
     lines += ["", f"  {'Mysfit':<18}{'precision':>10}{'recall':>9}{'support':>10}"]
     for row in metrics["per_mysfit"]:
         lines.append(f"  {row['name']:<18}{row['precision']:>10.2%}{row['recall']:>9.2%}{row['support']:>10,}")

@@ -40,11 +40,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="generate or check visitor-answer data")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     gen = data_sub.add_parser("generate", help="write a seeded synthetic data set with a planted preference signal")
-    gen.add_argument("--out", type=Path, default=DEFAULT_DATA, help=f"CSV path, .csv or .csv.gz (default {DEFAULT_DATA})")
-    gen.add_argument("--rows", type=_positive_int, default=ds.DEFAULT_ROWS, help="number of visitors (default 1,000,000)")
+    gen.add_argument(
+        "--out", type=Path, default=DEFAULT_DATA, help=f"CSV path, .csv or .csv.gz (default {DEFAULT_DATA})"
+    )
+    gen.add_argument(
+        "--rows", type=_positive_int, default=ds.DEFAULT_ROWS, help="number of visitors (default 1,000,000)"
+    )
     gen.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help=f"random seed (default {ds.DEFAULT_SEED})")
     gen.add_argument(
-        "--signal", type=_signal, default=ds.DEFAULT_SIGNAL,
+        "--signal",
+        type=_signal,
+        default=ds.DEFAULT_SIGNAL,
         help=f"how strongly fans favour their Mysfit's answers; 0 = uniform random (default {ds.DEFAULT_SIGNAL})",
     )
     gen.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -55,10 +61,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser("train", help="train the kNN model, evaluate it and write the model artifact")
     train.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"training data (default {DEFAULT_DATA})")
-    train.add_argument("--model", type=Path, default=DEFAULT_MODEL, help=f"model file to write (default {DEFAULT_MODEL})")
+    train.add_argument(
+        "--model", type=Path, default=DEFAULT_MODEL, help=f"model file to write (default {DEFAULT_MODEL})"
+    )
     train.add_argument("--k", type=_positive_int, default=training.DEFAULT_K, help="neighbours that vote (default 10)")
     train.add_argument(
-        "--sample-size", type=_positive_int, default=training.DEFAULT_SAMPLE_SIZE,
+        "--sample-size",
+        type=_positive_int,
+        default=training.DEFAULT_SAMPLE_SIZE,
         help="training rows kept by the model (default 100,000)",
     )
     train.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help="seed for the split and the sample")
@@ -76,8 +86,13 @@ def _generate(args: argparse.Namespace) -> int:
     with progress.step(f"generating {args.rows:,} visitors (seed {args.seed}, signal {args.signal})"):
         data = ds.generate(args.rows, args.seed, args.signal)
     bayes = ds.bayes_accuracy(args.signal)
-    meta = {"generator": "mysfits.dataset", "rows": args.rows, "seed": args.seed, "signal": args.signal,
-            "bayes_accuracy": bayes}
+    meta = {
+        "generator": "mysfits.dataset",
+        "rows": args.rows,
+        "seed": args.seed,
+        "signal": args.signal,
+        "bayes_accuracy": bayes,
+    }
     with progress.step(f"writing {args.out}"):
         ds.write_csv(data, args.out, metadata=meta)
     print(f"{args.out}: {args.rows:,} rows; Bayes-optimal accuracy {bayes:.2%} (chance 8.33%)")
@@ -97,8 +112,14 @@ def _check(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     try:
         model = training.run_training(
-            args.data, args.model, confusion_png=args.confusion, progress=Progress(),
-            k=args.k, sample_size=args.sample_size, seed=args.seed, tune_hyperparameters=args.tune,
+            args.data,
+            args.model,
+            confusion_png=args.confusion,
+            progress=Progress(),
+            k=args.k,
+            sample_size=args.sample_size,
+            seed=args.seed,
+            tune_hyperparameters=args.tune,
         )
     except (ds.DataError, ArtifactError, ValueError) as exc:
         raise CliError(str(exc)) from None
