@@ -35,7 +35,7 @@ elapsed = time.perf_counter() - start
 print(json.dumps({{"ms": elapsed * 1000, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 BOTO3_ONLY = "import boto3; boto3.client('sagemaker-runtime')"
-POWERTOOLS_ONLY = "import aws_lambda_powertools.event_handler, aws_lambda_powertools.logging"
+WITH_POWERTOOLS = BOTO3_ONLY + "; import aws_lambda_powertools.event_handler, aws_lambda_powertools.logging"
 HANDLER = "import mysfits.api.handler"
 
 REQUEST_PROBE = """
@@ -105,7 +105,7 @@ def _cold_imports(scratch: Path) -> str:
         python313 = sam_build.runtime_python()
         lambda_env = sam_build.runtime_env(artifact, sdk, **HANDLER_ENV)
         variants["Lambda-like, boto3 + client only (baseline)"] = (python313, BOTO3_ONLY, lambda_env)
-        variants["Lambda-like, Powertools imports only"] = (python313, POWERTOOLS_ONLY, lambda_env)
+        variants["Lambda-like, boto3 + client + Powertools imports"] = (python313, WITH_POWERTOOLS, lambda_env)
         variants["Lambda-like, handler as shipped (bytecode compiled)"] = (python313, HANDLER, lambda_env)
         variants["Lambda-like, handler without shipped bytecode"] = (
             python313,
