@@ -11,7 +11,7 @@ import tomllib
 import pytest
 
 from tests.api_support import LambdaContext, event_with, imported_handler
-from tests.templates.sam_template import ROOT, sam_template
+from tests.templates.sam_template import ROOT, cfn_template, sam_template
 
 API_GATEWAY_LIMIT_S = 29
 
@@ -146,3 +146,12 @@ def test_env_json_only_sets_variables_sam_local_will_apply(template):
     declared = set(function(template)["Properties"]["Environment"]["Variables"])
     assert set(env["RecommendationsFunction"]) <= declared
     assert env["RecommendationsFunction"]["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"].startswith("http")
+
+
+def test_the_only_stage_is_the_throttled_one():
+    """SAM adds a stage named "Stage" through the deployment unless told not to; it would bypass the throttling."""
+    resources = cfn_template()["Resources"].values()
+    assert not [r for r in resources if r["Type"] == "AWS::ApiGateway::Deployment" and "StageName" in r["Properties"]]
+    (stage,) = [r["Properties"] for r in resources if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stage["StageName"] == "v1"
+    assert stage["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
