@@ -182,7 +182,8 @@ def test_bucket_is_encrypted_private_and_owner_enforced():
 def test_bucket_policy_denies_plain_http():
     (policy,) = resources_of_type("AWS::S3::BucketPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    deny = [s for s in statements if s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}]
+    insecure = {"Bool": {"aws:SecureTransport": "false"}}
+    deny = [s for s in statements if s["Effect"] == "Deny" and s["Condition"] == insecure]
     assert deny and deny[0]["Principal"] == "*"
     assert {sub_text(r) for r in deny[0]["Resource"]} == {"GetAtt:DataBucket.Arn", "${DataBucket.Arn}/*"}
     assert all(s["Effect"] == "Deny" for s in statements), "the bucket policy must grant nothing"
