@@ -61,7 +61,11 @@ def test_string_form_replaces_only_the_endpoint_token(tmp_path):
     merged = set_endpoint_name(path, "mysfits-knn")
     expected = STRING_FORM.replace("SageMakerEndpointName=mysfits-old", "SageMakerEndpointName=mysfits-knn")
     assert path.read_text() == expected
-    assert merged == {"LogLevel": "INFO", "SageMakerEndpointName": "mysfits-knn", "AllowedOrigin": "http://localhost:3000"}
+    assert merged == {
+        "LogLevel": "INFO",
+        "SageMakerEndpointName": "mysfits-knn",
+        "AllowedOrigin": "http://localhost:3000",
+    }
 
 
 def test_list_form_keeps_its_items_order_and_comments(tmp_path):
@@ -86,7 +90,7 @@ def test_missing_file_and_missing_table_are_created(tmp_path):
     assert "version = 0.1" in path.read_text()
 
     other = tmp_path / "other.toml"
-    other.write_text('version = 0.1\n\n[default.build.parameters]\ncached = true\n')
+    other.write_text("version = 0.1\n\n[default.build.parameters]\ncached = true\n")
     set_endpoint_name(other, "mysfits-knn")
     assert "[default.build.parameters]\ncached = true" in other.read_text()
     assert read_overrides(other) == {"SageMakerEndpointName": "mysfits-knn"}
