@@ -21,7 +21,6 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from mysfits.aws import PROJECT_TAGS
-from mysfits.catalog import N_MYSFITS
 
 Report = Callable[[str], None]
 CSV_WITH_LABEL = "text/csv;label_size=1"
@@ -339,14 +338,6 @@ def retire_endpoint_config(sm, config_name: str, *, keep_models: set[str], repor
     return (config_name, *models)
 
 
-@dataclass(frozen=True)
-class EndpointEvaluation:
-    rows: int
-    accuracy: float
-    confusion: np.ndarray
-    requests: int
-
-
 def predict_through_endpoint(runtime, endpoint_name: str, features: np.ndarray, batch_size: int = 500) -> np.ndarray:
     """Ask the endpoint for labels, ``batch_size`` CSV rows per request (well under the 6 MB payload limit)."""
     features = np.asarray(features)
@@ -366,12 +357,12 @@ def predict_through_endpoint(runtime, endpoint_name: str, features: np.ndarray, 
 
 
 def evaluate_endpoint(
-    runtime, endpoint_name: str, features: np.ndarray, labels: np.ndarray, batch_size: int = 500
-) -> EndpointEvaluation:
-    labels = np.asarray(labels, dtype=np.int64)
-    predicted = predict_through_endpoint(runtime, endpoint_name, features, batch_size)
-    confusion = np.zeros((N_MYSFITS, N_MYSFITS), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    requests = -(-len(labels) // batch_size)
-    accuracy = float(np.mean(predicted == labels)) if len(labels) else float("nan")
-    return EndpointEvaluation(len(labels), accuracy, confusion, requests)
+    runtime, endpoint_name: str, test_X: np.ndarray, test_y: np.ndarray, train_y: np.ndarray, batch_size: int = 500
+) -> dict:
+    """The same metrics as the local trainer reports, but computed from the endpoint's answers on the test split."""
+    from mysfits.evaluation import evaluate
+
+    predicted = predict_through_endpoint(runtime, endpoint_name, test_X, batch_size)
+    metrics = evaluate(np.asarray(test_y), predicted, np.asarray(train_y))
+    metrics["endpoint"] = {"name": endpoint_name, "requests": -(-len(test_y) // batch_size), "batch_size": batch_size}
+    return metrics

@@ -186,3 +186,14 @@ def _set_in_array(array: Array, key: str, token: str) -> None:
 
 def set_endpoint_name(path: str | os.PathLike, endpoint_name: str, env: str = "default") -> dict[str, str]:
     return set_override(path, ENDPOINT_PARAMETER, validate_endpoint_name(endpoint_name), env=env)
+
+
+def read_setting(path: str | os.PathLike, command: str, key: str, env: str = "default") -> str | None:
+    """A value as SAM resolves it: ``[env.command.parameters]`` first, then ``[env.global.parameters]``."""
+    path = Path(path)
+    doc = _load(path)
+    for section in (command, "global"):
+        table = doc.get(env, {}).get(section, {}).get("parameters", {})
+        if key in table:
+            return str(table[key])
+    return None
