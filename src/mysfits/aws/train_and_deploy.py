@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
-import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +18,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mysfits.artifact import ArtifactError
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
+from mysfits.aws.cli_common import OneLineParser, UsageError, resolve_region
 from mysfits.aws.files import write_text_atomic
 
 DEFAULT_DATA = Path("data/answers.csv")
@@ -37,10 +36,6 @@ WEB_URL_OUTPUT = "WebsiteUrl"
 EVALUATION_BATCH = 500
 
 Runner = Callable[[Sequence[str]], int]
-
-
-class UsageError(Exception):
-    """A problem the user can fix (flags, region, credentials, bucket, a failed step); shown as one line."""
 
 
 # --- the seams: everything that reaches outside the process -------------------------------------------------------
@@ -93,13 +88,6 @@ class AwsClients:
 
 
 # --- flags --------------------------------------------------------------------------------------------------------
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line on stderr (not the whole usage block) and exit code 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _positive_int(text: str) -> int:
@@ -216,21 +204,6 @@ def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     return sagemaker_job.RealTime(args.instance_type or "ml.m5.large")
-
-
-def resolve_region(args: argparse.Namespace) -> str:
-    """The region, checked against botocore's own list, so a typo fails here and not as a DNS error later."""
-    session = botocore.session.get_session()
-    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    region = region or session.get_config_variable("region")
-    if not region:
-        raise UsageError("no AWS region: pass --region (for example --region eu-west-1) or set AWS_REGION")
-    known = {r for p in session.get_available_partitions() for r in session.get_available_regions("sagemaker", p)}
-    if region not in known:
-        raise UsageError(
-            f"unknown region {region!r}: it is not one where SageMaker runs (for example eu-west-1 or us-east-1)"
-        )
-    return region
 
 
 # --- the steps ------------------------------------------------------------------------------------------------
@@ -587,7 +560,7 @@ def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog
     try:
         _check_flags(args)
         if args.mode == "sagemaker":
-            run.region = resolve_region(args)
+            run.region = resolve_region(args.region)
             if not args.dry_run:
                 run.clients = AwsClients.create(toolkit.session(run.region))
                 preflight(run)
