@@ -48,12 +48,13 @@ class LambdaContext:
 
 
 @contextmanager
-def imported_handler() -> Iterator[ModuleType]:
-    """A fresh import of the handler module under the environment template.yaml would give it."""
+def imported_handler(**extra_env: str) -> Iterator[ModuleType]:
+    """A fresh import of the handler module under the environment template.yaml would give it (plus extra_env),
+    which stays set until the context ends."""
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in HANDLER_ENV.items():
-            patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", raising=False)
+        for name, value in {**HANDLER_ENV, **extra_env}.items():
+            patch.setenv(name, value)
         sys.modules.pop("mysfits.api.handler", None)
         yield importlib.import_module("mysfits.api.handler")
 
