@@ -17,6 +17,7 @@ from tests.api_support import (
     HANDLER_ENV,
     LambdaContext,
     event_with,
+    imported_handler,
     label_payload,
     prediction_body,
     response_headers,
@@ -180,3 +181,12 @@ def test_importing_without_the_template_environment_names_the_variable(handler, 
     monkeypatch.delitem(sys.modules, "mysfits.api.handler")
     with pytest.raises(RuntimeError, match=missing):
         importlib.import_module("mysfits.api.handler")
+
+
+def test_the_template_s_empty_endpoint_url_means_the_regional_endpoint():
+    """template.yaml declares AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME empty (so sam local may override it); botocore
+    must then fall back to the regional endpoint, or the deployed function would call nowhere."""
+    with imported_handler(AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME="") as module:
+        assert module.runtime.meta.endpoint_url == "https://runtime.sagemaker.us-east-1.amazonaws.com"
+    with imported_handler(AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME="http://127.0.0.1:8080") as module:
+        assert module.runtime.meta.endpoint_url == "http://127.0.0.1:8080"
