@@ -57,7 +57,8 @@ def post_recommendation() -> dict:
     return recommendation_for(predict_label(runtime, ENDPOINT_NAME, answers))
 
 
-@app.get("/questionnaire")
+# It changes only with a deployment; five minutes of browser caching spares repeat visitors a round trip.
+@app.get("/questionnaire", cache_control="public, max-age=300")
 def get_questionnaire() -> dict:
     return load_questionnaire().to_dict()
 

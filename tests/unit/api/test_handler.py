@@ -143,6 +143,7 @@ def test_serves_the_questionnaire(handler):
     response, headers = call(handler, event_with(None, method="GET", path="/questionnaire"))
     assert response["statusCode"] == 200
     assert json.loads(response["body"]) == load_questionnaire().to_dict()
+    assert headers["cache-control"] == "public, max-age=300"
     assert_cors(headers)
 
 
