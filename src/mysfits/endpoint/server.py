@@ -129,8 +129,7 @@ class EndpointApp:
             (b"x-amzn-requestid", request_id.encode()),
             *outcome.headers,
         ]
-        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
-        await send({"type": "http.response.body", "body": outcome.body})
+        # Logged before the answer leaves, so a client never holds an answer whose log line is still unwritten.
         log_event(
             logging.INFO,
             "request",
@@ -146,6 +145,8 @@ class EndpointApp:
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             **({"error": outcome.error} if outcome.error else {}),
         )
+        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+        await send({"type": "http.response.body", "body": outcome.body})
 
     async def _route(self, method: str, path: str, runtime: bool, request: _Request, receive: Receive) -> _Outcome:
         if method == "POST" and (runtime or path == "/invocations"):
