@@ -113,7 +113,9 @@ def _shells() -> list[tuple[int, np.ndarray]]:
     order = np.argsort(d2, kind="stable")
     grid, d2 = grid[order].astype(np.int8), d2[order]
     bounds = np.flatnonzero(np.diff(d2)) + 1
-    return [(int(block_d2[0]), block) for block_d2, block in zip(np.split(d2, bounds), np.split(grid, bounds), strict=True)]
+    return [
+        (int(block_d2[0]), block) for block_d2, block in zip(np.split(d2, bounds), np.split(grid, bounds), strict=True)
+    ]
 
 
 def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndarray:
@@ -165,8 +167,16 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
                 np.add.at(sumsq, w_rows[pair_row], d2 * add)
             if not whole.all():
                 _take_first(
-                    rows[~whole], need[~whole], nb_cell[~whole], nb_count[~whole], d2,
-                    by_cell, cell_start, labels, counts, sumsq,
+                    rows[~whole],
+                    need[~whole],
+                    nb_cell[~whole],
+                    nb_count[~whole],
+                    d2,
+                    by_cell,
+                    cell_start,
+                    labels,
+                    counts,
+                    sumsq,
                 )
                 taken[rows[~whole]] = k
         active = np.concatenate(still) if still else np.empty(0, dtype=np.intp)
