@@ -29,7 +29,7 @@ def runtime_client(url: str | None, **config: object):
         region_name="us-east-1",
         endpoint_url=url,
         aws_access_key_id="local",
-        aws_secret_access_key="local",  # noqa: S106 - dummy credentials; the local endpoint checks no signature
+        aws_secret_access_key="local",
         config=Config(retries={"max_attempts": 1}, **config),
     )
 
@@ -268,6 +268,9 @@ def test_every_request_is_logged_as_one_json_line(client, caplog):
     refused(client, Body="1,2,3\n")
     lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mysfits.endpoint"]
     requests = [line for line in lines if line["event"] == "request"]
-    assert [(r["status"], r["rows"], r["content_type"]) for r in requests] == [(200, 2, "text/csv"), (424, 0, "text/csv")]
+    assert [(r["status"], r["rows"], r["content_type"]) for r in requests] == [
+        (200, 2, "text/csv"),
+        (424, 0, "text/csv"),
+    ]
     assert all(r["latency_ms"] >= 0 for r in requests)
     assert "row 1 (line 1)" in requests[1]["error"]

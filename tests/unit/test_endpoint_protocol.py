@@ -100,7 +100,11 @@ def test_non_utf8_charset_is_refused():
 
 
 def test_csv_rows_in_request_order_with_any_line_ending():
-    assert parse_rows(b"1,2,3,4,5\r\n8,7,6,5,4\n2.5,3,3,3,9\n\n", CSV) == [(1, 2, 3, 4, 5), (8, 7, 6, 5, 4), (2.5, 3, 3, 3, 9)]
+    assert parse_rows(b"1,2,3,4,5\r\n8,7,6,5,4\n2.5,3,3,3,9\n\n", CSV) == [
+        (1, 2, 3, 4, 5),
+        (8, 7, 6, 5, 4),
+        (2.5, 3, 3, 3, 9),
+    ]
 
 
 def test_csv_accepts_spaces_and_whole_floats():
@@ -160,9 +164,7 @@ def test_json_instances_in_both_forms():
     assert parse_rows(json.dumps(body).encode(), JSON) == [(1, 2, 3, 4, 5), (8, 7, 6, 5, 4.5)]
 
 
-@pytest.mark.parametrize(
-    "body", [{"features": [1, 2, 3, 4, 5]}, {"data": {"features": {"values": [1, 2, 3, 4, 5]}}}]
-)
+@pytest.mark.parametrize("body", [{"features": [1, 2, 3, 4, 5]}, {"data": {"features": {"values": [1, 2, 3, 4, 5]}}}])
 def test_json_single_instance_without_the_instances_wrapper(body):
     assert parse_rows(json.dumps(body).encode(), JSON) == [(1, 2, 3, 4, 5)]
 

@@ -28,6 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", default=DEFAULT_PORT, type=int, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--refresh-interval",
+        default=1.0,
+        type=float,
+        metavar="SECONDS",
+        help="how often to look for a new model file at --model (default: %(default)s); SIGHUP reloads at once",
+    )
     parser.add_argument("--quiet", action="store_true", help="log only warnings and errors, not every request")
     parser.set_defaults(func=_run)
 
@@ -49,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
 
     log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
     try:
-        run(args.model, args.name, args.host, args.port)
+        run(args.model, args.name, args.host, args.port, refresh_interval=args.refresh_interval)
     except ArtifactError as exc:
         raise CliError(f"cannot serve the model: {exc}") from exc
     except OSError as exc:

@@ -319,7 +319,14 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def run(model_path: str, name: str = DEFAULT_NAME, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+def run(
+    model_path: str,
+    name: str = DEFAULT_NAME,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    refresh_interval: float = 1.0,
+) -> None:
     """Serve in the foreground until SIGINT/SIGTERM (uvicorn drains in-flight requests); SIGHUP reloads the model.
 
     Raises :class:`mysfits.artifact.ArtifactError` for a bad model and ``OSError`` for a port that cannot be bound,
@@ -327,13 +334,26 @@ def run(model_path: str, name: str = DEFAULT_NAME, host: str = DEFAULT_HOST, por
     """
     holder = ModelHolder(model_path)
     sock = bind_socket(host, port)
-    app = EndpointApp(holder, name)
+    app = EndpointApp(holder, name, refresh_interval=refresh_interval)
     log_event(logging.INFO, "endpoint_started", endpoint=name, url=_url(sock), **holder.current.describe())
+    server = _uvicorn_server(app)
+    # uvicorn drains on SIGINT/SIGTERM, restores the handlers it found and raises the signal again. Handlers of our
+    # own turn that second delivery into a normal return (so the stop is logged and exits 0), and a signal that
+    # arrives before uvicorn took over still stops it.
+    received: list[str] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        server.should_exit = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _uvicorn_server(app).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sock.close()
-        log_event(logging.INFO, "endpoint_stopped", endpoint=name)
+        log_event(logging.INFO, "endpoint_stopped", endpoint=name, signal=received[0] if received else None)
 
 
 @dataclass
