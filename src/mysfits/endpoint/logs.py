@@ -5,16 +5,26 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import UTC, datetime
+import time
 
 LOGGER_NAME = "mysfits.endpoint"
 logger = logging.getLogger(LOGGER_NAME)
 
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_second = [-1, ""]  # the last whole second seen and its ISO-8601 text: formatting dates costs more than a request
+
+
+def _timestamp() -> str:
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
+    return f"{_second[1]}.{int((now - whole) * 1000):03d}Z"
+
 
 def log_event(level: int, event: str, **fields: object) -> None:
     if logger.isEnabledFor(level):
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        logger.log(level, json.dumps({"ts": stamp, "event": event, **fields}, default=str, separators=(",", ":")))
+        logger.log(level, _encode({"ts": _timestamp(), "event": event, **fields}))
 
 
 def log_to_stderr(level: int = logging.INFO) -> None:
