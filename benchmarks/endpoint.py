@@ -107,7 +107,9 @@ def _server(command: list[str], log_path: Path, timeout: float = 60) -> Iterator
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src") + os.pathsep + str(ROOT)}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([*command, "--port", str(port)], stdout=log, stderr=log, env=env, cwd=ROOT)
+        proc = subprocess.Popen(  # noqa: S603 - our own fixed argv
+            [*command, "--port", str(port)], stdout=log, stderr=log, env=env, cwd=ROOT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(proc, url, log_path, timeout)
@@ -145,8 +147,9 @@ def _check(url: str, row: str) -> None:
 def _load_generator():
     wrk = shutil.which("wrk") or _install_wrk()
     if wrk:
-        version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
-        return f"`{version or 'wrk'}` (`-t2 -c{CONNECTIONS}`, Lua script for the POST bodies)", _wrk_load(wrk)
+        banner = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout  # noqa: S603
+        version = banner.split("[")[0].strip()
+        return f"`{version or 'wrk'}` (`-t1 -c{CONNECTIONS}`, Lua script for the POST bodies)", _wrk_load(wrk)
     return "an asyncio HTTP/1.1 client (wrk was not available)", _asyncio_load
 
 
@@ -155,7 +158,7 @@ def _install_wrk() -> str | None:
         return None
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for step in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]):
-        if subprocess.run(step, capture_output=True, env=env, timeout=300).returncode != 0:
+        if subprocess.run(step, capture_output=True, env=env, timeout=300).returncode != 0:  # noqa: S603
             return None
     return shutil.which("wrk")
 
@@ -184,8 +187,9 @@ def _wrk_load(wrk: str):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(_WRK_SCRIPT % bodies)
         try:
-            command = [wrk, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, url]
-            out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+            command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", script.name, url]
+            run = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True)  # noqa: S603
+            out = run.stdout
         finally:
             os.unlink(script.name)
         stats = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
@@ -226,7 +230,9 @@ async def _asyncio_run(url: str, rows: list[str], seconds: float) -> Load:
             started = time.perf_counter()
             writer.write(requests[n % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+            length = next(
+                int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+            )
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
             errors += not head.startswith(b"HTTP/1.1 200")

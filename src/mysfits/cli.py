@@ -15,6 +15,7 @@ def _registrars() -> list[Register]:
 
     registrars: list[Register] = [training_cli.register]
     from mysfits.endpoint import cli as endpoint_cli
+
     registrars.append(endpoint_cli.register)
     return registrars
 

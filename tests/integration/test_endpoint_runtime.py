@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import time
 
 import boto3
 import httpx
@@ -266,11 +267,17 @@ def test_every_request_is_logged_as_one_json_line(client, caplog):
     caplog.set_level("INFO", logger="mysfits.endpoint")
     invoke(client, "1,2,3,4,5\n5,4,3,2,1\n")
     refused(client, Body="1,2,3\n")
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "mysfits.endpoint"]
-    requests = [line for line in lines if line["event"] == "request"]
-    assert [(r["status"], r["rows"], r["content_type"]) for r in requests] == [
-        (200, 2, "text/csv"),
-        (424, 0, "text/csv"),
-    ]
+
+    def request_lines():
+        messages = [r.getMessage() for r in caplog.records if r.name == "mysfits.endpoint"]
+        lines = [json.loads(line) for message in messages for line in message.splitlines()]
+        return [line for line in lines if line["event"] == "request"]
+
+    deadline = time.monotonic() + 5  # lines are flushed when the server's loop ends its current iteration
+    while len(request_lines()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    requests = request_lines()
+    summary = [(r["status"], r["rows"], r["content_type"]) for r in requests]
+    assert summary == [(200, 2, "text/csv"), (424, 0, "text/csv")]
     assert all(r["latency_ms"] >= 0 for r in requests)
     assert "row 1 (line 1)" in requests[1]["error"]

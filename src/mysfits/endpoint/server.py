@@ -30,7 +30,7 @@ from typing import Any
 
 import uvicorn
 
-from mysfits.endpoint.logs import log_event
+from mysfits.endpoint.logs import LineBatch, log_event
 from mysfits.endpoint.model import ModelHolder, ServedModel
 from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
 from mysfits.endpoint.runtime_errors import (
@@ -103,6 +103,7 @@ class EndpointApp:
         self.name = name
         self.refresh_interval = refresh_interval
         self._runtime_path = f"/endpoints/{name}/invocations"
+        self._request_log = LineBatch()
         self._wake: asyncio.Event | None = None
         self._refresher: asyncio.Task | None = None
 
@@ -130,9 +131,7 @@ class EndpointApp:
             (b"x-amzn-requestid", request_id.encode()),
             *outcome.headers,
         ]
-        # Logged before the answer leaves, so a client never holds an answer whose log line is still unwritten.
-        log_event(
-            logging.INFO,
+        self._request_log.add(
             "request",
             request_id=request_id,
             method=method,
