@@ -230,3 +230,39 @@ def test_command_serves_reloads_on_sighup_and_stops_gracefully(tmp_path):
         assert process.proc.wait(10) == 0
     finally:
         process.stop()
+
+
+def test_direct_knn_past_the_model_timeout_is_a_server_model_error(tmp_path):
+    path = tmp_path / "model.json"
+    model = write_artifact(path, seed=5)
+    with serve_in_thread(str(path), "slow-test", model_timeout=0) as endpoint:
+        client = client_for(endpoint.url)
+        with pytest.raises(client.exceptions.ModelError) as caught:
+            client.invoke_endpoint(
+                EndpointName="slow-test",
+                ContentType="text/csv",
+                Accept="application/json;verbose=true",
+                Body="1,2,3,4,5",
+            )
+        assert caught.value.response["OriginalStatusCode"] == 504
+        assert "Received server error (504) from primary" in caught.value.response["Error"]["Message"]
+        assert "did not answer within 0 s" in caught.value.response["OriginalMessage"]
+        # Table look-ups need no kNN, so they still answer.
+        assert predict(client, "slow-test", [(1, 2, 3, 4, 5)]) == [model.table[cell_index((1, 2, 3, 4, 5))]]
+
+
+def test_keep_alive_round_trips_do_not_stall_on_delayed_acks(tmp_path):
+    """Without TCP_NODELAY a response's two writes wait ~40 ms for the client's delayed ACK, on every request."""
+    import statistics
+
+    import httpx
+
+    path = tmp_path / "model.json"
+    write_artifact(path, rows=500)
+    with serve_in_thread(str(path)) as endpoint, httpx.Client(base_url=endpoint.url) as http:
+        timings = []
+        for _ in range(30):
+            started = time.perf_counter()
+            http.post("/invocations", content="1,2,3,4,5", headers={"content-type": "text/csv"}).raise_for_status()
+            timings.append(time.perf_counter() - started)
+    assert statistics.median(timings) < 0.02, f"median round trip {statistics.median(timings) * 1000:.1f} ms"

@@ -23,6 +23,7 @@ from sagemaker.serializers import CSVSerializer
 from sagemaker.session import Session
 
 NAME = "mysfits-knn"
+pytestmark = pytest.mark.slow  # importing the SDK alone takes seconds
 
 
 @pytest.fixture(scope="module")

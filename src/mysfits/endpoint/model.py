@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,10 @@ class FileStamp:
         return cls(info.st_ino, info.st_size, info.st_mtime_ns)
 
 
+class InvocationTimeout(Exception):
+    """The direct kNN ran past the request's deadline; it stops between chunks rather than run on unseen."""
+
+
 class ServedModel:
     """An artifact plus what serving needs: the label table for grid rows and the sample for everything else."""
 
@@ -66,10 +71,15 @@ class ServedModel:
             "metrics": self.artifact.metrics,
         }
 
-    def neighbourhoods(self, rows: Sequence[Row]) -> list[Neighbourhood]:
-        """Direct kNN over the training sample, for verbose answers and off-grid feature values."""
+    def neighbourhoods(self, rows: Sequence[Row], deadline: float | None = None) -> list[Neighbourhood]:
+        """Direct kNN over the training sample, for verbose answers and off-grid feature values.
+
+        ``deadline`` is a ``time.monotonic()`` value; past it, :class:`InvocationTimeout` is raised at the next chunk.
+        """
         out: list[Neighbourhood] = []
         for start in range(0, len(rows), _CHUNK_ROWS):
+            if deadline is not None and time.monotonic() > deadline:
+                raise InvocationTimeout(f"{start} of {len(rows)} rows done")
             queries = np.asarray(rows[start : start + _CHUNK_ROWS], dtype=np.float64)
             predicted, distances, labels = knn.neighbours(self._sample_X, self._sample_y, queries, self.k)
             out.extend(

@@ -31,7 +31,7 @@ from typing import Any
 import uvicorn
 
 from mysfits.endpoint.logs import LineBatch, log_event
-from mysfits.endpoint.model import ModelHolder, ServedModel
+from mysfits.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
 from mysfits.endpoint.runtime_errors import (
     ErrorResponse,
@@ -47,6 +47,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 VARIANT = "AllTraffic"
 SHUTDOWN_GRACE_SECONDS = 5
+# SageMaker gives a model container 60 s to answer an invocation; the direct kNN stops at the same limit.
+MODEL_TIMEOUT_SECONDS = 60.0
+GATEWAY_TIMEOUT = 504
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -98,10 +101,18 @@ class _Outcome:
 class EndpointApp:
     """ASGI application for one named endpoint; ``holder.current`` is the model every request is answered with."""
 
-    def __init__(self, holder: ModelHolder, name: str = DEFAULT_NAME, *, refresh_interval: float = 1.0):
+    def __init__(
+        self,
+        holder: ModelHolder,
+        name: str = DEFAULT_NAME,
+        *,
+        refresh_interval: float = 1.0,
+        model_timeout: float = MODEL_TIMEOUT_SECONDS,
+    ):
         self.holder = holder
         self.name = name
         self.refresh_interval = refresh_interval
+        self.model_timeout = model_timeout
         self._runtime_path = f"/endpoints/{name}/invocations"
         self._request_log = LineBatch()
         self._wake: asyncio.Event | None = None
@@ -168,12 +179,19 @@ class EndpointApp:
         except BodyTooLarge:
             return _error_outcome(payload_too_large())
         model = self.holder.current
+        deadline = time.monotonic() + self.model_timeout
         try:
             fmt = negotiate(request.accept)
             rows = parse_rows(body, request.content_type)
-            labels, hoods = await _predict(model, rows, fmt.verbose)
+            labels, hoods = await _predict(model, rows, fmt.verbose, deadline)
         except PayloadError as exc:
             return self._refusal(runtime, exc.status, str(exc))
+        except InvocationTimeout as exc:
+            message = (
+                f"the model did not answer within {self.model_timeout:g} s ({exc}); rows that need the direct kNN "
+                "(verbose answers, or features off the 1..8 grid) take milliseconds each, so send fewer per request"
+            )
+            return self._refusal(runtime, GATEWAY_TIMEOUT, message)
         headers = [(b"content-type", fmt.media_type.encode())]
         if runtime:
             headers.append(_VARIANT_HEADER)
@@ -262,10 +280,10 @@ async def _read_body(receive: Receive, declared: int | None) -> bytes:
     return b"".join(chunks)
 
 
-async def _predict(model: ServedModel, rows: list, verbose: bool) -> tuple[list[int], list]:
+async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: float) -> tuple[list[int], list]:
     """Table look-ups for grid rows; the direct kNN (in a thread) for verbose answers and off-grid rows."""
     if verbose:
-        hoods = await asyncio.to_thread(model.neighbourhoods, rows)
+        hoods = await asyncio.to_thread(model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
     table = model.table
     labels: list[int] = []
@@ -278,7 +296,7 @@ async def _predict(model: ServedModel, rows: list, verbose: bool) -> tuple[list[
         else:
             labels.append(table[cell])
     if off_grid:
-        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid])
+        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
         for index, hood in zip(off_grid, hoods, strict=True):
             labels[index] = hood.predicted_label
     return labels, []
@@ -410,6 +428,7 @@ def serve_in_thread(
     port: int = 0,
     *,
     refresh_interval: float = 1.0,
+    model_timeout: float = MODEL_TIMEOUT_SECONDS,
     startup_timeout: float = 10.0,
 ) -> EndpointHandle:
     """Start the endpoint on a background thread (port 0 picks a free port) and return once it accepts requests.
@@ -419,7 +438,7 @@ def serve_in_thread(
     """
     holder = ModelHolder(model_path)
     sock = bind_socket(host, port)
-    app = EndpointApp(holder, name, refresh_interval=refresh_interval)
+    app = EndpointApp(holder, name, refresh_interval=refresh_interval, model_timeout=model_timeout)
     server = _uvicorn_server(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"endpoint-{name}", daemon=True)
     thread.start()
