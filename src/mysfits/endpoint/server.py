@@ -66,27 +66,29 @@ class BodyTooLarge(Exception):
 
 @dataclass(slots=True)
 class _Request:
-    content_type: str | None = None
-    accept: str | None = None
-    content_length: int | None = None
-    custom_attributes: bytes | None = None
-    target_variant: str | None = None
+    """The request headers this endpoint reads (ASGI gives names lower-cased; a repeated header's last value wins)."""
+
+    content_type: str | None
+    accept: str | None
+    content_length: int | None
+    custom_attributes: bytes | None
+    target_variant: str | None
 
     @classmethod
-    def from_headers(cls, headers: list[tuple[bytes, bytes]]) -> _Request:
-        request = cls()
-        for name, value in headers:
-            if name == b"content-type":
-                request.content_type = value.decode("latin-1")
-            elif name == b"accept":
-                request.accept = value.decode("latin-1")
-            elif name == b"content-length":
-                request.content_length = int(value) if value.isdigit() else None
-            elif name == b"x-amzn-sagemaker-custom-attributes":
-                request.custom_attributes = value
-            elif name == b"x-amzn-sagemaker-target-variant":
-                request.target_variant = value.decode("latin-1")
-        return request
+    def from_headers(cls, raw: list[tuple[bytes, bytes]]) -> _Request:
+        headers = dict(raw)
+        length = headers.get(b"content-length", b"")
+        return cls(
+            content_type=_text(headers.get(b"content-type")),
+            accept=_text(headers.get(b"accept")),
+            content_length=int(length) if length.isdigit() else None,
+            custom_attributes=headers.get(b"x-amzn-sagemaker-custom-attributes"),
+            target_variant=_text(headers.get(b"x-amzn-sagemaker-target-variant")),
+        )
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
 
 
 @dataclass(slots=True)
