@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.util
 import logging
 import signal
@@ -380,6 +381,9 @@ def run(
         server.should_exit = True
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Everything loaded so far (numpy, the model, uvicorn) lives as long as the process: keeping it out of the
+    # garbage collector's full passes keeps those passes short, which is what the p99 of one-row requests feels.
+    gc.freeze()
     try:
         server.run(sockets=[sock])
     finally:
