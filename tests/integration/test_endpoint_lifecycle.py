@@ -201,6 +201,28 @@ def test_command_refuses_a_missing_model_with_one_line():
     ]
 
 
+def test_command_refuses_a_port_in_use_with_one_line(tmp_path):
+    import socket
+
+    path = tmp_path / "model.json"
+    write_artifact(path, rows=500)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mysfits", "endpoint", "--model", str(path), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"mysfits endpoint: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
+
+
 @pytest.mark.slow
 def test_command_serves_reloads_on_sighup_and_stops_gracefully(tmp_path):
     path = tmp_path / "model.json"
