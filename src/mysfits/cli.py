@@ -14,6 +14,9 @@ def _registrars() -> list[Register]:
     from mysfits import training_cli
 
     registrars: list[Register] = [training_cli.register]
+    from mysfits.endpoint import cli as endpoint_cli
+
+    registrars.append(endpoint_cli.register)
     return registrars
 
 

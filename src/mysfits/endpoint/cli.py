@@ -1,0 +1,64 @@
+"""``mysfits endpoint``: serve a model artifact on SageMaker Runtime's REST path and the container contract."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+
+ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")  # SageMaker's EndpointName pattern (max 63)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from mysfits.endpoint.server import DEFAULT_HOST, DEFAULT_NAME, DEFAULT_PORT
+
+    parser = subparsers.add_parser(
+        "endpoint",
+        help="serve a trained model like a SageMaker kNN endpoint",
+        description=(
+            "Serve MODEL at POST /endpoints/NAME/invocations (what boto3's sagemaker-runtime invoke_endpoint calls; "
+            "point it here with AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=http://HOST:PORT) and at the container "
+            "contract's POST /invocations and GET /ping. The model file is reloaded when it changes or on SIGHUP; "
+            "SIGINT/SIGTERM stop after in-flight requests."
+        ),
+    )
+    parser.add_argument("--model", default="models/mysfits-knn.json", help="model artifact (default: %(default)s)")
+    parser.add_argument(
+        "--name", default=DEFAULT_NAME, type=_endpoint_name, help="endpoint name (default: %(default)s)"
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", default=DEFAULT_PORT, type=int, help="port to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--refresh-interval",
+        default=1.0,
+        type=float,
+        metavar="SECONDS",
+        help="how often to look for a new model file at --model (default: %(default)s); SIGHUP reloads at once",
+    )
+    parser.add_argument("--quiet", action="store_true", help="log only warnings and errors, not every request")
+    parser.set_defaults(func=_run)
+
+
+def _endpoint_name(value: str) -> str:
+    if len(value) > 63 or not ENDPOINT_NAME.match(value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a SageMaker endpoint name: use 1-63 letters, digits and hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mysfits.artifact import ArtifactError
+    from mysfits.cli import CliError
+    from mysfits.endpoint.logs import log_to_stderr
+    from mysfits.endpoint.server import run
+
+    log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        run(args.model, args.name, args.host, args.port, refresh_interval=args.refresh_interval)
+    except ArtifactError as exc:
+        raise CliError(f"cannot serve the model: {exc}") from exc
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    return 0
