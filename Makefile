@@ -30,19 +30,19 @@ run: $(STAMP)
 	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT)
 
 test: $(STAMP) browser
-	$(VENV)/bin/ruff check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts benchmarks
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts
-	$(VENV)/bin/ruff format --check src tests scripts
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff format --check src tests scripts benchmarks
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src tests scripts
-	$(VENV)/bin/ruff check --fix src tests scripts
+	$(VENV)/bin/ruff format src tests scripts benchmarks
+	$(VENV)/bin/ruff check --fix src tests scripts benchmarks
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache

@@ -50,7 +50,9 @@ class ModelArtifact:
     table: bytes
     sample_features: bytes
     sample_labels: bytes
-    labels: list[dict] = field(default_factory=lambda: [{"label": m.label, "id": m.id, "name": m.name} for m in load_catalog()])
+    labels: list[dict] = field(
+        default_factory=lambda: [{"label": m.label, "id": m.id, "name": m.name} for m in load_catalog()]
+    )
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     package_version: str = __version__
 

@@ -72,9 +72,7 @@ class Questionnaire:
                 {
                     "id": q.id,
                     "text": q.text,
-                    "options": [
-                        {"value": i, "label": label} for i, label in enumerate(q.options, start=OPTION_MIN)
-                    ],
+                    "options": [{"value": i, "label": label} for i, label in enumerate(q.options, start=OPTION_MIN)],
                 }
                 for q in self.questions
             ],

@@ -1,0 +1,28 @@
+"""Step-by-step progress lines on stderr, so long steps never look like a hang and stdout stays clean for results."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None = sys.stderr):
+        self.stream = stream
+
+    def note(self, message: str) -> None:
+        if self.stream is not None:
+            print(message, file=self.stream, flush=True)
+
+    @contextmanager
+    def step(self, message: str) -> Iterator[None]:
+        self.note(f"{message} ...")
+        started = time.perf_counter()
+        yield
+        self.note(f"  done in {time.perf_counter() - started:.2f} s")
+
+
+QUIET = Progress(stream=None)
