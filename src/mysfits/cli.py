@@ -14,6 +14,9 @@ def _registrars() -> list[Register]:
     from mysfits import training_cli
 
     registrars: list[Register] = [training_cli.register]
+    from mysfits.gateway import cli as gateway_cli
+
+    registrars.append(gateway_cli.register)
     return registrars
 
 

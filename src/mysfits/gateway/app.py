@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,7 @@ class Gateway:
                 return
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
         request_id = str(uuid.uuid4())
         found = self.api.find(request.method, request.path)
         if found is not None:
@@ -116,6 +118,9 @@ class Gateway:
                 403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", request_id
             )
         response.headers.append(("x-amzn-RequestId", request_id))
+        if log.isEnabledFor(logging.INFO):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1f ms", request.method, request.path, response.status, elapsed_ms)
         return response
 
     def _preflight(self, path: str, request_id: str) -> HttpResponse:

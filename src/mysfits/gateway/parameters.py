@@ -92,6 +92,27 @@ def _typed(name: str, value: str, spec: Mapping) -> object:
     if pattern is not None and not re.fullmatch(pattern, value):
         hint = spec.get("ConstraintDescription") or f"must match {pattern}"
         raise ParameterError(f"parameter {name}={value!r}: {hint}")
-    if str(spec.get("Type", "String")).startswith(("CommaDelimitedList", "List<")):
+    kind = str(spec.get("Type", "String"))
+    if kind == "Number":
+        _check_number(name, value, spec)
+    elif kind == "String":
+        _check_length(name, value, spec)
+    if kind.startswith(("CommaDelimitedList", "List<")):
         return [part.strip() for part in value.split(",")]
     return value
+
+
+def _check_number(name: str, value: str, spec: Mapping) -> None:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ParameterError(f"parameter {name}={value!r} must be a number") from None
+    low, high = spec.get("MinValue"), spec.get("MaxValue")
+    if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+        raise ParameterError(f"parameter {name}={value} must be between {low or '-inf'} and {high or 'inf'}")
+
+
+def _check_length(name: str, value: str, spec: Mapping) -> None:
+    low, high = spec.get("MinLength"), spec.get("MaxLength")
+    if (low is not None and len(value) < int(low)) or (high is not None and len(value) > int(high)):
+        raise ParameterError(f"parameter {name}={value!r} must be {low or 0} to {high or 'any'} characters long")

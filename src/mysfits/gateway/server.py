@@ -28,7 +28,7 @@ from mysfits.gateway.lambda_runtime import (
 )
 from mysfits.gateway.parameters import samconfig_overrides
 from mysfits.gateway.static import StaticSite
-from mysfits.gateway.template import load_api
+from mysfits.gateway.template import ApiDefinition, load_api
 
 log = logging.getLogger("mysfits.gateway")
 
@@ -68,19 +68,29 @@ class GatewaySettings:
     workers: int = 8
 
 
-def build_gateway(settings: GatewaySettings) -> Gateway:
-    """Read the template, set up this process's AWS and function environment, import the handlers."""
+def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
+    """The template's API with parameters from the flags, else samconfig.toml, else the template's defaults."""
     if settings.parameter_overrides is not None:
         overrides, source = dict(settings.parameter_overrides), "--parameter-overrides"
     else:
         samconfig = settings.samconfig or settings.template.parent / "samconfig.toml"
         overrides, source = samconfig_overrides(samconfig, settings.samconfig_env), str(samconfig)
     overrides.update(settings.extra_overrides)
-    api = load_api(settings.template, overrides, source)
-    apply_environment(local_aws_environment(settings.sagemaker_runtime_url, settings.region))
+    return load_api(settings.template, overrides, source)
+
+
+def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -> Gateway:
+    """Set up this process's function and AWS environment, import the handlers, and return the ASGI app.
+
+    The local AWS settings go on top of the template's variables: a template may declare
+    ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: ""`` for AWS, and locally the local endpoint must win.
+    """
+    api = api or load_settings_api(settings)
+    local_aws = local_aws_environment(settings.sagemaker_runtime_url, settings.region)
     handlers = {}
     for logical_id, function in api.functions.items():
         apply_environment(function_environment(function))
+        apply_environment(local_aws)
         handlers[logical_id] = load_handler(function)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
     return Gateway(api, handlers, static, workers=settings.workers)
