@@ -52,7 +52,7 @@
       body: "#d9534f", cheek: "#f08f86",
       back: [wing("#a33a37", 1), wing("#a33a37", -1)],
       front: [horn(42, "#ffd58a", -18), horn(78, "#ffd58a", 18),
-        `<ellipse cx="60" cy="88" rx="16" ry="10" fill="#f6c27a"/>`],
+        `<circle cx="55" cy="73" r="1.8" fill="#7a2421"/><circle cx="65" cy="73" r="1.8" fill="#7a2421"/>`],
     },
     Gorgon: {
       body: "#9bc48a", cheek: "#c9e2bb",
@@ -92,7 +92,7 @@
     },
     Pegasus: {
       body: "#f3ecfb", cheek: "#e2d3f5", stroke: "#c6b2e6",
-      back: [feathers("#ffffff", 1), feathers("#ffffff", -1),
+      back: [feathers("#d9ccf2", 1), feathers("#d9ccf2", -1),
         `<path d="M86 60 C100 44 110 40 118 36" fill="none" stroke="#c6b2e6" stroke-width="2"/>`,
         `<path d="M34 60 C20 44 10 40 2 36" fill="none" stroke="#c6b2e6" stroke-width="2"/>`],
       front: [`<path d="M46 36 L40 20 L54 32 Z M74 36 L80 20 L66 32 Z" fill="#e2d3f5"/>`,
