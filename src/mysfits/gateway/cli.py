@@ -109,16 +109,18 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(stack.port_in_use_message(stack.GATEWAY_PORT, args.host, args.port)) from None
     endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or "mysfits-knn"))
     try:
-        with _endpoint(args, endpoint_name, stack) as endpoint_url:
+        with _endpoint(args, endpoint_name, stack) as endpoint:
             try:
+                # Importing the handler (boto3, Powertools) overlaps with the endpoint process starting.
                 app = build_gateway(settings, api)
             except HandlerImportError as exc:
                 raise CliError(str(exc)) from None
+            endpoint.wait_ready()
             url = f"http://{args.host}:{args.port}"
             print(
                 f"Mythical Mysfits is running at {url}\n"
                 f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
-                f"  endpoint {endpoint_name!r} at {endpoint_url}\n"
+                f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
                 "Press Ctrl-C to stop.",
                 flush=True,
             )
@@ -140,7 +142,7 @@ def _endpoint(args: argparse.Namespace, name: str, stack):
     from mysfits.progress import Progress
 
     if args.endpoint_url:
-        return contextlib.nullcontext(args.endpoint_url)
+        return contextlib.nullcontext(stack.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
     # Before training, which can take a while: a busy port should not cost the user that wait.
     stack.check_port_free(stack.ENDPOINT_PORT, args.host, args.endpoint_port)
     stack.ensure_model(args.model, args.data, Progress())

@@ -102,9 +102,23 @@ def _die_with_parent() -> None:
         ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+@dataclass
+class EndpointChild:
+    """A started endpoint process; ``wait_ready`` returns once it answers, so callers can work meanwhile."""
+
+    url: str
+    process: subprocess.Popen | None
+    host: str
+    port: int
+
+    def wait_ready(self) -> None:
+        if self.process is not None:
+            _wait_until_ready(self.process, self.host, self.port)
+
+
 @contextlib.contextmanager
-def endpoint_process(model: Path, name: str, host: str, port: int) -> Iterator[str]:
-    """Run ``mysfits endpoint`` as a child until the block exits; yields its base URL once /ping answers.
+def endpoint_process(model: Path, name: str, host: str, port: int) -> Iterator[EndpointChild]:
+    """Run ``mysfits endpoint`` as a child until the block exits.
 
     The child logs warnings and errors only: the gateway already prints one line per request.
     """
@@ -115,10 +129,8 @@ def endpoint_process(model: Path, name: str, host: str, port: int) -> Iterator[s
         command,
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
-    url = f"http://{host}:{port}"
     try:
-        _wait_until_ready(child, host, port)
-        yield url
+        yield EndpointChild(f"http://{host}:{port}", child, host, port)
     finally:
         stop_process(child)
 
