@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from mysfits import dataset as ds
+from mysfits import knn
+
+
+def reference_table(sample_X, sample_y, k):
+    """An independent brute-force statement of the tie rule (full sort, score-based vote) to check the fast paths."""
+    space = ds.answer_space().astype(np.int64)
+    X = sample_X.astype(np.int64)
+    n = len(X)
+    out = np.empty(len(space), dtype=np.int64)
+    for start in range(0, len(space), 2048):
+        q = space[start : start + 2048]
+        d2 = (q**2).sum(1)[:, None] + (X**2).sum(1)[None, :] - 2 * q @ X.T
+        nearest = np.sort(d2 * n + np.arange(n), axis=1)[:, :k]  # by distance, then sample position
+        dist, pos = np.divmod(nearest, n)
+        onehot = np.eye(12, dtype=np.int64)[sample_y[pos]]  # (q, k, 12)
+        votes, totals = onehot.sum(axis=1), (onehot * dist[:, :, None]).sum(axis=1)
+        out[start : start + len(q)] = np.argmax(votes * 10**9 - totals, axis=1)  # first max = lowest label
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("sample_size", "k", "signal"),
+    [(1500, 10, 0.5), (4000, 10, 0.5), (4000, 25, 0.0), (2500, 1, 0.5)],
+)
+def test_compiled_table_matches_direct_knn_on_every_cell(sample_size, k, signal):
+    data = ds.generate(sample_size, seed=sample_size + k, signal=signal)
+    table = knn.compile_table(data.X, data.y, k)
+    expected = reference_table(data.X, data.y.astype(np.intp), k)
+    assert np.array_equal(table, expected)
+
+
+def test_neighbours_agrees_with_the_table_and_returns_sorted_distances():
+    data = ds.generate(30_000, seed=11)
+    table = knn.compile_table(data.X, data.y, 10)
+    queries = ds.answer_space()[np.random.default_rng(0).choice(32768, 400, replace=False)]
+    predicted, distances, labels = knn.neighbours(data.X, data.y, queries, 10)
+    assert np.array_equal(predicted, table[knn.cells_of(queries)])
+    assert distances.shape == labels.shape == (400, 10)
+    assert np.all(np.diff(distances, axis=1) >= 0)
+
+
+def test_neighbour_ties_go_to_the_earlier_sample_row():
+    sample = np.array([[2, 1, 1, 1, 1], [1, 2, 1, 1, 1], [1, 1, 2, 1, 1]], dtype=np.uint8)
+    labels = np.array([4, 7, 7], dtype=np.uint8)
+    predicted, distances, picked = knn.neighbours(sample, labels, [[1, 1, 1, 1, 1]], 1)
+    assert picked.tolist() == [[4]] and predicted.tolist() == [4] and distances.tolist() == [[1.0]]
+    assert knn.compile_table(sample, labels, 1)[0] == 4
+
+
+def test_vote_ties_go_to_the_closer_label_then_the_lower_label():
+    sample = np.array([[1, 1, 1, 1, 3], [1, 1, 1, 1, 3], [1, 1, 1, 1, 2], [1, 1, 1, 1, 4]], dtype=np.uint8)
+    labels = np.array([9, 9, 5, 5], dtype=np.uint8)
+    # From (1,1,1,1,3): label 9 at distances 0,0; label 5 at 1,1 -> two votes each, 9 is closer.
+    assert knn.neighbours(sample, labels, [[1, 1, 1, 1, 3]], 4)[0].tolist() == [9]
+    # From (1,1,1,1,1): squared distances 4,4 (label 9) and 1,9 (label 5) -> totals 8 vs 10, 9 wins.
+    assert knn.neighbours(sample, labels, [[1, 1, 1, 1, 1]], 4)[0].tolist() == [9]
+    # Equal votes and equal totals: the lower label wins.
+    sym = np.array([[1, 1, 1, 1, 2], [1, 1, 1, 1, 4]], dtype=np.uint8)
+    assert knn.neighbours(sym, np.array([6, 2], dtype=np.uint8), [[1, 1, 1, 1, 3]], 2)[0].tolist() == [2]
+    assert knn.compile_table(sym, np.array([6, 2], dtype=np.uint8), 2)[knn.cells_of([[1, 1, 1, 1, 3]])[0]] == 2
+
+
+def test_off_grid_queries_are_answered_by_the_direct_knn():
+    sample = np.array([[1, 1, 1, 1, 1], [8, 8, 8, 8, 8]], dtype=np.uint8)
+    labels = np.array([0, 11], dtype=np.uint8)
+    predicted, distances, _ = knn.neighbours(sample, labels, [[7.5, 9, 8, 8, 8], [0.5, 1, 1, 1, 1]], 1)
+    assert predicted.tolist() == [11, 0]
+    assert distances[:, 0] == pytest.approx([np.sqrt(1.25), 0.5])
+
+
+@pytest.mark.parametrize("k", [0, 4])
+def test_k_must_fit_the_sample(k):
+    sample = np.ones((3, 5), dtype=np.uint8)
+    with pytest.raises(ValueError, match="k must be between 1 and the sample size"):
+        knn.compile_table(sample, np.zeros(3, dtype=np.uint8), k)
+
+
+def test_sample_rows_are_seeded_and_without_replacement():
+    rows = knn.sample_rows(1000, 100, seed=1)
+    assert len(set(rows.tolist())) == 100 and np.array_equal(rows, knn.sample_rows(1000, 100, seed=1))
+    assert len(knn.sample_rows(50, 100, seed=1)) == 50

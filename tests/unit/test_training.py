@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from mysfits import dataset as ds
+from mysfits import training
+from mysfits.evaluation import confusion_matrix, evaluate, format_report, write_confusion_png
+
+
+def _true_accuracy(table, signal):
+    """Exact expected accuracy of a table on the generator's distribution (no test-set noise)."""
+    return float(ds.likelihoods(signal)[np.arange(32768), table].sum() / 12)
+
+
+def test_default_training_reports_metrics_and_baselines(small_model):
+    metrics = small_model.metrics
+    assert set(metrics["baselines"]) == {"chance", "majority_class", "bayes_optimal"}
+    assert metrics["baselines"]["bayes_optimal"] == pytest.approx(ds.bayes_accuracy(ds.DEFAULT_SIGNAL))
+    assert 0.5 < metrics["accuracy"] < metrics["baselines"]["bayes_optimal"] + 0.01
+    assert len(metrics["per_mysfit"]) == 12 and sum(r["support"] for r in metrics["per_mysfit"]) == 6000
+    assert small_model.hyperparameters["predictor_type"] == "classifier"
+    assert small_model.training_data["train_rows"] == 54_000
+
+
+def test_uniform_data_scores_within_one_point_of_chance():
+    data = ds.generate(300_000, seed=21, signal=0)
+    model = training.train_model(data, seed=21)
+    assert model.metrics["test_rows"] == 30_000
+    assert abs(model.metrics["accuracy"] - 1 / 12) < 0.01
+
+
+@pytest.mark.slow
+def test_tuning_gets_within_one_and_a_half_points_of_bayes():
+    signal = ds.DEFAULT_SIGNAL
+    data = ds.generate(300_000, seed=22, signal=signal)
+    default = training.train_model(data, seed=22)
+    tuned = training.train_model(data, seed=22, tune_hyperparameters=True)
+    bayes = ds.bayes_accuracy(signal)
+    tuned_acc = _true_accuracy(np.frombuffer(tuned.table, np.uint8), signal)
+    default_acc = _true_accuracy(np.frombuffer(default.table, np.uint8), signal)
+    assert bayes - tuned_acc < 0.015
+    assert tuned_acc > default_acc  # the seed's k=10 leaves accuracy on the table
+    assert len(tuned.metrics["tuning"]) == len(training.TUNE_K) * len(training.TUNE_SAMPLE_SIZES)
+    assert tuned.hyperparameters["tuned"] is True
+
+
+def test_k_larger_than_the_sample_is_refused():
+    data = ds.generate(200, seed=1)
+    with pytest.raises(ValueError, match="k=500 is larger than the training sample"):
+        training.train_model(data, k=500)
+
+
+def test_evaluation_counts_by_hand():
+    y_true = np.array([0, 0, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 0])
+    conf = confusion_matrix(y_true, y_pred)
+    assert conf[0, 0] == 1 and conf[0, 1] == 1 and conf[1, 1] == 2 and conf[2, 0] == 1 and conf.sum() == 5
+    metrics = evaluate(y_true, y_pred, train_labels=np.array([1, 1, 0]))
+    assert metrics["accuracy"] == pytest.approx(0.6)
+    assert metrics["per_mysfit"][1]["precision"] == pytest.approx(2 / 3)
+    assert metrics["per_mysfit"][0]["recall"] == pytest.approx(0.5)
+    assert metrics["per_mysfit"][5]["precision"] == 0.0
+    assert metrics["baselines"]["majority_class"] == pytest.approx(0.4)
+    report = format_report(metrics)
+    assert "60.00%" in report and "Twilight Glitter" in report
+
+
+def test_confusion_png_is_a_real_png(small_model, tmp_path):
+    path = write_confusion_png(small_model.metrics, tmp_path / "out" / "confusion.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert [p.name for p in path.parent.iterdir()] == ["confusion.png"]
