@@ -114,6 +114,8 @@ def test_a_4xx_shows_the_api_message(page: Page, stack):
     expect(problem).to_contain_text("couldn't use that request")
     expect(problem).to_contain_text("entry[4]: expected an integer from 1 to 8, got 9")
     expect(page.get_by_role("button", name="Try again")).to_be_focused()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "desktop-error-4xx.png")
     page.unroute("**/recommendations")
     page.get_by_role("button", name="Try again").click()
     expect(page.locator("#mysfit-name")).to_have_text(expected_mysfit(stack.url, ANSWERS)["name"])
@@ -181,6 +183,18 @@ def test_cross_origin_is_refused_for_another_origin(page: Page, stack, tmp_path)
             expect(page.get_by_role("alert")).to_contain_text("couldn't reach the Mysfits service")
 
 
+def assert_laid_out(page: Page, width: int) -> None:
+    """Nothing sticks out sideways, and every question's options sit below its text, inside its box."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for question in page.locator(".question:visible").all():
+        box = question.bounding_box()
+        legend = question.locator("legend").bounding_box()
+        for option in question.locator(".option").all():
+            inner = option.bounding_box()
+            assert inner["y"] >= legend["y"] + legend["height"], "an option sits beside the question text"
+            assert box["x"] <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box["width"]
+
+
 @pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("desktop", (1280, 900))])
 def test_screenshots(browser, stack, device, viewport):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -190,16 +204,17 @@ def test_screenshots(browser, stack, device, viewport):
         page.goto(stack.url)
         expect(page.locator(".question")).to_have_count(5)
         page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
+        assert_laid_out(page, viewport[0])
         answer(page, [1, None, None, 7, None])
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".field-error:visible")).to_have_count(3)
         page.screenshot(path=SCREENSHOTS / f"{device}-validation.png", full_page=True)
+        assert_laid_out(page, viewport[0])
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".card")).to_be_visible()
         page.screenshot(path=SCREENSHOTS / f"{device}-result.png", full_page=True)
-        # Nothing may stick out sideways at this width.
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+        assert_laid_out(page, viewport[0])
     finally:
         context.close()
 
