@@ -1,0 +1,136 @@
+"""``scripts/cleanup.py``: list what this project runs in a region, ask, delete it, and say what was deleted."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, cleanup, samconfig
+from mysfits.aws.cli_common import OneLineParser, UsageError, caller_account, resolve_region
+
+DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
+DEFAULT_API_STACK = "mysfits-recommendations"
+
+
+def build_parser(prog: str) -> OneLineParser:
+    parser = OneLineParser(
+        prog=prog,
+        description=f"Delete this project's SageMaker endpoints, endpoint configs and models (found by the tag "
+        f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}) and, if asked, its stacks. Safe to run again.",
+    )
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's region)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before deleting")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted and stop")
+    parser.add_argument("--api-stack", help="also delete this SAM stack (the API)")
+    parser.add_argument("--notebook-stack", help="also empty this notebook stack's bucket and delete the stack")
+    parser.add_argument(
+        "--delete-stacks",
+        action="store_true",
+        help=f"delete both stacks: the API stack named in samconfig.toml (or {DEFAULT_API_STACK}) and "
+        f"{DEFAULT_NOTEBOOK_STACK}, unless --api-stack / --notebook-stack name others",
+    )
+    parser.add_argument(
+        "--samconfig",
+        type=Path,
+        default=Path("samconfig.toml"),
+        help="where --delete-stacks reads the API stack name (default %(default)s)",
+    )
+    return parser
+
+
+def _stacks(args) -> tuple[str | None, str | None]:
+    api, notebook = args.api_stack, args.notebook_stack
+    if args.delete_stacks:
+        api = api or samconfig.read_setting(args.samconfig, "deploy", "stack_name") or DEFAULT_API_STACK
+        notebook = notebook or DEFAULT_NOTEBOOK_STACK
+    return api, notebook
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    session=None,
+    ask: Callable[[str], str] = input,
+    sleep: Callable[[float], None] = time.sleep,
+    out: Callable[[str], None] = print,
+    prog: str = "cleanup.py",
+) -> int:
+    args = build_parser(prog).parse_args(argv)
+    try:
+        return _run(args, session, ask, sleep, out)
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except (cleanup.CleanupError, samconfig.SamConfigError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except ClientError as exc:
+        error = exc.response["Error"]
+        print(f"{prog}: error: AWS refused {exc.operation_name}: {error['Code']}: {error['Message']}", file=sys.stderr)
+        return 1
+    except BotoCoreError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args, session, ask, sleep, out) -> int:
+    region = resolve_region(args.region)
+    if session is None:
+        import boto3
+
+        session = boto3.Session(region_name=region)
+    sm, cfn, s3 = session.client("sagemaker"), session.client("cloudformation"), session.client("s3")
+    account = caller_account(session.client("sts"))
+    api_stack, notebook_stack = _stacks(args)
+
+    resources = cleanup.find_project_resources(sm)
+    stacks = []
+    for name in filter(None, (api_stack, notebook_stack)):
+        if cleanup.stack_status(cfn, name):
+            stacks.append(name)
+        else:
+            out(f"stack {name} does not exist in {region} (nothing to delete)")
+    bucket = None
+    if notebook_stack in stacks:
+        bucket = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
+
+    if not resources and not stacks:
+        out(f"nothing of this project's is left in account {account}, region {region}")
+        return 0
+    verb = "would delete" if args.dry_run else "will delete"
+    out(f"in account {account}, region {region}, this {verb}:")
+    for resource in resources:
+        out(f"  {verb} {resource}")
+    for name in stacks:
+        emptied = f" (after emptying s3://{bucket})" if name == notebook_stack and bucket else ""
+        out(f"  {verb} stack {name}{emptied}")
+    if args.dry_run:
+        return 0
+    if not args.yes and not _confirmed(ask, len(resources) + len(stacks)):
+        out("nothing deleted")
+        return 1
+
+    deleted = cleanup.delete_resources(sm, resources, out)
+    deleted_stacks = 0
+    if api_stack in stacks:
+        deleted_stacks += cleanup.delete_stack(cfn, api_stack, out, sleep=sleep)
+    if notebook_stack in stacks:
+        if bucket:
+            cleanup.empty_bucket(s3, bucket, out)
+        deleted_stacks += cleanup.delete_stack(cfn, notebook_stack, out, sleep=sleep)
+    out(f"deleted {len(deleted)} SageMaker resources and {deleted_stacks} stacks")
+    if notebook_stack not in stacks:
+        out("a notebook instance, if you created one, is billed per hour while running: stop it, or delete its stack")
+    return 0
+
+
+def _confirmed(ask: Callable[[str], str], count: int) -> bool:
+    try:
+        answer = ask(f"delete these {count}? [y/N] ")
+    except EOFError:
+        raise UsageError("no terminal to ask on: pass --yes to delete without asking") from None
+    return answer.strip().lower() in {"y", "yes"}

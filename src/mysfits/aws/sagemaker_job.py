@@ -1,0 +1,368 @@
+"""Train SageMaker's built-in kNN and serve it from a stable endpoint name.
+
+Training goes through the SageMaker Python SDK 2.x (``Estimator`` with the built-in image), imported inside the
+function that needs it: it is large, slow to import, and its 3.x line dropped ``Estimator``. Deployment is plain
+boto3 calls on a client passed in by the caller, because the part that matters (create the endpoint the first
+time, then swap a new endpoint config in with ``update_endpoint`` so the API keeps its endpoint name) is a few
+control-plane calls that are easier to reason about, and to test, without the SDK's Predictor layer.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from botocore.exceptions import ClientError
+
+from mysfits.aws import PROJECT_TAGS
+
+Report = Callable[[str], None]
+CSV_WITH_LABEL = "text/csv;label_size=1"
+FEATURE_DIM = 5
+SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
+FAILED = {"Failed", "OutOfService", "UpdateRollbackFailed"}
+
+
+class DeploymentError(RuntimeError):
+    """A SageMaker job or endpoint ended in failure; the message carries SageMaker's FailureReason."""
+
+
+@dataclass(frozen=True)
+class RealTime:
+    """Instances that run all the time and are billed per hour whether or not requests come."""
+
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+
+    def variant(self, model_name: str) -> dict:
+        return {
+            "VariantName": "AllTraffic",
+            "ModelName": model_name,
+            "InstanceType": self.instance_type,
+            "InitialInstanceCount": self.instance_count,
+            "InitialVariantWeight": 1.0,
+        }
+
+    def describe(self) -> str:
+        return f"real-time, {self.instance_count} x {self.instance_type}"
+
+
+@dataclass(frozen=True)
+class Serverless:
+    """Billed per request and per GB-second of compute; cold starts add latency after idle periods."""
+
+    memory_mb: int = 2048
+    max_concurrency: int = 5
+
+    def __post_init__(self) -> None:
+        if self.memory_mb not in SERVERLESS_MEMORY_MB:
+            allowed = ", ".join(map(str, SERVERLESS_MEMORY_MB))
+            raise ValueError(f"--memory-mb must be one of {allowed}, got {self.memory_mb}")
+        if not 1 <= self.max_concurrency <= 200:
+            raise ValueError(f"serverless max concurrency must be 1..200, got {self.max_concurrency}")
+
+    def variant(self, model_name: str) -> dict:
+        return {
+            "VariantName": "AllTraffic",
+            "ModelName": model_name,
+            "ServerlessConfig": {"MemorySizeInMB": self.memory_mb, "MaxConcurrency": self.max_concurrency},
+        }
+
+    def describe(self) -> str:
+        return f"serverless, {self.memory_mb} MB, up to {self.max_concurrency} concurrent requests"
+
+
+Capacity = RealTime | Serverless
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """What the built-in kNN job needs. ``k`` and ``sample_size`` mean the same as in the local trainer."""
+
+    region: str
+    role_arn: str
+    bucket: str
+    base_job_name: str
+    prefix: str = "mysfits"
+    instance_type: str = "ml.m5.large"
+    k: int = 10
+    sample_size: int = 100_000
+
+    def hyperparameters(self) -> dict[str, str | int]:
+        return {
+            "k": self.k,
+            "sample_size": self.sample_size,
+            "predictor_type": "classifier",
+            "feature_dim": FEATURE_DIM,
+        }
+
+    @property
+    def output_path(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}/output"
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    job_name: str
+    model_data_url: str
+    image_uri: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def training_csv(features: np.ndarray, labels: np.ndarray) -> bytes:
+    """The built-in kNN's CSV input: no header, the label first, then the five answers."""
+    features = np.asarray(features)
+    labels = np.asarray(labels)
+    if features.ndim != 2 or features.shape[1] != FEATURE_DIM or len(features) != len(labels):
+        raise ValueError(f"expected n x {FEATURE_DIM} features and n labels, got {features.shape} and {labels.shape}")
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.column_stack([labels, features]).astype(np.int64), fmt="%d", delimiter=",")
+    return buffer.getvalue().encode()
+
+
+def upload_channel(s3, bucket: str, key: str, body: bytes) -> str:
+    """Put one channel file and return the channel's S3 prefix (the job reads every object under it)."""
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/csv")
+    return f"s3://{bucket}/{key.rsplit('/', 1)[0]}/"
+
+
+def knn_image_uri(region: str) -> str:
+    from sagemaker import image_uris  # lazy: the SDK is only needed on the AWS path
+
+    return image_uris.retrieve("knn", region)
+
+
+def train_with_sdk(
+    spec: TrainingSpec, boto_session, train_uri: str, test_uri: str, *, logs: bool = True
+) -> TrainingResult:
+    """Run the built-in kNN training job with the SDK's generic Estimator and wait for it.
+
+    The ``test`` channel makes the job report ``test:accuracy`` on the held-out split.
+    """
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    import sagemaker
+    from sagemaker.estimator import Estimator
+    from sagemaker.exceptions import UnexpectedStatusException
+    from sagemaker.inputs import TrainingInput
+
+    session = sagemaker.Session(boto_session=boto_session, default_bucket=spec.bucket)
+    image_uri = knn_image_uri(spec.region)
+    estimator = Estimator(
+        image_uri=image_uri,
+        role=spec.role_arn,
+        instance_count=1,
+        instance_type=spec.instance_type,
+        output_path=spec.output_path,
+        base_job_name=spec.base_job_name,
+        sagemaker_session=session,
+        hyperparameters=spec.hyperparameters(),
+        tags=[dict(tag) for tag in PROJECT_TAGS],
+    )
+    channels = {
+        "train": TrainingInput(train_uri, content_type=CSV_WITH_LABEL, distribution="ShardedByS3Key"),
+        "test": TrainingInput(test_uri, content_type=CSV_WITH_LABEL, distribution="FullyReplicated"),
+    }
+    try:
+        estimator.fit(channels, wait=True, logs="All" if logs else "None")
+    except UnexpectedStatusException as exc:
+        job = estimator.latest_training_job
+        reason = _training_failure(session.sagemaker_client, job.name) if job else str(exc)
+        raise DeploymentError(f"training job failed: {reason}") from exc
+    job_name = estimator.latest_training_job.name
+    description = session.sagemaker_client.describe_training_job(TrainingJobName=job_name)
+    metrics = {m["MetricName"]: float(m["Value"]) for m in description.get("FinalMetricDataList", [])}
+    return TrainingResult(job_name, description["ModelArtifacts"]["S3ModelArtifacts"], image_uri, metrics)
+
+
+def _training_failure(sm, job_name: str) -> str:
+    description = sm.describe_training_job(TrainingJobName=job_name)
+    return f"{job_name} is {description['TrainingJobStatus']}: {description.get('FailureReason', 'no reason given')}"
+
+
+def resource_names(endpoint_name: str, now: datetime | None = None) -> str:
+    """A name for this deployment's model and endpoint config: the endpoint name plus a UTC time stamp.
+
+    It keeps the endpoint's prefix (the IAM policy allows only that prefix) and stays within 63 characters.
+    """
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"{endpoint_name[: 63 - len(stamp) - 1].rstrip('-')}-{stamp}"
+
+
+def create_model(sm, name: str, result: TrainingResult, role_arn: str) -> str:
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=role_arn,
+        PrimaryContainer={"Image": result.image_uri, "ModelDataUrl": result.model_data_url},
+        Tags=list(PROJECT_TAGS),
+    )
+    return name
+
+
+def create_endpoint_config(sm, name: str, model_name: str, capacity: Capacity) -> str:
+    sm.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[capacity.variant(model_name)], Tags=list(PROJECT_TAGS)
+    )
+    return name
+
+
+def describe_endpoint_or_none(sm, endpoint_name: str) -> dict | None:
+    try:
+        return sm.describe_endpoint(EndpointName=endpoint_name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ValidationException" and "Could not find" in str(exc):
+            return None
+        raise
+
+
+def wait_for_endpoint(
+    sm,
+    endpoint_name: str,
+    *,
+    report: Report,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    poll_seconds: float = 30.0,
+    timeout_seconds: float = 3600.0,
+) -> dict:
+    """Poll until the endpoint settles, printing each status change; a failure raises with SageMaker's reason."""
+    started = clock()
+    last_status = None
+    while True:
+        description = sm.describe_endpoint(EndpointName=endpoint_name)
+        status = description["EndpointStatus"]
+        if status != last_status:
+            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
+            last_status = status
+        if status == "InService":
+            return description
+        if status in FAILED or status == "Deleting":
+            reason = description.get("FailureReason", "no reason given")
+            raise DeploymentError(f"endpoint {endpoint_name} is {status}: {reason}")
+        if clock() - started > timeout_seconds:
+            raise DeploymentError(
+                f"endpoint {endpoint_name} still {status} after {timeout_seconds:.0f} s; check the SageMaker console"
+            )
+        sleep(poll_seconds)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    endpoint_name: str
+    endpoint_config_name: str
+    model_name: str
+    created: bool
+    replaced_config: str | None
+    retired: tuple[str, ...] = ()
+
+
+def deploy(
+    sm,
+    endpoint_name: str,
+    result: TrainingResult,
+    role_arn: str,
+    capacity: Capacity,
+    *,
+    report: Report,
+    now: datetime | None = None,
+    wait: Callable[..., dict] = wait_for_endpoint,
+) -> Deployment:
+    """Create the endpoint, or point the existing one at a new config so its name (and the API) stay the same."""
+    name = resource_names(endpoint_name, now)
+    report(f"creating model {name} from {result.model_data_url}")
+    create_model(sm, name, result, role_arn)
+    report(f"creating endpoint config {name} ({capacity.describe()})")
+    create_endpoint_config(sm, name, name, capacity)
+
+    existing = describe_endpoint_or_none(sm, endpoint_name)
+    status = existing and existing["EndpointStatus"]
+    if status and status not in FAILED | {"InService", "Deleting"}:
+        report(f"endpoint {endpoint_name} is {status}; waiting for it to settle before updating")
+        existing = _settle(sm, endpoint_name, wait, report)
+        status = existing["EndpointStatus"]
+    if status in FAILED:
+        reason = existing.get("FailureReason", "no reason given")
+        report(f"endpoint {endpoint_name} is {status} ({reason}); deleting and recreating it")
+        sm.delete_endpoint(EndpointName=endpoint_name)
+        status = "Deleting"
+    if status == "Deleting":
+        sm.get_waiter("endpoint_deleted").wait(EndpointName=endpoint_name)
+        existing = None
+
+    if existing is None:
+        report(f"creating endpoint {endpoint_name}")
+        sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=name, Tags=list(PROJECT_TAGS))
+        wait(sm, endpoint_name, report=report)
+        return Deployment(endpoint_name, name, name, created=True, replaced_config=None)
+
+    previous = existing["EndpointConfigName"]
+    report(f"updating endpoint {endpoint_name} in place: {previous} -> {name}")
+    sm.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=name)
+    settled = wait(sm, endpoint_name, report=report)
+    if settled["EndpointConfigName"] != name:
+        raise DeploymentError(
+            f"endpoint {endpoint_name} rolled back to {settled['EndpointConfigName']}: "
+            f"{settled.get('FailureReason', 'no reason given')}"
+        )
+    retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report)
+    return Deployment(endpoint_name, name, name, created=False, replaced_config=previous, retired=retired)
+
+
+def _settle(sm, endpoint_name: str, wait: Callable[..., dict], report: Report) -> dict:
+    try:
+        return wait(sm, endpoint_name, report=report)
+    except DeploymentError:
+        return sm.describe_endpoint(EndpointName=endpoint_name)
+
+
+def retire_endpoint_config(sm, config_name: str, *, keep_models: set[str], report: Report) -> tuple[str, ...]:
+    """Delete the config the endpoint no longer uses, and its models, so old versions do not pile up."""
+    try:
+        config = sm.describe_endpoint_config(EndpointConfigName=config_name)
+    except ClientError:
+        return ()
+    models = [v["ModelName"] for v in config["ProductionVariants"] if v["ModelName"] not in keep_models]
+    sm.delete_endpoint_config(EndpointConfigName=config_name)
+    report(f"deleted the previous endpoint config {config_name}")
+    for model in models:
+        try:
+            sm.delete_model(ModelName=model)
+            report(f"deleted the previous model {model}")
+        except ClientError as exc:
+            report(f"kept model {model}: {exc.response['Error']['Message']}")
+    return (config_name, *models)
+
+
+def predict_through_endpoint(runtime, endpoint_name: str, features: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """Ask the endpoint for labels, ``batch_size`` CSV rows per request (well under the 6 MB payload limit)."""
+    features = np.asarray(features)
+    predictions: list[int] = []
+    for start in range(0, len(features), batch_size):
+        chunk = features[start : start + batch_size]
+        body = "\n".join(",".join(str(int(v)) for v in row) for row in chunk).encode()
+        response = runtime.invoke_endpoint(
+            EndpointName=endpoint_name, ContentType="text/csv", Accept="application/json", Body=body
+        )
+        payload = json.loads(response["Body"].read())
+        batch = [round(float(p["predicted_label"])) for p in payload["predictions"]]
+        if len(batch) != len(chunk):
+            raise DeploymentError(f"endpoint {endpoint_name} answered {len(batch)} predictions for {len(chunk)} rows")
+        predictions.extend(batch)
+    return np.asarray(predictions, dtype=np.int64)
+
+
+def evaluate_endpoint(
+    runtime, endpoint_name: str, test_X: np.ndarray, test_y: np.ndarray, train_y: np.ndarray, batch_size: int = 500
+) -> dict:
+    """The same metrics as the local trainer reports, but computed from the endpoint's answers on the test split."""
+    from mysfits.evaluation import evaluate
+
+    predicted = predict_through_endpoint(runtime, endpoint_name, test_X, batch_size)
+    metrics = evaluate(np.asarray(test_y), predicted, np.asarray(train_y))
+    metrics["endpoint"] = {"name": endpoint_name, "requests": -(-len(test_y) // batch_size), "batch_size": batch_size}
+    return metrics

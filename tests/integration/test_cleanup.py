@@ -1,0 +1,190 @@
+"""scripts/cleanup.py under moto: it deletes exactly the tagged resources, asks first, and a second run is a no-op.
+
+moto runs the SageMaker, S3 and CloudFormation control planes in-process; the clients are real boto3 clients.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from mysfits.aws import PROJECT_TAGS
+from mysfits.aws.cleanup import delete_stack, empty_bucket, find_project_resources
+from mysfits.aws.cleanup_cli import main
+
+REGION = "eu-west-1"
+ROLE = "arn:aws:iam::123456789012:role/mysfits-notebook"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+TOPIC_STACK = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+STACK_WITH_BUCKET = json.dumps(
+    {
+        "Resources": {"DataBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"BucketName": {"Value": {"Ref": "DataBucket"}}},
+    }
+)
+
+
+def make_endpoint(sm, name: str, tagged: bool) -> None:
+    tags = list(PROJECT_TAGS) if tagged else [{"Key": "Project", "Value": "someone-else"}]
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": "438346466558.dkr.ecr.eu-west-1.amazonaws.com/knn:1"},
+        Tags=tags,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": name,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+        Tags=tags,
+    )
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name, Tags=tags)
+
+
+def names(sm) -> dict[str, list[str]]:
+    return {
+        "endpoints": sorted(e["EndpointName"] for e in sm.list_endpoints()["Endpoints"]),
+        "configs": sorted(c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]),
+        "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
+    }
+
+
+def test_finds_only_tagged_resources_endpoints_first(aws):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    make_endpoint(sm, "mysfits-other-team", tagged=False)
+    found = find_project_resources(sm)
+    assert [str(r) for r in found] == ["endpoint mysfits-knn", "endpoint-config mysfits-knn", "model mysfits-knn"]
+
+
+def test_yes_deletes_everything_tagged_and_a_second_run_finds_nothing(aws, capsys):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    make_endpoint(sm, "mysfits-knn-20250101-000000", tagged=True)
+    make_endpoint(sm, "keep-me", tagged=False)
+
+    assert main(["--region", REGION, "--yes"], session=aws) == 0
+    first = capsys.readouterr().out
+    assert len(re.findall(r"^deleted (endpoint|endpoint-config|model) ", first, re.M)) == 6, first
+    assert "deleted 6 SageMaker resources" in first
+    assert names(sm) == {"endpoints": ["keep-me"], "configs": ["keep-me"], "models": ["keep-me"]}
+
+    assert main(["--region", REGION, "--yes"], session=aws) == 0
+    second = capsys.readouterr().out
+    assert "nothing of this project's is left" in second and "deleted " not in second
+    assert names(sm)["endpoints"] == ["keep-me"]
+
+
+def test_without_yes_it_asks_and_a_no_deletes_nothing(aws, capsys, monkeypatch):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    answers = iter(["n"])
+    assert main(["--region", REGION], session=aws, ask=lambda prompt: next(answers)) == 1
+    assert "endpoint mysfits-knn" in capsys.readouterr().out
+    assert names(sm)["endpoints"] == ["mysfits-knn"]
+
+
+def test_dry_run_lists_and_deletes_nothing(aws, capsys):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    cfn = aws.client("cloudformation")
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=TOPIC_STACK)
+    argv = ["--region", REGION, "--dry-run", "--api-stack", "mysfits-recommendations", "--notebook-stack", "nb"]
+    assert main(argv, session=aws) == 0
+    out = capsys.readouterr().out
+    assert "would delete endpoint mysfits-knn" in out and "would delete stack mysfits-recommendations" in out
+    assert "stack nb does not exist" in out
+    assert names(sm)["models"] == ["mysfits-knn"]
+    assert cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_stacks_are_deleted_after_their_bucket_is_emptied_and_twice_is_fine(aws, capsys):
+    cfn, s3 = aws.client("cloudformation"), aws.client("s3")
+    cfn.create_stack(StackName="mysfits-notebook", TemplateBody=STACK_WITH_BUCKET)
+    cfn.create_stack(
+        StackName="mysfits-recommendations",
+        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+    )
+    bucket = cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    for i in range(3):
+        s3.put_object(Bucket=bucket, Key=f"mysfits-knn/data/{i}.csv", Body=b"1,1,1,1,1,1\n")
+
+    argv = [
+        "--region",
+        REGION,
+        "--yes",
+        "--api-stack",
+        "mysfits-recommendations",
+        "--notebook-stack",
+        "mysfits-notebook",
+    ]
+    assert main(argv, session=aws, sleep=lambda _: None) == 0
+    out = capsys.readouterr().out
+    assert f"emptied s3://{bucket} (3 object versions)" in out
+    assert "deleted stack mysfits-recommendations" in out and "deleted stack mysfits-notebook" in out
+    assert [s["StackName"] for s in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]] == []
+
+    assert main(argv, session=aws, sleep=lambda _: None) == 0
+    again = capsys.readouterr().out
+    assert "stack mysfits-notebook does not exist" in again and "deleted stack" not in again
+    assert "nothing of this project's is left" in again
+
+
+def test_empty_bucket_handles_a_missing_bucket(aws):
+    assert empty_bucket(aws.client("s3"), "no-such-bucket-here", report=lambda _: None) == 0
+
+
+def test_delete_stack_reports_a_missing_stack(aws):
+    lines: list[str] = []
+    assert delete_stack(aws.client("cloudformation"), "nope", lines.append) is False
+    assert lines == ["stack nope was already gone"]
+
+
+def test_script_without_credentials_is_one_line_and_nonzero(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT / "src"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "cleanup.py"), "--region", REGION, "--yes"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "no AWS credentials" in result.stderr

@@ -1,0 +1,360 @@
+"""scripts/train_and_deploy.py: local mode for real; SageMaker mode against moto; sam through a recording runner.
+
+What is real and what is not, in SageMaker mode:
+- real: the SageMaker Python SDK 2.x building and submitting the training job, every boto3 client and request,
+  the S3 uploads, the CloudFormation reads, and the data plane (a real local endpoint speaking the SageMaker
+  Runtime protocol, reached by an unmodified sagemaker-runtime client through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME).
+- moto: the control plane. A moto training job does not train anything: it is marked Completed at once and
+  points at a model.tar.gz that does not exist. The endpoint therefore serves a model trained locally on the
+  same split, which stands in for what the built-in kNN would have produced.
+- recorded: the `sam build` / `sam deploy` subprocesses (SAM needs AWS to deploy); the CLI arguments they
+  receive are checked, and SAM's own override parser is exercised in tests/unit/test_samconfig.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+
+from mysfits.artifact import load_model
+from mysfits.aws import PROJECT_TAGS
+from mysfits.aws.samconfig import read_overrides
+from mysfits.aws.train_and_deploy import Toolkit, main
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "train_and_deploy.py"
+REGION = "eu-west-1"
+SAMCONFIG = """\
+# test fixture shaped like the project's samconfig.toml
+version = 0.1
+
+[default.global.parameters]
+stack_name = "mysfits-recommendations"
+
+[default.deploy.parameters]
+stack_name = "mysfits-recommendations"
+capabilities = "CAPABILITY_IAM"
+parameter_overrides = "SageMakerEndpointName=old-name AllowedOrigin=* LogLevel=INFO" # keep this comment
+"""
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A subprocess environment with no AWS credentials or config at all, so any AWS call would fail."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT / "src"),
+        "HOME": str(tmp_path),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MPLBACKEND": "Agg",
+    }
+    env.update(extra)
+    return env
+
+
+def run_script(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean_env(tmp_path, **env),
+        timeout=300,
+    )
+
+
+# --- local mode, for real --------------------------------------------------------------------------------------
+
+
+def test_local_mode_generates_trains_writes_the_model_and_samconfig(tmp_path):
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    result = run_script(
+        tmp_path, "--rows", "4000", "--sample-size", "3000", "--seed", "5", "--confusion", "confusion.png"
+    )
+    assert result.returncode == 0, result.stderr
+    model = load_model(tmp_path / "models" / "mysfits-knn.json")
+    assert model.k == 10 and model.sample_size == 3000
+    assert model.training_data["rows"] == 4000
+    assert "accuracy on 400 test rows" in result.stdout
+    assert (tmp_path / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert read_overrides(tmp_path / "samconfig.toml") == {
+        "SageMakerEndpointName": "mysfits-knn",
+        "AllowedOrigin": "*",
+        "LogLevel": "INFO",
+    }
+    assert SAMCONFIG.replace("old-name", "mysfits-knn") == (tmp_path / "samconfig.toml").read_text()
+
+
+def test_local_mode_refreshes_an_existing_model_in_place(tmp_path, small_data):
+    """A second run with other hyperparameters replaces the served file (atomically) and keeps the data file."""
+    data = small_data.path
+    model_path = tmp_path / "served.json"
+    common = ["--data", str(data), "--model", str(model_path), "--samconfig", str(tmp_path / "samconfig.toml")]
+    assert main([*common, "--sample-size", "5000"], Toolkit(out=lambda _: None)) == 0
+    first = load_model(model_path)
+    assert main([*common, "--sample-size", "8000", "--k", "5"], Toolkit(out=lambda _: None)) == 0
+    second = load_model(model_path)
+    assert (first.k, first.sample_size) == (10, 5000) and (second.k, second.sample_size) == (5, 8000)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "temporary files left behind"
+
+
+def test_dry_run_takes_no_action_and_needs_no_credentials(tmp_path):
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    result = run_script(
+        tmp_path,
+        "--mode", "sagemaker", "--region", REGION, "--notebook-stack", "mysfits-notebook",
+        "--serverless", "--memory-mb", "3072", "--deploy-api", "--deploy-web", "--dry-run",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for action in (
+        "s3:PutObject s3://<BucketName output of stack mysfits-notebook>/mysfits-knn/data/train/train.csv",
+        "sagemaker:CreateTrainingJob mysfits-knn-<time>",
+        "serverless, 3072 MB",
+        "sagemaker:UpdateEndpoint",
+        "sagemaker-runtime:InvokeEndpoint mysfits-knn",
+        "SageMakerEndpointName=mysfits-knn",
+        "`sam build`",
+        "`sam deploy` (stack mysfits-recommendations, region eu-west-1)",
+        "RecommendationsApiUrl",
+        "WebsiteBucketName",
+    ):
+        assert action in out, action
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samconfig.toml"], "a dry run must not write files"
+    assert (tmp_path / "samconfig.toml").read_text() == SAMCONFIG
+
+
+# --- one clear line for each mistake ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--frobnicate"], "unrecognized arguments: --frobnicate"),
+        (["--endpoint-name", "Mysfits"], "endpoint name 'Mysfits' is not allowed"),
+        (["--k", "0"], "expected a number of at least 1"),
+        (["--mode", "cloud"], "invalid choice: 'cloud'"),
+        (["--bucket", "b"], "--bucket only apply with --mode sagemaker"),
+        (["--mode", "sagemaker", "--serverless", "--instance-type", "ml.m5.large"], "exclude each other"),
+        (["--mode", "sagemaker", "--memory-mb", "2048"], "--memory-mb and --max-concurrency need --serverless"),
+        (["--mode", "sagemaker", "--region", "eu-west-1", "--serverless", "--memory-mb", "1000", "--dry-run"],
+         "--memory-mb must be one of 1024, 2048, 3072, 4096, 5120, 6144, got 1000"),
+        (["--mode", "sagemaker", "--region", "moon-1", "--dry-run"], "unknown region 'moon-1'"),
+        (["--mode", "sagemaker", "--region", REGION, "--bucket", "b", "--role", "arn:aws:iam::1:role/r"],
+         "no AWS credentials found"),
+        (["--mode", "sagemaker", "--dry-run"], "no AWS region"),
+    ],
+)  # fmt: skip
+def test_mistakes_are_one_line_and_nonzero(tmp_path, args, expected):
+    result = run_script(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert expected in result.stderr
+    assert list(tmp_path.iterdir()) == [], "nothing may be written before the error"
+
+
+# --- SageMaker mode under moto ---------------------------------------------------------------------------------
+
+
+NOTEBOOK_STAND_IN = json.dumps(
+    {
+        "Description": "stand-in with notebook-template.yaml's outputs (moto cannot deploy the real template)",
+        "Resources": {"DataBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {
+            "BucketName": {"Value": {"Ref": "DataBucket"}},
+            "RoleArn": {"Value": "arn:aws:iam::123456789012:role/mysfits-notebook-NotebookRole"},
+            "ResourcePrefix": {"Value": "mysfits"},
+        },
+    }
+)
+API_STAND_IN = json.dumps(
+    {
+        "Resources": {"WebBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {
+            "RecommendationsApiUrl": {"Value": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"},
+            "WebsiteBucketName": {"Value": {"Ref": "WebBucket"}},
+            "WebsiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
+        },
+    }
+)
+
+
+@pytest.fixture
+def moto_aws(monkeypatch):
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield boto3.Session(region_name=REGION)
+
+
+class RecordingRunner:
+    def __init__(self, exit_codes: dict[str, int] | None = None):
+        self.calls: list[tuple[list[str], Path | None]] = []
+        self.exit_codes = exit_codes or {}
+
+    def __call__(self, argv, cwd=None) -> int:
+        self.calls.append((list(argv), cwd))
+        return self.exit_codes.get(argv[1], 0)
+
+
+def test_missing_bucket_is_one_line(moto_aws, tmp_path, capsys):
+    toolkit = Toolkit(session_factory=lambda region: moto_aws, out=lambda _: None)
+    args = ["--mode", "sagemaker", "--region", REGION, "--bucket", "not-there", "--role", "arn:aws:iam::1:role/r"]
+    assert main([*args, "--data", str(tmp_path / "d.csv")], toolkit) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "train_and_deploy.py: error: bucket not-there does not exist (create it, or use the notebook stack's)\n"
+    )
+
+
+def test_missing_notebook_stack_is_one_line(moto_aws, tmp_path, capsys):
+    toolkit = Toolkit(session_factory=lambda region: moto_aws, out=lambda _: None)
+    assert main(["--mode", "sagemaker", "--region", REGION, "--notebook-stack", "nope"], toolkit) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stack nope does not exist" in err
+
+
+def test_endpoint_outside_the_roles_prefix_is_refused(moto_aws, tmp_path, capsys):
+    moto_aws.client("cloudformation").create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
+    toolkit = Toolkit(session_factory=lambda region: moto_aws, out=lambda _: None)
+    argv = ["--mode", "sagemaker", "--region", REGION, "--notebook-stack", "mysfits-notebook", "--endpoint-name", "knn"]
+    assert main(argv, toolkit) == 2
+    assert "must start with mysfits-" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, tmp_path, small_data, monkeypatch):
+    server = pytest.importorskip("mysfits.endpoint.server", reason="the local endpoint (endpoint branch) is needed")
+    from mysfits import dataset as ds
+    from mysfits import training
+    from mysfits.artifact import save_model
+
+    cfn, s3, sm = (moto_aws.client(name) for name in ("cloudformation", "s3", "sagemaker"))
+    cfn.create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=API_STAND_IN)
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"]
+    }
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html><title>Mysfits</title>")
+    (web / "app.js").write_text("console.log('hi')")
+
+    # The endpoint's model: trained locally on the same training split the script uploads.
+    train, test = ds.split(small_data, test_fraction=0.1, seed=ds.DEFAULT_SEED)
+    stand_in = training.train_model(train, k=10, sample_size=20_000, seed=3)
+    model_file = save_model(stand_in, tmp_path / "stand-in.json")
+    runner = RecordingRunner()
+    lines: list[str] = []
+    with server.serve_in_thread(str(model_file), name="mysfits-knn", port=0) as endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
+        toolkit = Toolkit(
+            session_factory=lambda region: moto_aws, runner=runner, out=lines.append, sleep=lambda _: None
+        )
+        argv = [
+            "--mode", "sagemaker", "--region", REGION, "--notebook-stack", "mysfits-notebook",
+            "--data", str(small_data.path), "--sample-size", "20000", "--no-logs",
+            "--samconfig", str(tmp_path / "samconfig.toml"), "--web-dir", str(web),
+            "--deploy-api", "--deploy-web",
+        ]  # fmt: skip
+        assert main(argv, toolkit) == 0, "\n".join(lines)
+
+    text = "\n".join(lines)
+    # S3: both channels, label first.
+    bucket = outputs["BucketName"]
+    train_csv = s3.get_object(Bucket=bucket, Key="mysfits-knn/data/train/train.csv")["Body"].read()
+    first = [int(v) for v in train_csv.split(b"\n", 1)[0].split(b",")]
+    assert first == [int(train.y[0]), *map(int, train.X[0])]
+    assert s3.head_object(Bucket=bucket, Key="mysfits-knn/data/test/test.csv")["ContentLength"] > 0
+
+    # The training job the SDK submitted: built-in kNN image, hyperparameters, channels, tags, role.
+    (job_summary,) = sm.list_training_jobs()["TrainingJobSummaries"]
+    job = sm.describe_training_job(TrainingJobName=job_summary["TrainingJobName"])
+    assert job["TrainingJobName"].startswith("mysfits-knn-")
+    assert job["AlgorithmSpecification"]["TrainingImage"].endswith(".dkr.ecr.eu-west-1.amazonaws.com/knn:1")
+    assert job["HyperParameters"] == {
+        "k": "10",
+        "sample_size": "20000",
+        "predictor_type": "classifier",
+        "feature_dim": "5",
+    }
+    channels = {c["ChannelName"]: c for c in job["InputDataConfig"]}
+    assert set(channels) == {"train", "test"}
+    assert channels["train"]["ContentType"] == "text/csv;label_size=1"
+    assert channels["test"]["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://{bucket}/mysfits-knn/data/test/"
+    assert job["RoleArn"] == outputs["RoleArn"]
+    assert sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"] == list(PROJECT_TAGS)
+
+    # The endpoint, created (first run) from a tagged model and real-time config.
+    described = sm.describe_endpoint(EndpointName="mysfits-knn")
+    config = sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    assert config["ProductionVariants"][0]["InstanceType"] == "ml.m5.large"
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == job["ModelArtifacts"]["S3ModelArtifacts"]
+    assert sm.list_tags(ResourceArn=described["EndpointArn"])["Tags"] == list(PROJECT_TAGS)
+
+    # Evaluation went through the endpoint in batches and matches the stand-in model's own accuracy.
+    assert "through endpoint mysfits-knn (12 requests)" in text
+    table = np.frombuffer(stand_in.table, dtype=np.uint8)
+    accuracy = float(np.mean(training.predict(table, test.X) == test.y))
+    assert f"accuracy on 6,000 test rows: {accuracy:.2%}" in text
+
+    # samconfig, then sam build and sam deploy with the merged overrides.
+    assert read_overrides(tmp_path / "samconfig.toml")["SageMakerEndpointName"] == "mysfits-knn"
+    (build, build_cwd), (deploy, _) = runner.calls
+    assert build[1:] == ["build"] and build_cwd == tmp_path
+    assert deploy[1:] == [
+        "deploy", "--region", REGION, "--parameter-overrides",
+        "SageMakerEndpointName=mysfits-knn", "AllowedOrigin=*", "LogLevel=INFO",
+    ]  # fmt: skip
+    assert json.loads((web / "config.json").read_text()) == {
+        "apiBaseUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
+    }
+
+    # The website bucket got the page, with content types, and the site URL was printed.
+    web_bucket = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
+    web_bucket = next(o["OutputValue"] for o in web_bucket if o["OutputKey"] == "WebsiteBucketName")
+    keys = {o["Key"]: o for o in s3.list_objects_v2(Bucket=web_bucket)["Contents"]}
+    assert set(keys) == {"index.html", "app.js", "config.json"}
+    assert s3.head_object(Bucket=web_bucket, Key="app.js")["ContentType"] in {
+        "text/javascript",
+        "application/javascript",
+    }
+    assert "website: https://d111111abcdef8.cloudfront.net" in text
+
+
+def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, small_data):
+    """Runs the steps from sam build on, with training and deployment already done (their state is faked)."""
+    from mysfits.aws import train_and_deploy as tad
+
+    moto_aws.client("cloudformation").create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    runner = RecordingRunner({"build": 1})
+    args = tad.build_parser().parse_args(
+        ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml"), "--deploy-api"]
+    )
+    run = tad.Run(args, Toolkit(session_factory=lambda r: moto_aws, runner=runner, out=lambda _: None), region=REGION)
+    run.overrides = read_overrides(tmp_path / "samconfig.toml")
+    build, *_rest = tad.api_steps(run)
+    with pytest.raises(tad.UsageError, match="sam build failed with exit code 1; its output is above"):
+        build.run()
+    assert runner.calls[0][0][1:] == ["build"]
