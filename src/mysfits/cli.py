@@ -12,12 +12,10 @@ Register = Callable[[argparse._SubParsersAction], None]
 def _registrars() -> list[Register]:
     # Imported lazily so `mysfits --help` stays fast and each area owns its own flags.
     from mysfits import training_cli
-
-    registrars: list[Register] = [training_cli.register]
     from mysfits.endpoint import cli as endpoint_cli
+    from mysfits.gateway import cli as gateway_cli
 
-    registrars.append(endpoint_cli.register)
-    return registrars
+    return [training_cli.register, endpoint_cli.register, gateway_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

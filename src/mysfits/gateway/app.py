@@ -1,0 +1,179 @@
+"""The local API Gateway as an ASGI application.
+
+Each request is matched against the template's routes. A match becomes a REST proxy
+event and runs the handler in a worker thread: handlers are synchronous and block on
+boto3, and the endpoint may share this event loop, so running them inline would stall
+(or deadlock) the server. Everything else follows API Gateway's own answers: SAM's CORS
+preflight for OPTIONS, ``403 Missing Authentication Token`` for an unknown route, ``502``
+when the handler fails or returns something malformed, ``504`` past the 29-second
+integration limit. Requests that match no route may be static files of the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from mysfits.gateway.events import (
+    HttpRequest,
+    HttpResponse,
+    InvalidProxyResult,
+    build_event,
+    json_response,
+    response_from_result,
+)
+from mysfits.gateway.lambda_runtime import Handler, LambdaContext
+from mysfits.gateway.static import StaticSite
+from mysfits.gateway.template import ApiDefinition, RestApi, Route
+
+log = logging.getLogger("mysfits.gateway")
+
+API_GATEWAY_TIMEOUT_S = 29.0
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+
+
+class Gateway:
+    def __init__(
+        self,
+        api: ApiDefinition,
+        handlers: Mapping[str, Handler],
+        static: StaticSite | None = None,
+        workers: int = 8,
+    ):
+        self.api = api
+        self.handlers = dict(handlers)
+        self.static = static
+        self.workers = workers
+        self._executor: ThreadPoolExecutor | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lambda")
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = await _read_body(receive)
+        if body is None:
+            response = json_response(413, "Request Too Long")
+        else:
+            request = HttpRequest(
+                method=scope["method"],
+                path=scope["path"],
+                query_string=scope.get("query_string", b""),
+                headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+                body=body,
+                source_ip=(scope.get("client") or ("127.0.0.1", 0))[0],
+                protocol=f"HTTP/{scope.get('http_version', '1.1')}",
+            )
+            response = await self.handle(request)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        found = self.api.find(request.method, request.path)
+        if found is not None:
+            route, path_parameters = found
+            response = await self._invoke(request, route, path_parameters, request_id)
+        elif request.method == "OPTIONS":
+            response = self._preflight(request.path, request_id)
+        elif self.static is not None and request.method in ("GET", "HEAD") and not self.api.methods_on(request.path)[0]:
+            response = self.static.response(request.path, head=request.method == "HEAD") or self._gateway_error(
+                404, "Not Found", "RESOURCE_NOT_FOUND", request_id
+            )
+        else:
+            response = self._gateway_error(
+                403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", request_id
+            )
+        response.headers.append(("x-amzn-RequestId", request_id))
+        if log.isEnabledFor(logging.INFO):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1f ms", request.method, request.path, response.status, elapsed_ms)
+        return response
+
+    def _preflight(self, path: str, request_id: str) -> HttpResponse:
+        methods, api = self.api.methods_on(path)
+        if api is None or api.cors is None:
+            return self._gateway_error(403, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN", request_id)
+        return HttpResponse(200, [("Content-Type", "application/json"), *api.cors.preflight_headers(methods)], b"")
+
+    def _gateway_error(
+        self, status: int, message: str, response_type: str, request_id: str, api: RestApi | None = None
+    ) -> HttpResponse:
+        api = api or (self.api.routes[0].api if self.api.routes else None)
+        extra = api.gateway_response_headers(response_type, status) if api else []
+        return json_response(status, message, [("x-amzn-ErrorType", response_type), *extra])
+
+    async def _invoke(
+        self, request: HttpRequest, route: Route, path_parameters: Mapping[str, str], request_id: str
+    ) -> HttpResponse:
+        function = route.function
+        event = build_event(request, route, path_parameters, request_id)
+        context = LambdaContext(function.logical_id, function.memory_mb, request_id, function.timeout_s)
+        handler = self.handlers[function.logical_id]
+        limit = min(function.timeout_s, API_GATEWAY_TIMEOUT_S)
+        loop = asyncio.get_running_loop()
+        try:
+            result = await asyncio.wait_for(loop.run_in_executor(self.executor, handler, event, context), limit)
+            return response_from_result(result)
+        except TimeoutError:
+            log.error("%s %s: %s did not answer within %.0f s", request_id, route.resource, function.logical_id, limit)
+            if function.timeout_s < API_GATEWAY_TIMEOUT_S:
+                return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
+            return self._gateway_error(504, "Endpoint request timed out", "INTEGRATION_TIMEOUT", request_id, route.api)
+        except InvalidProxyResult as exc:
+            log.error("%s %s: malformed Lambda proxy response: %s", request_id, route.resource, exc)
+            return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
+        except Exception:
+            # The handler raised: Lambda reports a function error and API Gateway answers 502.
+            log.exception("%s %s: %s raised", request_id, route.resource, function.logical_id)
+            return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
+
+
+async def _read_body(receive) -> bytes | None:
+    """The whole request body, or ``None`` once it passes API Gateway's payload limit."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_PAYLOAD_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)

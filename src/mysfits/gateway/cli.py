@@ -1,0 +1,163 @@
+"""``mysfits serve``: the whole stack on one machine, the way ``make run`` starts it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+DEFAULT_PORT = 3000
+DEFAULT_ENDPOINT_PORT = 8080
+DEFAULT_HOST = "127.0.0.1"
+ENDPOINT_NAME_PARAMETER = "SageMakerEndpointName"
+"""The template parameter that names the endpoint; the local endpoint is started under the same name."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the page, the API (the real Lambda handler) and the model endpoint locally",
+        description=(
+            "Train a model if there is none, start the local SageMaker-style endpoint and a local API Gateway that "
+            "serves template.yaml's routes with the real handler and the page in web/. No AWS, no Docker."
+        ),
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path("models/mysfits-knn.json"), help="model file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/answers.csv"),
+        help="training data, generated if missing (default: %(default)s)",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port of the page and API (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--endpoint-port",
+        type=int,
+        default=DEFAULT_ENDPOINT_PORT,
+        help="port of the model endpoint (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--endpoint-name",
+        help=f"endpoint name (default: the template's {ENDPOINT_NAME_PARAMETER}, from samconfig.toml)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        help="use an endpoint that is already running at this URL instead of training and starting one",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=Path("template.yaml"), help="SAM template (default: %(default)s)"
+    )
+    parser.add_argument("--web", type=Path, help="static page directory (default: web/ beside the template)")
+    parser.add_argument(
+        "--parameter-overrides",
+        metavar="'KEY=VALUE ...'",
+        help="template parameters; like sam, this replaces samconfig.toml's parameter_overrides entirely",
+    )
+    parser.add_argument("--config-env", default="default", help="samconfig.toml environment (default: %(default)s)")
+    parser.add_argument(
+        "--workers", type=int, default=8, help="handler threads, i.e. concurrent invocations (default: %(default)s)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mysfits.cli import CliError
+    from mysfits.gateway import stack
+    from mysfits.gateway.cfn_yaml import TemplateSyntaxError
+    from mysfits.gateway.intrinsics import IntrinsicError
+    from mysfits.gateway.lambda_runtime import HandlerImportError
+    from mysfits.gateway.parameters import ParameterError, parse_overrides
+    from mysfits.gateway.server import (
+        GatewaySettings,
+        PortInUse,
+        bind,
+        build_gateway,
+        load_settings_api,
+        uvicorn_server,
+    )
+    from mysfits.gateway.template import TemplateError
+
+    _log_requests(not args.quiet)
+    template = args.template.resolve()
+    try:
+        overrides = (
+            None
+            if args.parameter_overrides is None
+            else parse_overrides(args.parameter_overrides, "--parameter-overrides")
+        )
+        settings = GatewaySettings(
+            template=template,
+            sagemaker_runtime_url=args.endpoint_url or f"http://{args.host}:{args.endpoint_port}",
+            web_root=args.web or template.parent / "web",
+            samconfig_env=args.config_env,
+            parameter_overrides=overrides,
+            extra_overrides={ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {},
+            workers=args.workers,
+        )
+        api = load_settings_api(settings)
+        gateway_socket = bind(args.host, args.port)
+    except (TemplateSyntaxError, TemplateError, ParameterError, IntrinsicError) as exc:
+        raise CliError(str(exc)) from None
+    except PortInUse:
+        raise CliError(stack.port_in_use_message(stack.GATEWAY_PORT, args.host, args.port)) from None
+    endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or "mysfits-knn"))
+    try:
+        with _endpoint(args, endpoint_name, stack) as endpoint:
+            try:
+                # Importing the handler (boto3, Powertools) overlaps with the endpoint process starting.
+                app = build_gateway(settings, api)
+            except HandlerImportError as exc:
+                raise CliError(str(exc)) from None
+            endpoint.wait_ready()
+            url = f"http://{args.host}:{args.port}"
+            print(
+                f"Mythical Mysfits is running at {url}\n"
+                f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
+                f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
+            try:
+                uvicorn_server(app, log_level="warning").run(sockets=[gateway_socket])
+            except KeyboardInterrupt:
+                pass  # uvicorn has already shut down gracefully; re-raised only to report the signal.
+    except stack.StackError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        gateway_socket.close()
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _endpoint(args: argparse.Namespace, name: str, stack):
+    import contextlib
+
+    from mysfits.progress import Progress
+
+    if args.endpoint_url:
+        return contextlib.nullcontext(stack.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
+    # Before training, which can take a while: a busy port should not cost the user that wait.
+    stack.check_port_free(stack.ENDPOINT_PORT, args.host, args.endpoint_port)
+    stack.ensure_model(args.model, args.data, Progress())
+    return stack.endpoint_process(args.model, name, args.host, args.endpoint_port)
+
+
+def _log_requests(enabled: bool) -> None:
+    """One short line per request on stderr from the gateway (the handler's own JSON logs go there too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    gateway_log = logging.getLogger("mysfits.gateway")
+    gateway_log.addHandler(handler)
+    gateway_log.setLevel(logging.INFO if enabled else logging.WARNING)
+    gateway_log.propagate = False
+
+
+def _handlers(api) -> str:
+    return ", ".join(sorted({f.handler for f in api.functions.values()})) or "none"

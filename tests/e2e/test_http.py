@@ -1,0 +1,44 @@
+"""The local stack over plain HTTP, the way the original Mythical Mysfits site called it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+
+from mysfits.catalog import label_ids
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_original_sites_curl_call(stack):
+    url = f"{stack.url}/recommendations"
+    curl = shutil.which("curl")
+    if curl:
+        done = subprocess.run(
+            [curl, "-sS", "-d", '{"entry": [1,2,3,4,5]}', url, "-X", "POST"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        body = json.loads(done.stdout)
+    else:
+        request = urllib.request.Request(url, data=b'{"entry": [1,2,3,4,5]}', method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.load(response)
+    assert body["recommendedMysfit"] in label_ids()
+    assert body["mysfit"]["id"] == body["recommendedMysfit"]
+
+
+def test_questionnaire_and_page_come_from_one_server(stack):
+    with urllib.request.urlopen(f"{stack.url}/questionnaire", timeout=10) as response:
+        questionnaire = json.load(response)
+    assert len(questionnaire["questions"]) == 5
+    with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert b"<form" in response.read()

@@ -1,0 +1,136 @@
+"""`mysfits serve` as `make run` uses it: busy ports, Ctrl-C, restarts, no orphans."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO, child_env, free_port, running, start, wait_for_http
+
+pytestmark = pytest.mark.slow
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def wait_gone(pid: int, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mysfits", "serve", *args],
+        cwd=REPO,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("flag", "variable"), [("--port", "PORT"), ("--endpoint-port", "ENDPOINT_PORT")])
+def test_a_busy_port_is_one_clear_line_and_nothing_is_written(tmp_path, flag, variable):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        taken = busy.getsockname()[1]
+        ports = {"--port": str(free_port()), "--endpoint-port": str(free_port()), flag: str(taken)}
+        model, data = tmp_path / "m.json", tmp_path / "d.csv"
+        done = serve("--model", str(model), "--data", str(data), *[x for kv in ports.items() for x in kv])
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"port {taken} on 127.0.0.1" in lines[0]
+    assert f"make run {variable}={taken + 1}" in lines[0]
+    assert f"mysfits serve {flag} {taken + 1}" in lines[0]
+    assert not model.exists() and not data.exists()
+
+
+def test_ctrl_c_stops_everything_and_a_second_run_reuses_the_model(stack, tmp_path):
+    model = tmp_path / "model.json"
+    shutil.copy(stack.model, model)
+    before = model.read_bytes()
+    port, endpoint_port = free_port(), free_port()
+    args = ["serve", "--model", str(model), "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    started = time.monotonic()
+    process = start(args, tmp_path / "serve.log")
+    try:
+        wait_for_http(process, port)
+        ready_s = time.monotonic() - started
+        (endpoint_pid,) = children_of(process.proc.pid)
+        assert alive(endpoint_pid)
+        code = process.interrupt()
+    finally:
+        process.kill()
+    output = process.output()
+    assert code == 0, output
+    assert "training" not in output and "no model" not in output
+    assert wait_gone(endpoint_pid), "the endpoint process outlived mysfits serve"
+    assert port_free(port) and port_free(endpoint_port)
+    assert model.read_bytes() == before
+    assert ready_s < 30, f"a run with a model took {ready_s:.1f} s to be ready"
+    assert list(tmp_path.glob(".model.json.*")) == []
+
+
+def test_the_endpoint_dies_with_a_killed_parent(stack, tmp_path):
+    port, endpoint_port = free_port(), free_port()
+    args = ["serve", "--model", str(stack.model), "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    with running(args, tmp_path / "serve.log", port) as process:
+        (endpoint_pid,) = children_of(process.proc.pid)
+        process.proc.send_signal(signal.SIGKILL)  # no chance to clean up
+        process.proc.wait()
+        gone = wait_gone(endpoint_pid)
+        if not gone:
+            os.kill(endpoint_pid, signal.SIGKILL)  # do not leave it behind for the next test
+        assert gone, "the endpoint was orphaned"
+
+
+def test_a_damaged_model_is_reported_and_kept(tmp_path):
+    model = tmp_path / "model.json"
+    model.write_text('{"format": "something else"}')
+    done = serve("--model", str(model), "--port", str(free_port()), "--endpoint-port", str(free_port()))
+    assert done.returncode == 2
+    assert "not a mysfits-knn-model file" in done.stderr
+    assert "Delete it to retrain" in done.stderr
+    assert model.read_text() == '{"format": "something else"}'
+
+
+def test_bad_parameter_overrides_name_the_parameter(tmp_path):
+    done = serve("--parameter-overrides", "AllowedOrigin=not-a-url", "--port", str(free_port()))
+    assert done.returncode == 2
+    assert "AllowedOrigin='not-a-url'" in done.stderr
