@@ -45,12 +45,12 @@ def test_endpoint_names_an_arn_scoped_policy_could_miss_are_refused(template, na
     assert not pattern(template, "SageMakerEndpointName").fullmatch(name)
 
 
-@pytest.mark.parametrize("origin", ["*", "https://d111111abcdef8.cloudfront.net", "http://127.0.0.1:3000"])
-def test_allowed_origin_accepts_origins(template, origin):
+@pytest.mark.parametrize("origin", ["*", "https://d111111abcdef8.cloudfront.net", "http://127.0.0.1:3000", ""])
+def test_allowed_origin_accepts_origins_and_empty_for_the_default(template, origin):
     assert pattern(template, "AllowedOrigin").fullmatch(origin)
 
 
-@pytest.mark.parametrize("origin", ["https://example.com/", "example.com", "'*'", "https://a.com/path", ""])
+@pytest.mark.parametrize("origin", ["https://example.com/", "example.com", "'*'", "https://a.com/path", " "])
 def test_allowed_origin_refuses_what_is_not_an_origin(template, origin):
     assert not pattern(template, "AllowedOrigin").fullmatch(origin)
 
@@ -78,7 +78,7 @@ def test_the_function_environment_covers_what_the_handler_requires(template):
     assert required == {"SAGEMAKER_ENDPOINT_NAME", "ALLOWED_ORIGIN"}
     assert required <= set(variables)
     assert variables["SAGEMAKER_ENDPOINT_NAME"] == {"Ref": "SageMakerEndpointName"}
-    assert variables["ALLOWED_ORIGIN"] == {"Ref": "AllowedOrigin"}
+    assert "AllowedOrigin" in json.dumps(variables["ALLOWED_ORIGIN"])  # the choice itself: test_template_website.py
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
@@ -104,7 +104,7 @@ def test_every_template_route_reaches_a_handler_route(template, handler):
 
 def test_the_api_has_cors_from_the_parameter_and_stage_throttling(template):
     api = template["Resources"]["RecommendationsApi"]["Properties"]
-    assert api["Cors"]["AllowOrigin"] == {"Fn::Sub": "'${AllowedOrigin}'"}
+    assert "AllowedOrigin" in json.dumps(api["Cors"]["AllowOrigin"])
     assert "POST" in api["Cors"]["AllowMethods"] and "OPTIONS" in api["Cors"]["AllowMethods"]
     (setting,) = api["MethodSettings"]
     assert setting["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
