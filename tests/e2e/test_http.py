@@ -42,3 +42,24 @@ def test_questionnaire_and_page_come_from_one_server(stack):
     with urllib.request.urlopen(f"{stack.url}/", timeout=10) as response:
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"
         assert b"<form" in response.read()
+
+
+def test_locally_the_api_allows_any_origin_although_samconfig_deploys_the_website(stack):
+    """samconfig.toml asks AWS for the CloudFront website, whose origin the API would allow; here there is none."""
+    request = urllib.request.Request(
+        f"{stack.url}/recommendations",
+        method="OPTIONS",
+        headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    request = urllib.request.Request(
+        f"{stack.url}/recommendations", data=b'{"entry": [1,2,3,4,5]}', method="POST", headers={"Origin": "http://x.y"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_served_config_is_the_committed_one_pointing_at_this_server(stack):
+    with urllib.request.urlopen(f"{stack.url}/config.json", timeout=10) as response:
+        assert json.load(response)["apiBaseUrl"] == ""
