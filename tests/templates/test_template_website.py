@@ -168,7 +168,7 @@ def only(template: dict, kind: str) -> tuple[str, dict]:
 
 
 def test_the_bucket_is_private_encrypted_owner_enforced_and_not_a_website():
-    name, bucket = only(cfn_template(), "AWS::S3::Bucket")
+    _, bucket = only(cfn_template(), "AWS::S3::Bucket")
     properties = bucket["Properties"]
     assert bucket["Condition"] == "WebsiteOn"
     (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
