@@ -109,6 +109,8 @@ def test_local_mode_refreshes_an_existing_model_in_place(tmp_path, small_data):
 
 def test_dry_run_takes_no_action_and_needs_no_credentials(tmp_path):
     (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<!doctype html>")
     result = run_script(
         tmp_path,
         "--mode", "sagemaker", "--region", REGION, "--notebook-stack", "mysfits-notebook",
@@ -127,9 +129,11 @@ def test_dry_run_takes_no_action_and_needs_no_credentials(tmp_path):
         "`sam deploy` (stack mysfits-recommendations, region eu-west-1)",
         "RecommendationsApiUrl",
         "WebsiteBucketName",
+        "cloudfront:CreateInvalidation /* on the stack's WebsiteDistributionId",
     ):
         assert action in out, action
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["samconfig.toml"], "a dry run must not write files"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["samconfig.toml", "web"], "a dry run must not write files"
+    assert [p.name for p in (tmp_path / "web").iterdir()] == ["index.html"]
     assert (tmp_path / "samconfig.toml").read_text() == SAMCONFIG
 
 
@@ -152,6 +156,8 @@ def test_dry_run_takes_no_action_and_needs_no_credentials(tmp_path):
         (["--mode", "sagemaker", "--region", REGION, "--bucket", "b", "--role", "arn:aws:iam::1:role/r"],
          "no AWS credentials found"),
         (["--mode", "sagemaker", "--dry-run"], "no AWS region"),
+        (["--mode", "sagemaker", "--region", REGION, "--deploy-api", "--deploy-web", "--dry-run"],
+         "--web-dir web has no index.html"),
     ],
 )  # fmt: skip
 def test_mistakes_are_one_line_and_nonzero(tmp_path, args, expected):
@@ -176,16 +182,50 @@ NOTEBOOK_STAND_IN = json.dumps(
         },
     }
 )
-API_STAND_IN = json.dumps(
-    {
-        "Resources": {"WebBucket": {"Type": "AWS::S3::Bucket"}},
-        "Outputs": {
-            "RecommendationsApiUrl": {"Value": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"},
+API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
+
+
+def api_stand_in(distribution: dict | None) -> str:
+    """template.yaml's outputs, named as it names them (moto's CloudFormation cannot create a distribution, so the
+    distribution is made with moto's CloudFront API and its id and domain are written in as literals)."""
+    outputs = {"RecommendationsApiUrl": {"Value": API_URL}, "ApiAllowedOrigin": {"Value": "*"}}
+    resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
+    if distribution is not None:
+        resources = {"WebBucket": {"Type": "AWS::S3::Bucket"}}
+        outputs |= {
             "WebsiteBucketName": {"Value": {"Ref": "WebBucket"}},
-            "WebsiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
+            "WebsiteUrl": {"Value": f"https://{distribution['DomainName']}"},
+            "WebsiteDistributionId": {"Value": distribution["Id"]},
+            "ApiAllowedOrigin": {"Value": f"https://{distribution['DomainName']}"},
+        }
+    return json.dumps({"Resources": resources, "Outputs": outputs})
+
+
+def make_distribution(cloudfront) -> dict:
+    origin = {"Id": "website-bucket", "DomainName": "b.s3.eu-west-1.amazonaws.com"}
+    config = {
+        "CallerReference": "test",
+        "Comment": "stand-in for template.yaml's WebsiteDistribution",
+        "Enabled": True,
+        "DefaultRootObject": "index.html",
+        "Origins": {"Quantity": 1, "Items": [{**origin, "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "website-bucket",
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
         },
     }
-)
+    return cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+
+
+def invalidated_paths(cloudfront, distribution_id: str) -> list[list[str]]:
+    listed = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    return [
+        cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])["Invalidation"]["InvalidationBatch"][
+            "Paths"
+        ]["Items"]
+        for item in listed
+    ]
 
 
 @pytest.fixture
@@ -246,9 +286,10 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     from mysfits import training
     from mysfits.artifact import save_model
 
-    cfn, s3, sm = (moto_aws.client(name) for name in ("cloudformation", "s3", "sagemaker"))
+    cfn, s3, sm, cloudfront = (moto_aws.client(n) for n in ("cloudformation", "s3", "sagemaker", "cloudfront"))
+    distribution = make_distribution(cloudfront)
     cfn.create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
-    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=API_STAND_IN)
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in(distribution))
     outputs = {
         o["OutputKey"]: o["OutputValue"]
         for o in cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"]
@@ -258,6 +299,8 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>Mysfits</title>")
     (web / "app.js").write_text("console.log('hi')")
+    committed_config = '{"apiBaseUrl": "", "requestTimeoutMs": 10000}\n'
+    (web / "config.json").write_text(committed_config)
 
     # The endpoint's model: trained locally on the same training split the script uploads.
     train, test = ds.split(small_data, test_fraction=0.1, seed=ds.DEFAULT_SEED)
@@ -326,20 +369,25 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
         "deploy", "--region", REGION, "--parameter-overrides",
         "SageMakerEndpointName=mysfits-knn", "AllowedOrigin=*", "LogLevel=INFO",
     ]  # fmt: skip
-    assert json.loads((web / "config.json").read_text()) == {
-        "apiBaseUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
-    }
+    assert f"API: {API_URL}" in text
 
-    # The website bucket got the page, with content types, and the site URL was printed.
+    # The website bucket got the page with a generated config.json; the repository's own file is untouched.
+    assert (web / "config.json").read_text() == committed_config
     web_bucket = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
     web_bucket = next(o["OutputValue"] for o in web_bucket if o["OutputKey"] == "WebsiteBucketName")
     keys = {o["Key"]: o for o in s3.list_objects_v2(Bucket=web_bucket)["Contents"]}
     assert set(keys) == {"index.html", "app.js", "config.json"}
+    deployed_config = s3.get_object(Bucket=web_bucket, Key="config.json")
+    assert json.loads(deployed_config["Body"].read()) == {"apiBaseUrl": API_URL, "requestTimeoutMs": 10000}
+    assert deployed_config["CacheControl"] == "no-cache"
     assert s3.head_object(Bucket=web_bucket, Key="app.js")["ContentType"] in {
-        "text/javascript",
-        "application/javascript",
+        "text/javascript; charset=utf-8",
+        "application/javascript; charset=utf-8",
     }
-    assert "website: https://d111111abcdef8.cloudfront.net" in text
+
+    # CloudFront was told to drop its cached copies, and the site URL was printed.
+    assert invalidated_paths(cloudfront, distribution["Id"]) == [["/*"]]
+    assert f"website: https://{distribution['DomainName']}" in text
 
 
 def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, small_data):
@@ -358,3 +406,74 @@ def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, sma
     with pytest.raises(tad.UsageError, match="sam build failed with exit code 1; its output is above"):
         build.run()
     assert runner.calls[0][0][1:] == ["build"]
+
+
+# --- the website steps on their own (after a deploy; the deploy itself is covered above) --------------------------
+
+
+def web_run(moto_aws, tmp_path, samconfig_text: str = SAMCONFIG):
+    from mysfits.aws import train_and_deploy as tad
+
+    (tmp_path / "samconfig.toml").write_text(samconfig_text)
+    web = tmp_path / "web"
+    (web / "img").mkdir(parents=True, exist_ok=True)
+    (web / "index.html").write_text("<!doctype html><title>Mysfits</title>")
+    (web / "img" / "a.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (web / ".DS_Store").write_bytes(b"\0")
+    argv = ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml")]
+    args = tad.build_parser().parse_args([*argv, "--web-dir", str(web), "--deploy-api", "--deploy-web"])
+    lines: list[str] = []
+    run = tad.Run(args, Toolkit(out=lines.append), region=REGION, clients=tad.AwsClients.create(moto_aws))
+    return tad, run, lines
+
+
+def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
+    cloudfront, s3 = moto_aws.client("cloudfront"), moto_aws.client("s3")
+    distribution = make_distribution(cloudfront)
+    tad, run, lines = web_run(moto_aws, tmp_path)
+    s3.create_bucket(Bucket="web-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+    run.outputs = {
+        "RecommendationsApiUrl": API_URL,
+        "WebsiteBucketName": "web-bucket",
+        "WebsiteDistributionId": distribution["Id"],
+        "WebsiteUrl": "https://example.cloudfront.net",
+    }
+    puts: list[str] = []
+    run.clients.s3.meta.events.register(
+        "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
+    )
+    for step in tad.web_steps(run):
+        step.run()
+    assert puts == ["img/a.svg", "config.json", "index.html"], "hidden files stay home; the page goes last"
+    assert s3.head_object(Bucket="web-bucket", Key="img/a.svg")["ContentType"] == "image/svg+xml"
+    assert s3.head_object(Bucket="web-bucket", Key="index.html")["ContentType"] == "text/html; charset=utf-8"
+    # No config.json in web/: the deployed one holds just the API URL.
+    assert json.loads(s3.get_object(Bucket="web-bucket", Key="config.json")["Body"].read()) == {"apiBaseUrl": API_URL}
+    assert not (tmp_path / "web" / "config.json").exists()
+    assert invalidated_paths(cloudfront, distribution["Id"]) == [["/*"]]
+    assert "website: https://example.cloudfront.net" in lines
+
+
+def test_a_stack_without_the_website_is_one_clear_error(moto_aws, tmp_path):
+    tad, run, _ = web_run(moto_aws, tmp_path)
+    run.outputs = {"RecommendationsApiUrl": API_URL}
+    upload, _invalidate = tad.web_steps(run)
+    with pytest.raises(tad.UsageError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
+        upload.run()
+
+
+def test_deploy_web_with_the_website_switched_off_fails_before_any_step(moto_aws, tmp_path):
+    tad, run, _ = web_run(moto_aws, tmp_path, SAMCONFIG.replace("LogLevel=INFO", "LogLevel=INFO DeployWebsite=false"))
+    with pytest.raises(tad.UsageError, match="sets DeployWebsite=false"):
+        tad.web_steps(run)
+
+
+def test_a_broken_config_json_is_named(tmp_path):
+    from mysfits.aws import train_and_deploy as tad
+
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(tad.UsageError, match=r"config\.json is not readable JSON"):
+        tad.page_config(tmp_path, API_URL)
+    (tmp_path / "config.json").write_text("[1]")
+    with pytest.raises(tad.UsageError, match="must hold a JSON object, found list"):
+        tad.page_config(tmp_path, API_URL)

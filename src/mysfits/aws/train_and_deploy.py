@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,6 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from mysfits.artifact import ArtifactError
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
 from mysfits.aws.cli_common import OneLineParser, UsageError, resolve_region
-from mysfits.aws.files import write_text_atomic
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
@@ -33,6 +33,13 @@ DEFAULT_WEB = Path("web")
 API_URL_OUTPUT = "RecommendationsApiUrl"
 WEB_BUCKET_OUTPUT = "WebsiteBucketName"
 WEB_URL_OUTPUT = "WebsiteUrl"
+WEB_DISTRIBUTION_OUTPUT = "WebsiteDistributionId"
+API_ORIGIN_OUTPUT = "ApiAllowedOrigin"
+WEBSITE_PARAMETER = "DeployWebsite"
+# One wildcard path is billed as one path, and it also covers the scripts and styles, which are cached for minutes.
+INVALIDATION_PATHS = ("/*",)
+# Uploaded after the assets, in this order, so the new page never refers to something not yet there.
+LAST_UPLOADS = ("config.json", "index.html")
 EVALUATION_BATCH = 500
 
 Runner = Callable[[Sequence[str]], int]
@@ -74,6 +81,7 @@ class AwsClients:
     runtime: object
     cloudformation: object
     sts: object
+    cloudfront: object
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -84,6 +92,7 @@ class AwsClients:
             session.client("sagemaker-runtime"),
             session.client("cloudformation"),
             session.client("sts"),
+            session.client("cloudfront"),
         )
 
 
@@ -160,10 +169,15 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
         "--samconfig", type=Path, default=DEFAULT_SAMCONFIG, help="samconfig.toml to update (default %(default)s)"
     )
     common.add_argument(
-        "--deploy-api", action="store_true", help="then run sam build and sam deploy, and write web/config.json"
+        "--deploy-api", action="store_true", help="then run sam build and sam deploy, and print the API URL"
     )
     common.add_argument("--api-stack", help="SAM stack name (default: stack_name in samconfig.toml)")
-    common.add_argument("--deploy-web", action="store_true", help="then upload web/ to the stack's website bucket")
+    common.add_argument(
+        "--deploy-web",
+        action="store_true",
+        help="then upload web/ (with a config.json naming the API) to the stack's website bucket; "
+        "web/config.json itself is left as it is",
+    )
     common.add_argument("--web-dir", type=Path, default=DEFAULT_WEB, help="the static page (default %(default)s)")
     common.add_argument("--dry-run", action="store_true", help="print every action, AWS or local, and take none")
     return parser
@@ -193,6 +207,8 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise UsageError("--memory-mb and --max-concurrency need --serverless")
     if args.deploy_web and not args.deploy_api:
         raise UsageError("--deploy-web needs --deploy-api (the page's config.json holds the API URL it deploys)")
+    if args.deploy_web and not (args.web_dir / "index.html").is_file():
+        raise UsageError(f"--web-dir {args.web_dir} has no index.html; point it at the page (default web/)")
     if args.bucket and args.notebook_stack:
         raise UsageError("give --bucket or --notebook-stack, not both")
 
@@ -436,17 +452,15 @@ def api_steps(run: Run) -> list[Step]:
 
         return call
 
-    def write_config() -> None:
+    def read_outputs() -> None:
         from mysfits.aws.cleanup import stack_outputs
 
         run.outputs = stack_outputs(run.clients.cloudformation, stack)
         if API_URL_OUTPUT not in run.outputs:
             raise UsageError(f"stack {stack} has no {API_URL_OUTPUT} output; is it this project's template.yaml?")
-        path = args.web_dir / "config.json"
-        config = json.loads(path.read_text()) if path.exists() else {}
-        config["apiBaseUrl"] = run.outputs[API_URL_OUTPUT]
-        write_text_atomic(path, json.dumps(config, indent=2) + "\n")
-        run.say(f"  API: {run.outputs[API_URL_OUTPUT]} (written to {path})")
+        run.say(f"  API: {run.outputs[API_URL_OUTPUT]}")
+        if API_ORIGIN_OUTPUT in run.outputs:
+            run.say(f"  it accepts browser calls from: {run.outputs[API_ORIGIN_OUTPUT]}")
 
     if not args.deploy_api:
         return []
@@ -458,49 +472,108 @@ def api_steps(run: Run) -> list[Step]:
             f"{overrides} (a CLI override list replaces samconfig's, so all are passed)",
             sam("deploy"),
         ),
-        Step(
-            f"cloudformation:DescribeStacks {stack}: write its {API_URL_OUTPUT} output into "
-            f"{args.web_dir / 'config.json'}",
-            write_config,
-        ),
+        Step(f"cloudformation:DescribeStacks {stack}: read its outputs and print {API_URL_OUTPUT}", read_outputs),
     ]
 
 
 def web_steps(run: Run) -> list[Step]:
     args = run.args
+    if not args.deploy_web:
+        return []
+    switched_off = samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false"
+    if switched_off:
+        raise UsageError(
+            f"--deploy-web needs the stack's website, but {args.samconfig} sets {WEBSITE_PARAMETER}=false; "
+            f"set it to true, or host {args.web_dir} yourself"
+        )
 
     def upload() -> None:
         bucket = run.outputs.get(WEB_BUCKET_OUTPUT)
         if not bucket:
             raise UsageError(
-                f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with the website on "
-                "(EnableWebsite=true) or host web/ yourself"
+                f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with {WEBSITE_PARAMETER}=true, "
+                f"or host {args.web_dir} yourself"
             )
-        count = upload_directory(run.clients.s3, args.web_dir, bucket)
-        run.say(f"  uploaded {count} files to s3://{bucket}/")
+        config = page_config(args.web_dir, run.outputs[API_URL_OUTPUT])
+        count = upload_site(run.clients.s3, args.web_dir, bucket, config)
+        run.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {run.outputs[API_URL_OUTPUT]})")
+
+    def invalidate() -> None:
+        distribution = run.outputs.get(WEB_DISTRIBUTION_OUTPUT)
+        if distribution:
+            invalidation = invalidate_site(run.clients.cloudfront, distribution)
+            run.say(f"  invalidation {invalidation} of {', '.join(INVALIDATION_PATHS)} on {distribution} started")
+        else:
+            run.say(f"  no {WEB_DISTRIBUTION_OUTPUT} output: nothing to invalidate")
         run.say(f"website: {run.outputs.get(WEB_URL_OUTPUT, '(no ' + WEB_URL_OUTPUT + ' output)')}")
 
-    if not args.deploy_web:
-        return []
     return [
         Step(
-            f"s3:PutObject every file under {args.web_dir} (with config.json) into the stack's "
-            f"{WEB_BUCKET_OUTPUT}, then print its {WEB_URL_OUTPUT}",
+            f"s3:PutObject every file under {args.web_dir} into the stack's {WEB_BUCKET_OUTPUT}, index.html last; "
+            f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
+            "(the file in the repository is not changed)",
             upload,
-        )
+        ),
+        Step(
+            f"cloudfront:CreateInvalidation {' '.join(INVALIDATION_PATHS)} on the stack's {WEB_DISTRIBUTION_OUTPUT}, "
+            f"so visitors get the new page; then print {WEB_URL_OUTPUT}",
+            invalidate,
+        ),
     ]
 
 
-def upload_directory(s3, directory: Path, bucket: str) -> int:
-    """Upload a static site with content types set, since S3 serves whatever type it was given."""
-    count = 0
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        key = path.relative_to(directory).as_posix()
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        cache = "no-cache" if path.name in {"config.json", "index.html"} else "max-age=300"
-        s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=content_type, CacheControl=cache)
-        count += 1
-    return count
+def page_config(web_dir: Path, api_url: str) -> bytes:
+    """The deployed config.json: the committed one (which serves the local stack) with the API's URL filled in."""
+    path = web_dir / "config.json"
+    try:
+        config = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path} is not readable JSON ({exc}); it is the base of the deployed config.json") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{path} must hold a JSON object, found {type(config).__name__}")
+    return (json.dumps({**config, "apiBaseUrl": api_url}, indent=2) + "\n").encode()
+
+
+def _content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    textual = guessed.startswith("text/") or guessed in {"application/javascript", "application/json"}
+    return f"{guessed}; charset=utf-8" if textual else guessed
+
+
+def site_keys(web_dir: Path) -> list[str]:
+    """The object keys to upload, in order: assets first, then config.json, then index.html.
+
+    A visitor who gets the new index.html then finds what it refers to. Hidden files (.DS_Store) stay home.
+    """
+    files = (p.relative_to(web_dir).as_posix() for p in web_dir.rglob("*") if p.is_file())
+    assets = sorted(key for key in files if key not in LAST_UPLOADS and not key.rsplit("/", 1)[-1].startswith("."))
+    return [*assets, *LAST_UPLOADS]
+
+
+def upload_site(s3, web_dir: Path, bucket: str, config: bytes) -> int:
+    """Upload the page with content types and cache lifetimes set, since S3 serves whatever it was given.
+
+    config.json and index.html are revalidated on every visit (CloudFront still keeps them for its 1 s minimum), so
+    a deploy shows at once; the rest may be cached for five minutes. config.json is the generated one.
+    """
+    keys = site_keys(web_dir)
+    for key in keys:
+        body = config if key == "config.json" else (web_dir / key).read_bytes()
+        cache = "no-cache" if key in LAST_UPLOADS else "max-age=300"
+        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=_content_type(key), CacheControl=cache)
+    return len(keys)
+
+
+def invalidate_site(cloudfront, distribution_id: str) -> str:
+    """Ask CloudFront to drop its cached copies; returns the invalidation id (it completes within minutes)."""
+    response = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": len(INVALIDATION_PATHS), "Items": list(INVALIDATION_PATHS)},
+            "CallerReference": f"mysfits-{uuid.uuid4()}",
+        },
+    )
+    return response["Invalidation"]["Id"]
 
 
 # --- preflight and main ---------------------------------------------------------------------------------------
