@@ -47,6 +47,14 @@ STACK_WITH_BUCKET = json.dumps(
     }
 )
 
+# template.yaml's API stack with DeployWebsite=true, as far as clean-up cares: a bucket named by WebsiteBucketName.
+API_STACK_WITH_WEBSITE = json.dumps(
+    {
+        "Resources": {"WebsiteBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {"WebsiteBucketName": {"Value": {"Ref": "WebsiteBucket"}}},
+    }
+)
+
 
 def make_endpoint(sm, name: str, tagged: bool) -> None:
     tags = list(PROJECT_TAGS) if tagged else [{"Key": "Project", "Value": "someone-else"}]
@@ -130,13 +138,13 @@ def test_dry_run_lists_and_deletes_nothing(aws, capsys):
 def test_stacks_are_deleted_after_their_bucket_is_emptied_and_twice_is_fine(aws, capsys):
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     cfn.create_stack(StackName="mysfits-notebook", TemplateBody=STACK_WITH_BUCKET)
-    cfn.create_stack(
-        StackName="mysfits-recommendations",
-        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
-    )
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=API_STACK_WITH_WEBSITE)
     bucket = cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"][0]["OutputValue"]
     for i in range(3):
         s3.put_object(Bucket=bucket, Key=f"mysfits-knn/data/{i}.csv", Body=b"1,1,1,1,1,1\n")
+    (website,) = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
+    for key in ("index.html", "config.json"):
+        s3.put_object(Bucket=website["OutputValue"], Key=key, Body=b"{}")
 
     argv = [
         "--region",
@@ -150,6 +158,8 @@ def test_stacks_are_deleted_after_their_bucket_is_emptied_and_twice_is_fine(aws,
     assert main(argv, session=aws, sleep=lambda _: None) == 0
     out = capsys.readouterr().out
     assert f"emptied s3://{bucket} (3 object versions)" in out
+    assert f"emptied s3://{website['OutputValue']} (2 object versions)" in out
+    assert out.index(f"emptied s3://{website['OutputValue']}") < out.index("deleted stack mysfits-recommendations")
     assert "deleted stack mysfits-recommendations" in out and "deleted stack mysfits-notebook" in out
     assert [s["StackName"] for s in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]] == []
 

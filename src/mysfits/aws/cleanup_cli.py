@@ -14,6 +14,7 @@ from mysfits.aws.cli_common import OneLineParser, UsageError, caller_account, re
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
+WEBSITE_BUCKET_OUTPUT = "WebsiteBucketName"
 
 
 def build_parser(prog: str) -> OneLineParser:
@@ -25,7 +26,7 @@ def build_parser(prog: str) -> OneLineParser:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's region)")
     parser.add_argument("--yes", action="store_true", help="do not ask before deleting")
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted and stop")
-    parser.add_argument("--api-stack", help="also delete this SAM stack (the API)")
+    parser.add_argument("--api-stack", help="also empty this SAM stack's website bucket and delete the stack")
     parser.add_argument("--notebook-stack", help="also empty this notebook stack's bucket and delete the stack")
     parser.add_argument(
         "--delete-stacks",
@@ -94,9 +95,12 @@ def _run(args, session, ask, sleep, out) -> int:
             stacks.append(name)
         else:
             out(f"stack {name} does not exist in {region} (nothing to delete)")
-    bucket = None
+    # CloudFormation cannot delete a bucket that holds objects: each stack's bucket is emptied before the stack goes.
+    buckets = {}
+    if api_stack in stacks:
+        buckets[api_stack] = cleanup.stack_outputs(cfn, api_stack).get(WEBSITE_BUCKET_OUTPUT)
     if notebook_stack in stacks:
-        bucket = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
+        buckets[notebook_stack] = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
 
     if not resources and not stacks:
         out(f"nothing of this project's is left in account {account}, region {region}")
@@ -106,7 +110,7 @@ def _run(args, session, ask, sleep, out) -> int:
     for resource in resources:
         out(f"  {verb} {resource}")
     for name in stacks:
-        emptied = f" (after emptying s3://{bucket})" if name == notebook_stack and bucket else ""
+        emptied = f" (after emptying s3://{buckets[name]})" if buckets.get(name) else ""
         out(f"  {verb} stack {name}{emptied}")
     if args.dry_run:
         return 0
@@ -116,12 +120,10 @@ def _run(args, session, ask, sleep, out) -> int:
 
     deleted = cleanup.delete_resources(sm, resources, out)
     deleted_stacks = 0
-    if api_stack in stacks:
-        deleted_stacks += cleanup.delete_stack(cfn, api_stack, out, sleep=sleep)
-    if notebook_stack in stacks:
-        if bucket:
-            cleanup.empty_bucket(s3, bucket, out)
-        deleted_stacks += cleanup.delete_stack(cfn, notebook_stack, out, sleep=sleep)
+    for name in stacks:
+        if buckets.get(name):
+            cleanup.empty_bucket(s3, buckets[name], out)
+        deleted_stacks += cleanup.delete_stack(cfn, name, out, sleep=sleep)
     out(f"deleted {len(deleted)} SageMaker resources and {deleted_stacks} stacks")
     if notebook_stack not in stacks:
         out("a notebook instance, if you created one, is billed per hour while running: stop it, or delete its stack")
