@@ -336,8 +336,8 @@ def sagemaker_steps(run: Run) -> list[Step]:
     args = run.args
     endpoint = args.endpoint_name
     prefix = args.prefix or endpoint
-    bucket = run.bucket or f"<BucketName output of stack {args.notebook_stack}>"
-    role = run.role or f"<RoleArn output of stack {args.notebook_stack}>"
+    bucket = run.bucket or args.bucket or f"<BucketName output of stack {args.notebook_stack}>"
+    role = run.role or args.role or f"<RoleArn output of stack {args.notebook_stack}>"
     train_key, test_key = f"{prefix}/data/train/train.csv", f"{prefix}/data/test/test.csv"
     capacity = capacity_from(args)
     channels: dict[str, str] = {}
@@ -461,6 +461,8 @@ def api_steps(run: Run) -> list[Step]:
         run.say(f"  API: {run.outputs[API_URL_OUTPUT]}")
         if API_ORIGIN_OUTPUT in run.outputs:
             run.say(f"  it accepts browser calls from: {run.outputs[API_ORIGIN_OUTPUT]}")
+        if WEB_BUCKET_OUTPUT in run.outputs and not args.deploy_web:
+            run.say(f"  the website bucket stays empty until a run with --deploy-web uploads {args.web_dir}")
 
     if not args.deploy_api:
         return []
