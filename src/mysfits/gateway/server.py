@@ -65,7 +65,6 @@ class GatewaySettings:
     parameter_overrides: Mapping[str, str] | None = None
     extra_overrides: Mapping[str, str] = field(default_factory=dict)
     region: str = "us-east-1"
-    workers: int = 8
 
 
 def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
@@ -93,7 +92,7 @@ def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -
         apply_environment(local_aws)
         handlers[logical_id] = load_handler(function)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
-    return Gateway(api, handlers, static, workers=settings.workers)
+    return Gateway(api, handlers, static)
 
 
 def uvicorn_server(app, log_level: str = "warning", access_log: bool = False) -> uvicorn.Server:
