@@ -1,6 +1,7 @@
 # One entry point per job. Every target creates the virtual environment first, so a fresh
 # clone needs nothing but python3 (and apt for the browser tests).
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,12 +11,15 @@ DATA ?= data/answers.csv
 PORT ?= 3000
 ENDPOINT_PORT ?= 8080
 
+# Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
+PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
+
 .PHONY: run test bench lint format install browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,aws]'
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(PIP_NOISE)
+	$(PY) -m pip install --quiet -e '.[dev,aws]' 2>&1 | $(PIP_NOISE)
 	@touch $(STAMP)
 
 install: $(STAMP)

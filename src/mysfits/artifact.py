@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from mysfits import __version__
 from mysfits.catalog import N_MYSFITS, load_catalog
+from mysfits.files import write_bytes_atomic
 from mysfits.questionnaire import N_CELLS, N_QUESTIONS
 
 FORMAT = "mysfits-knn-model"
@@ -113,21 +113,8 @@ def _digest(body: dict) -> str:
 
 
 def save_model(model: ModelArtifact, path: str | os.PathLike) -> Path:
-    """Write atomically: temp file in the target directory, fsync, then rename over the target."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(model.to_document(), indent=1, sort_keys=True).encode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write atomically, so a serving endpoint that reloads on change never sees half a model."""
+    return write_bytes_atomic(path, json.dumps(model.to_document(), indent=1, sort_keys=True).encode())
 
 
 def load_model(path: str | os.PathLike) -> ModelArtifact:

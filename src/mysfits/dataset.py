@@ -20,13 +20,13 @@ import gzip
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mysfits.catalog import N_MYSFITS, load_catalog
+from mysfits.files import write_bytes_atomic
 from mysfits.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MAX, OPTION_MIN
 
 DEFAULT_ROWS = 1_000_000
@@ -136,9 +136,9 @@ def write_csv(dataset: Dataset, path: str | os.PathLike, metadata: dict | None =
     data = to_csv_bytes(dataset)
     if path.suffix == ".gz":
         data = gzip.compress(data, compresslevel=1, mtime=0)
-    _atomic_write(path, data)
+    write_bytes_atomic(path, data)
     if metadata is not None:
-        _atomic_write(metadata_path(path), json.dumps({**metadata, "sha256": dataset.sha256}, indent=2).encode())
+        write_bytes_atomic(metadata_path(path), json.dumps({**metadata, "sha256": dataset.sha256}, indent=2).encode())
     return path
 
 
@@ -156,20 +156,6 @@ def read_metadata(dataset: Dataset) -> dict | None:
     except (OSError, ValueError):
         return None
     return meta if meta.get("sha256") == dataset.sha256 else None
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- loading ---------------------------------------------------------------------------------------------------

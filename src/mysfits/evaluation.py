@@ -7,13 +7,14 @@ guess, and, when the data came from our generator, the Bayes-optimal accuracy.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from mysfits.catalog import N_MYSFITS, load_catalog
+from mysfits.files import write_bytes_atomic
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -80,7 +81,6 @@ def write_confusion_png(metrics: dict, path: str | os.PathLike) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    path = Path(path)
     confusion = np.asarray(metrics["confusion"], dtype=np.float64)
     rates = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     names = [m.name for m in load_catalog()]
@@ -93,15 +93,9 @@ def write_confusion_png(metrics: dict, path: str | os.PathLike) -> Path:
     ax.set_title(f"Confusion matrix (accuracy {metrics['accuracy']:.1%}, rows sum to 1)")
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
     finally:
         plt.close(fig)
-    return path
+    return write_bytes_atomic(path, buffer.getvalue())

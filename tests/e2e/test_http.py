@@ -63,3 +63,34 @@ def test_locally_the_api_allows_any_origin_although_samconfig_deploys_the_websit
 def test_the_served_config_is_the_committed_one_pointing_at_this_server(stack):
     with urllib.request.urlopen(f"{stack.url}/config.json", timeout=10) as response:
         assert json.load(response)["apiBaseUrl"] == ""
+
+
+def test_concurrent_requests_each_get_their_own_answer(stack):
+    """Eight clients at once, each with different answers: no response may belong to another request.
+
+    Powertools keeps the current event on the resolver, so two invocations in one process at
+    the same time would read each other's body. Lambda never does that, and neither may we.
+    """
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mysfits.artifact import load_model
+    from mysfits.questionnaire import cell_index
+
+    model = load_model(stack.model)
+    ids = label_ids()
+    rng = random.Random(5)
+    entries = [[rng.randint(1, 8) for _ in range(5)] for _ in range(400)]
+
+    def ask(entry):
+        request = urllib.request.Request(
+            f"{stack.url}/recommendations", data=json.dumps({"entry": entry}).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)["recommendedMysfit"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(ask, entries))
+    expected = [ids[model.table[cell_index(entry)]] for entry in entries]
+    mismatches = sum(a != e for a, e in zip(answers, expected, strict=True))
+    assert mismatches == 0, f"{mismatches} of {len(entries)} responses answered someone else's request"

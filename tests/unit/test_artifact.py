@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from mysfits import artifact
+from mysfits import artifact, files
 from mysfits.artifact import ArtifactError, load_model, save_model
 from mysfits.catalog import label_ids
 
@@ -90,7 +90,7 @@ def test_a_failed_write_keeps_the_old_model_and_leaves_no_temp_file(small_model,
     def broken_replace(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(artifact.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         save_model(small_model, path)
     assert path.read_bytes() == before

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mysfits import dataset as ds
+from mysfits import files
 
 
 def test_generator_is_seeded_and_writes_the_seed_format(tmp_path):
@@ -161,7 +162,7 @@ def test_writes_are_atomic_and_leave_no_temp_files(tmp_path, monkeypatch):
     def explode(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ds.os, "replace", explode)
+    monkeypatch.setattr(files.os, "replace", explode)
     with pytest.raises(OSError, match="disk full"):
         ds.write_csv(ds.generate(100, seed=1), target)
     assert target.read_text() == "precious\n"

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
+from mysfits.api.cors import ensure_cors_headers
 from mysfits.api.errors import ApiError, EndpointError, RequestError
 from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
 from mysfits.questionnaire import load_questionnaire
@@ -105,4 +106,4 @@ def _error_response(error: ApiError) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context: object) -> dict:
-    return app.resolve(event, context)
+    return ensure_cors_headers(app.resolve(event, context), ALLOWED_ORIGIN)

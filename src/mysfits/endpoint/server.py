@@ -218,6 +218,7 @@ class EndpointApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self._stop_refresher()
+                self._request_log.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -3,7 +3,11 @@
 Each request is matched against the template's routes. A match becomes a REST proxy
 event and runs the handler in a worker thread: handlers are synchronous and block on
 boto3, and the endpoint may share this event loop, so running them inline would stall
-(or deadlock) the server. Everything else follows API Gateway's own answers: SAM's CORS
+(or deadlock) the server. Each function gets exactly one thread, like one warm Lambda
+instance: Lambda never runs two invocations in one process at once, and handlers rely on
+that (Powertools keeps the current event and the log keys on module-level objects).
+
+Everything else follows API Gateway's own answers: SAM's CORS
 preflight for OPTIONS, ``403 Missing Authentication Token`` for an unknown route, ``502``
 when the handler fails or returns something malformed, ``504`` past the 29-second
 integration limit. Requests that match no route may be static files of the page.
@@ -42,24 +46,22 @@ class Gateway:
         api: ApiDefinition,
         handlers: Mapping[str, Handler],
         static: StaticSite | None = None,
-        workers: int = 8,
     ):
         self.api = api
         self.handlers = dict(handlers)
         self.static = static
-        self.workers = workers
-        self._executor: ThreadPoolExecutor | None = None
+        self._instances: dict[str, ThreadPoolExecutor] = {}
 
-    @property
-    def executor(self) -> ThreadPoolExecutor:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="lambda")
-        return self._executor
+    def instance(self, function_id: str) -> ThreadPoolExecutor:
+        """The single thread that runs one function's invocations, one at a time, in arrival order."""
+        if function_id not in self._instances:
+            self._instances[function_id] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=function_id)
+        return self._instances[function_id]
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        for executor in self._instances.values():
+            executor.shutdown(wait=False, cancel_futures=True)
+        self._instances.clear()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -146,7 +148,8 @@ class Gateway:
         limit = min(function.timeout_s, API_GATEWAY_TIMEOUT_S)
         loop = asyncio.get_running_loop()
         try:
-            result = await asyncio.wait_for(loop.run_in_executor(self.executor, handler, event, context), limit)
+            invocation = loop.run_in_executor(self.instance(function.logical_id), handler, event, context)
+            result = await asyncio.wait_for(invocation, limit)
             return response_from_result(result)
         except TimeoutError:
             log.error("%s %s: %s did not answer within %.0f s", request_id, route.resource, function.logical_id, limit)

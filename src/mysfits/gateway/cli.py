@@ -61,9 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(DeployWebsite is always false here: this server is the website)",
     )
     parser.add_argument("--config-env", default="default", help="samconfig.toml environment (default: %(default)s)")
-    parser.add_argument(
-        "--workers", type=int, default=8, help="handler threads, i.e. concurrent invocations (default: %(default)s)"
-    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(func=_serve)
 
@@ -100,7 +97,6 @@ def _serve(args: argparse.Namespace) -> int:
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
             extra_overrides={ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {},
-            workers=args.workers,
         )
         api = load_settings_api(settings)
         gateway_socket = bind(args.host, args.port)

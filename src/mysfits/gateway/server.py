@@ -72,7 +72,6 @@ class GatewaySettings:
     # Applied last, and only to parameters the template declares (see LOCAL_PARAMETER_VALUES).
     local_values: Mapping[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETER_VALUES))
     region: str = "us-east-1"
-    workers: int = 8
 
 
 def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
@@ -100,7 +99,7 @@ def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -
         apply_environment(local_aws)
         handlers[logical_id] = load_handler(function)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
-    return Gateway(api, handlers, static, workers=settings.workers)
+    return Gateway(api, handlers, static)
 
 
 def uvicorn_server(app, log_level: str = "warning", access_log: bool = False) -> uvicorn.Server:

@@ -165,7 +165,19 @@ def test_another_origin_gets_no_cors_grant(handler, stub):
     stub.add_response("invoke_endpoint", prediction_body(label_payload(1)))
     response, headers = call(handler, event_with(GOOD_BODY, origin="https://elsewhere.example"))
     assert response["statusCode"] == 200
-    assert "access-control-allow-origin" not in headers
+    # It is told the one origin the API serves, which a browser on elsewhere.example will refuse to match.
+    assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
+    assert headers["vary"] == "Origin"
+    assert "access-control-allow-headers" not in headers
+
+
+@pytest.mark.parametrize("body", [GOOD_BODY, "not json"])
+def test_callers_without_an_origin_header_still_see_the_cors_origin(handler, stub, body):
+    if body == GOOD_BODY:
+        stub.add_response("invoke_endpoint", prediction_body(label_payload(4)))
+    response, headers = call(handler, event_with(body, origin=None))
+    assert response["statusCode"] in {200, 400}
+    assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
 
 
 def test_the_client_is_bounded_as_documented(handler):
