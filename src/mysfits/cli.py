@@ -40,6 +40,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts such as rows, k and sample sizes; accepts ``1_000_000``."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
 class CliError(Exception):
     """An expected failure (bad input, missing file) reported as one clear line, without a traceback."""
 

@@ -8,22 +8,12 @@ from pathlib import Path
 from mysfits import dataset as ds
 from mysfits import training
 from mysfits.artifact import ArtifactError
-from mysfits.cli import CliError
+from mysfits.cli import CliError, positive_int
 from mysfits.evaluation import format_report
 from mysfits.progress import Progress
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
 
 
 def _signal(text: str) -> float:
@@ -44,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=DEFAULT_DATA, help=f"CSV path, .csv or .csv.gz (default {DEFAULT_DATA})"
     )
     gen.add_argument(
-        "--rows", type=_positive_int, default=ds.DEFAULT_ROWS, help="number of visitors (default 1,000,000)"
+        "--rows", type=positive_int, default=ds.DEFAULT_ROWS, help="number of visitors (default 1,000,000)"
     )
     gen.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help=f"random seed (default {ds.DEFAULT_SEED})")
     gen.add_argument(
@@ -64,10 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--model", type=Path, default=DEFAULT_MODEL, help=f"model file to write (default {DEFAULT_MODEL})"
     )
-    train.add_argument("--k", type=_positive_int, default=training.DEFAULT_K, help="neighbours that vote (default 10)")
+    train.add_argument("--k", type=positive_int, default=training.DEFAULT_K, help="neighbours that vote (default 10)")
     train.add_argument(
         "--sample-size",
-        type=_positive_int,
+        type=positive_int,
         default=training.DEFAULT_SAMPLE_SIZE,
         help="training rows kept by the model (default 100,000)",
     )

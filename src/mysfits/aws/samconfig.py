@@ -15,7 +15,7 @@ from pathlib import Path
 import tomlkit
 from tomlkit.items import Array, String, Table
 
-from mysfits.aws.files import write_text_atomic
+from mysfits.files import write_text_atomic
 
 ENDPOINT_PARAMETER = "SageMakerEndpointName"
 # SageMaker allows mixed case, but endpoint ARNs are lowercase, so an ARN-scoped IAM policy only matches lowercase.

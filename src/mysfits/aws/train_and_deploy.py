@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from mysfits.artifact import ArtifactError
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
 from mysfits.aws.cli_common import OneLineParser, UsageError, resolve_region
+from mysfits.cli import positive_int
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
@@ -99,16 +100,6 @@ class AwsClients:
 # --- flags --------------------------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
 def _endpoint_name(text: str) -> str:
     try:
         return samconfig.validate_endpoint_name(text)
@@ -129,16 +120,16 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     data = parser.add_argument_group("data and model")
     data.add_argument("--data", type=Path, default=DEFAULT_DATA, help="answers CSV; generated if missing")
     data.add_argument(
-        "--rows", type=_positive_int, default=ds.DEFAULT_ROWS, help="rows to generate if --data is missing"
+        "--rows", type=positive_int, default=ds.DEFAULT_ROWS, help="rows to generate if --data is missing"
     )
     data.add_argument("--signal", type=float, default=ds.DEFAULT_SIGNAL, help="generator signal (0 = uniform)")
     data.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help="seed for the generator, split and sample")
     data.add_argument(
         "--model", type=Path, default=DEFAULT_MODEL, help="local model artifact (the file the local endpoint serves)"
     )
-    data.add_argument("--k", type=_positive_int, default=training.DEFAULT_K, help="neighbours that vote")
+    data.add_argument("--k", type=positive_int, default=training.DEFAULT_K, help="neighbours that vote")
     data.add_argument(
-        "--sample-size", type=_positive_int, default=training.DEFAULT_SAMPLE_SIZE, help="training rows the model keeps"
+        "--sample-size", type=positive_int, default=training.DEFAULT_SAMPLE_SIZE, help="training rows the model keeps"
     )
     data.add_argument("--tune", action="store_true", help="choose k and sample size on a validation split (locally)")
     data.add_argument("--confusion", type=Path, help="write the confusion matrix PNG here")
