@@ -10,7 +10,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, cleanup, samconfig
-from mysfits.aws.cli_common import OneLineParser, UsageError, caller_account, resolve_region
+from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, caller_account, resolve_region
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
@@ -69,12 +69,8 @@ def main(
     except (cleanup.CleanupError, samconfig.SamConfigError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
-    except ClientError as exc:
-        error = exc.response["Error"]
-        print(f"{prog}: error: AWS refused {exc.operation_name}: {error['Code']}: {error['Message']}", file=sys.stderr)
-        return 1
-    except BotoCoreError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"{prog}: error: {aws_failure(exc)}", file=sys.stderr)
         return 1
 
 

@@ -6,7 +6,7 @@ import argparse
 import os
 
 import botocore.session
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 
 class UsageError(Exception):
@@ -40,3 +40,11 @@ def caller_account(sts) -> str:
         raise UsageError("no AWS credentials found: run `aws configure` or set AWS_PROFILE") from None
     except ClientError as exc:
         raise UsageError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
+
+
+def aws_failure(exc: ClientError | BotoCoreError) -> str:
+    """One line for a failed AWS call: which operation, AWS's error code and its message."""
+    if isinstance(exc, ClientError):
+        error = exc.response["Error"]
+        return f"AWS refused {exc.operation_name}: {error['Code']}: {error['Message']}"
+    return str(exc)

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mysfits.artifact import ArtifactError
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
-from mysfits.aws.cli_common import OneLineParser, UsageError, resolve_region
+from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, resolve_region
 from mysfits.cli import positive_int
 
 DEFAULT_DATA = Path("data/answers.csv")
@@ -645,12 +645,8 @@ def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog
     except NoCredentialsError:
         print(f"{prog}: error: no AWS credentials found: run `aws configure` or set AWS_PROFILE", file=sys.stderr)
         return 2
-    except ClientError as exc:
-        error = exc.response["Error"]
-        print(f"{prog}: error: AWS refused {exc.operation_name}: {error['Code']}: {error['Message']}", file=sys.stderr)
-        return 1
-    except BotoCoreError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"{prog}: error: {aws_failure(exc)}", file=sys.stderr)
         return 1
     except (ValueError, ArtifactError, sagemaker_job.DeploymentError) as exc:
         # DataError and SamConfigError are ValueErrors whose message already names the file and the problem.
