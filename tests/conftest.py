@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from mysfits import dataset as ds
 from mysfits import training
@@ -26,3 +28,28 @@ def small_model(small_data):
 @pytest.fixture(scope="session")
 def model_path(small_model, tmp_path_factory):
     return save_model(small_model, tmp_path_factory.mktemp("model") / "mysfits-knn.json")
+
+
+FAKE_AWS_REGION = "eu-west-1"
+
+
+@pytest.fixture
+def fake_aws_env(monkeypatch):
+    """Credentials that can only reach moto or a local server; the developer's own AWS config is hidden."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": FAKE_AWS_REGION,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def moto_session(fake_aws_env):
+    """A boto3 session whose every call lands in moto's in-memory AWS."""
+    with mock_aws():
+        yield boto3.Session(region_name=FAKE_AWS_REGION)

@@ -11,32 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from mysfits.aws import PROJECT_TAGS
 from mysfits.aws.cleanup import delete_stack, empty_bucket, find_project_resources
 from mysfits.aws.cleanup_cli import main
+from tests.conftest import FAKE_AWS_REGION as REGION
 
-REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/mysfits-notebook"
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield boto3.Session(region_name=REGION)
+def aws(moto_session):
+    return moto_session
 
 
 TOPIC_STACK = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})

@@ -19,19 +19,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 
 from mysfits.artifact import load_model
 from mysfits.aws import PROJECT_TAGS
 from mysfits.aws.samconfig import read_overrides
 from mysfits.aws.train_and_deploy import Toolkit, main
+from tests.conftest import FAKE_AWS_REGION as REGION
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "train_and_deploy.py"
-REGION = "eu-west-1"
+
 SAMCONFIG = """\
 # test fixture shaped like the project's samconfig.toml
 version = 0.1
@@ -229,19 +228,8 @@ def invalidated_paths(cloudfront, distribution_id: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def moto_aws(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-        "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    with mock_aws():
-        yield boto3.Session(region_name=REGION)
+def moto_aws(moto_session):
+    return moto_session
 
 
 class RecordingRunner:

@@ -28,8 +28,8 @@ from mysfits.aws.sagemaker_job import (
     upload_channel,
     wait_for_endpoint,
 )
+from tests.conftest import FAKE_AWS_REGION as REGION
 
-REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/mysfits-notebook"
 RESULT = TrainingResult(
     job_name="mysfits-knn-2026-01-01-00-00-00-000",
@@ -42,16 +42,8 @@ OLD = "mysfits-knn-20251201-000000"
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws_env(fake_aws_env):
+    return None
 
 
 def endpoint(status: str, config: str, reason: str | None = None) -> dict:
