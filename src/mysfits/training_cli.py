@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mysfits import dataset as ds
 from mysfits import training
-from mysfits.artifact import ArtifactError
+from mysfits.artifact import ArtifactError, ModelArtifact
 from mysfits.cli import CliError, positive_int
 from mysfits.evaluation import format_report
 from mysfits.progress import Progress
@@ -99,18 +99,23 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def train_from_args(args: argparse.Namespace) -> ModelArtifact:
+    """Train with the flags `mysfits train` and `train_and_deploy.py --mode local` share, showing progress."""
+    return training.run_training(
+        args.data,
+        args.model,
+        confusion_png=args.confusion,
+        progress=Progress(),
+        k=args.k,
+        sample_size=args.sample_size,
+        seed=args.seed,
+        tune_hyperparameters=args.tune,
+    )
+
+
 def _train(args: argparse.Namespace) -> int:
     try:
-        model = training.run_training(
-            args.data,
-            args.model,
-            confusion_png=args.confusion,
-            progress=Progress(),
-            k=args.k,
-            sample_size=args.sample_size,
-            seed=args.seed,
-            tune_hyperparameters=args.tune,
-        )
+        model = train_from_args(args)
     except (ds.DataError, ArtifactError, ValueError) as exc:
         raise CliError(str(exc)) from None
     print(format_report(model.metrics))

@@ -283,19 +283,9 @@ def local_steps(run: Run) -> list[Step]:
 
     def train() -> None:
         from mysfits.evaluation import format_report
-        from mysfits.progress import Progress
-        from mysfits.training import run_training
+        from mysfits.training_cli import train_from_args
 
-        model = run_training(
-            args.data,
-            args.model,
-            confusion_png=args.confusion,
-            progress=Progress(),
-            k=args.k,
-            sample_size=args.sample_size,
-            seed=args.seed,
-            tune_hyperparameters=args.tune,
-        )
+        model = train_from_args(args)
         run.say(format_report(model.metrics))
 
     tuned = ", tuned on a validation split" if args.tune else ""
