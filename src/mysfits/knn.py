@@ -9,8 +9,9 @@ fixes one rule and uses it everywhere:
   sample (the sample itself is a seeded random draw, so position carries no meaning).
   The first ``k`` in that order are the neighbours.
 * **Vote ties.** The label with the most neighbours wins. Between labels with equally
-  many, the one whose neighbours have the smaller total squared distance wins; if that is
-  equal too, the lower label wins.
+  many, the one met first in that same neighbour order wins, i.e. the one whose nearest
+  neighbour is closest (and earlier in the sample at equal distance). Because the sample
+  order is random, no Mysfit is favoured by its position in the catalog.
 
 Because every answer is an integer 1..8, there are only 8**5 = 32,768 possible queries.
 :func:`compile_table` computes the prediction for all of them at once, and serving is a
@@ -48,11 +49,17 @@ def sample_arrays(model) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _vote(counts: np.ndarray, sumsq: np.ndarray) -> np.ndarray:
-    """Apply the vote tie rule row by row: most votes, then least total squared distance, then lowest label."""
+_NEVER = np.iinfo(np.int64).max  # "this label has no neighbour" in the first-met keys below
+
+
+def _vote(counts: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Most votes wins; among equal votes, the label with the smallest ``first`` (met first in neighbour order).
+
+    ``first[row, label]`` is any key that orders neighbours as the tie rule does (their rank,
+    or ``squared distance * sample size + sample position``); keys are unique per row.
+    """
     best = counts.max(axis=1, keepdims=True)
-    tiebreak = np.where(counts == best, sumsq, np.inf)
-    return tiebreak.argmin(axis=1)  # argmin returns the first (lowest) label among equal minima
+    return np.where(counts == best, first, _NEVER).argmin(axis=1)
 
 
 def neighbours(
@@ -87,11 +94,11 @@ def neighbours(
         lab = out_lab[start : start + len(q)]
         dist = out_dist[start : start + len(q)]
         counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
-        sumsq = np.zeros((len(q), N_MYSFITS))
+        first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
         rows = np.repeat(np.arange(len(q)), k)
         np.add.at(counts, (rows, lab.ravel()), 1)
-        np.add.at(sumsq, (rows, lab.ravel()), dist.ravel())
-        out_pred[start : start + len(q)] = _vote(counts, sumsq)
+        np.minimum.at(first, (rows, lab.ravel()), np.tile(np.arange(k), len(q)))  # rank in neighbour order
+        out_pred[start : start + len(q)] = _vote(counts, first)
     return out_pred, np.sqrt(out_dist), out_lab
 
 
@@ -138,7 +145,11 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
 
     coords = ((np.arange(N_CELLS)[:, None] // _PLACE[None, :]) % N_OPTIONS).astype(np.int8)  # (cells, 5) 0..7
     counts = np.zeros((N_CELLS, N_MYSFITS), dtype=np.int64)
-    sumsq = np.zeros((N_CELLS, N_MYSFITS), dtype=np.int64)
+    # first[cell, label]: the smallest "d2 * n + sample position" among the label's neighbours so far.
+    n = len(labels)
+    first = np.full((N_CELLS, N_MYSFITS), _NEVER, dtype=np.int64)
+    cell_first = np.full((N_CELLS, N_MYSFITS), _NEVER, dtype=np.int64)  # earliest sample position per cell and label
+    np.minimum.at(cell_first, (sample_cells, labels), np.arange(n, dtype=np.int64))
     taken = np.zeros(N_CELLS, dtype=np.int64)
     active = np.arange(N_CELLS)
     for d2, offsets in _shells():
@@ -160,11 +171,13 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
             if whole.any():
                 w_rows = rows[whole]
                 pair_row, pair_col = np.nonzero(nb_count[whole])
-                add = cell_labels[nb_cell[whole][pair_row, pair_col]]  # (pairs, labels)
-                np.add.at(counts, w_rows[pair_row], add)
+                pair_cell = nb_cell[whole][pair_row, pair_col]
+                np.add.at(counts, w_rows[pair_row], cell_labels[pair_cell])  # (pairs, labels)
+                present = cell_first[pair_cell]
+                keys = np.where(present == _NEVER, _NEVER, d2 * n + present)
+                np.minimum.at(first, w_rows[pair_row], keys)
                 taken[w_rows] += shell_total[whole]
                 still.append(w_rows[taken[w_rows] < k])
-                np.add.at(sumsq, w_rows[pair_row], d2 * add)
             if not whole.all():
                 _take_first(
                     rows[~whole],
@@ -176,14 +189,14 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
                     cell_start,
                     labels,
                     counts,
-                    sumsq,
+                    first,
                 )
                 taken[rows[~whole]] = k
         active = np.concatenate(still) if still else np.empty(0, dtype=np.intp)
-    return _vote(counts, sumsq.astype(np.float64)).astype(np.uint8)
+    return _vote(counts, first).astype(np.uint8)
 
 
-def _take_first(rows, need, nb_cell, nb_count, d2, by_cell, cell_start, labels, counts, sumsq) -> None:
+def _take_first(rows, need, nb_cell, nb_count, d2, by_cell, cell_start, labels, counts, first_met) -> None:
     """For each query row, add the first ``need`` sample rows (by sample position) found in its shell."""
     pair_row, pair_col = np.nonzero(nb_count)
     lengths = nb_count[pair_row, pair_col]
@@ -198,7 +211,7 @@ def _take_first(rows, need, nb_cell, nb_count, d2, by_cell, cell_start, labels, 
     rank = np.arange(len(owner)) - group_start
     keep = rank < need[owner]
     np.add.at(counts, (rows[owner[keep]], labels[position[keep]]), 1)
-    np.add.at(sumsq, (rows[owner[keep]], labels[position[keep]]), d2)
+    np.minimum.at(first_met, (rows[owner[keep]], labels[position[keep]]), d2 * len(labels) + position[keep])
 
 
 def _compile_direct(sample_X: np.ndarray, sample_y: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
@@ -220,12 +233,12 @@ def _compile_direct(sample_X: np.ndarray, sample_y: np.ndarray, k: int, chunk: i
         d2 = np.rint((q**2).sum(axis=1)[:, None] + sample_sq[None, :] - 2.0 * q @ sample.T).astype(np.int64)
         key = d2 * n + positions[None, :]
         nearest = np.partition(key, k - 1, axis=1)[:, :k] if k < n else key
-        dist, pos = np.divmod(nearest, n)
+        pos = nearest % n
         lab = labels[pos]
         counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
-        sumsq = np.zeros((len(q), N_MYSFITS))
+        first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
         rows = np.repeat(np.arange(len(q)), nearest.shape[1])
         np.add.at(counts, (rows, lab.ravel()), 1)
-        np.add.at(sumsq, (rows, lab.ravel()), dist.ravel())
-        out[start : start + len(q)] = _vote(counts, sumsq)
+        np.minimum.at(first, (rows, lab.ravel()), nearest.ravel())  # the key orders as the tie rule does
+        out[start : start + len(q)] = _vote(counts, first)
     return out

@@ -27,7 +27,7 @@ TUNE_K = (10, 20, 40, 80)
 TUNE_SAMPLE_SIZES = (100_000, 200_000)
 TIE_RULE = (
     "neighbours: nearest first, equal distances in sample order; "
-    "vote: most neighbours, then least total squared distance, then lowest label"
+    "vote: most neighbours; equal votes go to the label met first in that neighbour order"
 )
 
 

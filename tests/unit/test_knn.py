@@ -15,10 +15,12 @@ def reference_table(sample_X, sample_y, k):
         q = space[start : start + 2048]
         d2 = (q**2).sum(1)[:, None] + (X**2).sum(1)[None, :] - 2 * q @ X.T
         nearest = np.sort(d2 * n + np.arange(n), axis=1)[:, :k]  # by distance, then sample position
-        dist, pos = np.divmod(nearest, n)
-        onehot = np.eye(12, dtype=np.int64)[sample_y[pos]]  # (q, k, 12)
-        votes, totals = onehot.sum(axis=1), (onehot * dist[:, :, None]).sum(axis=1)
-        out[start : start + len(q)] = np.argmax(votes * 10**9 - totals, axis=1)  # first max = lowest label
+        pos = nearest % n
+        onehot = np.eye(12, dtype=np.int64)[sample_y[pos]]  # (q, k, 12), neighbours in tie-rule order
+        votes = onehot.sum(axis=1)
+        # Rank at which each label is first met; labels never met rank k.
+        met = np.where(onehot.any(axis=1), onehot.argmax(axis=1), k)
+        out[start : start + len(q)] = np.argmax(votes * 10**6 - met, axis=1)
     return out
 
 
@@ -52,17 +54,29 @@ def test_neighbour_ties_go_to_the_earlier_sample_row():
     assert knn.compile_table(sample, labels, 1)[0] == 4
 
 
-def test_vote_ties_go_to_the_closer_label_then_the_lower_label():
+def test_vote_ties_go_to_the_label_met_first_in_neighbour_order():
     sample = np.array([[1, 1, 1, 1, 3], [1, 1, 1, 1, 3], [1, 1, 1, 1, 2], [1, 1, 1, 1, 4]], dtype=np.uint8)
     labels = np.array([9, 9, 5, 5], dtype=np.uint8)
-    # From (1,1,1,1,3): label 9 at distances 0,0; label 5 at 1,1 -> two votes each, 9 is closer.
+    # From (1,1,1,1,3): label 9 at distances 0,0 and label 5 at 1,1; two votes each, and 9 is met first.
     assert knn.neighbours(sample, labels, [[1, 1, 1, 1, 3]], 4)[0].tolist() == [9]
-    # From (1,1,1,1,1): squared distances 4,4 (label 9) and 1,9 (label 5) -> totals 8 vs 10, 9 wins.
-    assert knn.neighbours(sample, labels, [[1, 1, 1, 1, 1]], 4)[0].tolist() == [9]
-    # Equal votes and equal totals: the lower label wins.
+    # From (1,1,1,1,1): squared distances 4,4 (label 9) and 1,9 (label 5): 5 has the nearest neighbour.
+    assert knn.neighbours(sample, labels, [[1, 1, 1, 1, 1]], 4)[0].tolist() == [5]
+    # Equal votes at equal distances: the earlier sample row decides, not the label number.
     sym = np.array([[1, 1, 1, 1, 2], [1, 1, 1, 1, 4]], dtype=np.uint8)
-    assert knn.neighbours(sym, np.array([6, 2], dtype=np.uint8), [[1, 1, 1, 1, 3]], 2)[0].tolist() == [2]
-    assert knn.compile_table(sym, np.array([6, 2], dtype=np.uint8), 2)[knn.cells_of([[1, 1, 1, 1, 3]])[0]] == 2
+    for order in ([6, 2], [2, 6]):
+        y = np.array(order, dtype=np.uint8)
+        assert knn.neighbours(sym, y, [[1, 1, 1, 1, 3]], 2)[0].tolist() == [order[0]]
+        assert knn.compile_table(sym, y, 2)[knn.cells_of([[1, 1, 1, 1, 3]])[0]] == order[0]
+    table = knn.compile_table(sample, labels, 4)
+    assert table[knn.cells_of([[1, 1, 1, 1, 1]])[0]] == 5 and table[knn.cells_of([[1, 1, 1, 1, 3]])[0]] == 9
+
+
+def test_no_mysfit_is_favoured_by_its_label_number_on_uniform_data():
+    """With nothing to learn, ties are everywhere; the rule must still spread cells evenly over the twelve."""
+    data = ds.generate(60_000, seed=12, signal=0)
+    table = knn.compile_table(data.X, data.y, 10)
+    shares = np.bincount(table, minlength=12) / len(table)
+    assert shares.max() - shares.min() < 0.02, shares
 
 
 def test_off_grid_queries_are_answered_by_the_direct_knn():
