@@ -109,6 +109,11 @@ def runtime_client(endpoint_url: str | None = None, **config: object):
     )
 
 
+def local_runtime_client(endpoint_url: str | None = None):
+    """A client for the local endpoint that tries once, so an error test sees the endpoint's own answer."""
+    return runtime_client(endpoint_url, retries={"max_attempts": 1})
+
+
 def answering_client(label_for: Callable[[tuple[int, ...]], float]):
     """A real client whose HTTP send is replaced by an instant answer computed from the CSV row it would send.
 

@@ -12,27 +12,15 @@ import threading
 import time
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from mysfits.artifact import ArtifactError, save_model
 from mysfits.endpoint.server import serve_in_thread
 from mysfits.questionnaire import cell_index
+from tests.api_support import local_runtime_client
 from tests.endpoint_artifacts import make_artifact, write_artifact
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def client_for(url: str):
-    return boto3.client(
-        "sagemaker-runtime",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"max_attempts": 1}),
-    )
 
 
 def predict(client, name: str, rows) -> list[int]:
@@ -88,7 +76,7 @@ def test_a_new_artifact_at_the_same_path_is_served_without_restart(tmp_path, cap
     new = make_artifact(seed=2)
     rows = rows_where_tables_differ(old.table, new.table)
     with serve_in_thread(str(path), "swap-test", refresh_interval=0.05) as endpoint:
-        client = client_for(endpoint.url)
+        client = local_runtime_client(endpoint.url)
         assert predict(client, "swap-test", rows) == [old.table[cell_index(r)] for r in rows]
 
         save_model(new, path)
@@ -106,7 +94,7 @@ def test_a_bad_new_file_keeps_the_old_model_serving_and_logs_why(tmp_path, caplo
     old = write_artifact(path, seed=1)
     rows = [(1, 2, 3, 4, 5), (8, 1, 8, 1, 8)]
     with serve_in_thread(str(path), "keep-test", refresh_interval=0.05) as endpoint:
-        client = client_for(endpoint.url)
+        client = local_runtime_client(endpoint.url)
         write_atomically(path, b'{"format": "mysfits-knn-model", "format_version": 1, "checksum": "sha256:00"}')
 
         def failure_logged():
@@ -140,8 +128,10 @@ def test_two_endpoints_can_run_side_by_side(tmp_path):
     with serve_in_thread(str(path), "one") as one, serve_in_thread(str(path), "two") as two:
         assert one.url != two.url
         row = (4, 4, 4, 4, 4)
-        assert predict(client_for(one.url), "one", [row]) == predict(client_for(two.url), "two", [row])
-        assert predict(client_for(two.url), "two", [row]) == [model.table[cell_index(row)]]
+        assert predict(local_runtime_client(one.url), "one", [row]) == predict(
+            local_runtime_client(two.url), "two", [row]
+        )
+        assert predict(local_runtime_client(two.url), "two", [row]) == [model.table[cell_index(row)]]
 
 
 # -- the command line ---------------------------------------------------------------------------------------------
@@ -236,7 +226,7 @@ def test_command_serves_reloads_on_sighup_and_stops_gracefully(tmp_path):
         assert started["k"] == old.k
         assert started["sample_size"] == old.sample_size
         assert started["metrics"] == old.metrics
-        client = client_for(started["url"])
+        client = local_runtime_client(started["url"])
         assert predict(client, "cli-test", rows) == [old.table[cell_index(r)] for r in rows]
         request = process.event("request")
         assert (request["status"], request["rows"], request["content_type"]) == (200, len(rows), "text/csv")
@@ -258,7 +248,7 @@ def test_direct_knn_past_the_model_timeout_is_a_server_model_error(tmp_path):
     path = tmp_path / "model.json"
     model = write_artifact(path, seed=5)
     with serve_in_thread(str(path), "slow-test", model_timeout=0) as endpoint:
-        client = client_for(endpoint.url)
+        client = local_runtime_client(endpoint.url)
         with pytest.raises(client.exceptions.ModelError) as caught:
             client.invoke_endpoint(
                 EndpointName="slow-test",

@@ -7,32 +7,20 @@ import json
 import random
 import time
 
-import boto3
 import httpx
 import numpy as np
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from mysfits import knn
 from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES, parse_response
 from mysfits.endpoint.server import serve_in_thread
 from mysfits.questionnaire import N_CELLS, cell_index
+from tests.api_support import local_runtime_client
 from tests.endpoint_artifacts import write_artifact
 
 NAME = "mysfits-knn"
 ALL_ANSWERS = list(itertools.product(range(1, 9), repeat=5))  # itertools order is cell_index order
-
-
-def runtime_client(url: str | None, **config: object):
-    return boto3.client(
-        "sagemaker-runtime",
-        region_name="us-east-1",
-        endpoint_url=url,
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-        config=Config(retries={"max_attempts": 1}, **config),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +38,7 @@ def endpoint(model_path):
 
 @pytest.fixture(scope="module")
 def client(endpoint):
-    return runtime_client(endpoint.url)
+    return local_runtime_client(endpoint.url)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +149,7 @@ def test_off_grid_rows_get_the_direct_knn_answer(client, endpoint, table):
 
 def test_the_official_endpoint_url_variable_reaches_the_local_endpoint(endpoint, table, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
-    _, predictions = invoke(runtime_client(None), "3,3,3,3,3")
+    _, predictions = invoke(local_runtime_client(None), "3,3,3,3,3")
     assert predictions == [{"predicted_label": float(table[cell_index((3, 3, 3, 3, 3))])}]
 
 
