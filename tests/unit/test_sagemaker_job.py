@@ -182,6 +182,20 @@ def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_en
     ]
 
 
+def deploy_without_pauses(sm, capacity):
+    """Deploy with the real waiter, minus its sleeps, so the stubbed describe_endpoint answers drive it."""
+    return deploy(
+        sm,
+        "mysfits-knn",
+        RESULT,
+        ROLE,
+        capacity,
+        report=lambda _: None,
+        now=NOW,
+        wait=lambda c, n, report: wait_for_endpoint(c, n, report=report, sleep=lambda _: None),
+    )
+
+
 def test_update_that_rolls_back_is_an_error_and_keeps_the_old_config(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
@@ -195,16 +209,7 @@ def test_update_that_rolls_back_is_an_error_and_keeps_the_old_config(aws_env):
     rolled_back = endpoint("InService", OLD, reason="The primary container for production variant failed pings")
     stub.add_response("describe_endpoint", rolled_back, {"EndpointName": "mysfits-knn"})
     with stub, pytest.raises(DeploymentError, match="rolled back to " + OLD + ": The primary container"):
-        deploy(
-            sm,
-            "mysfits-knn",
-            RESULT,
-            ROLE,
-            capacity,
-            report=lambda _: None,
-            now=NOW,
-            wait=lambda c, n, report: wait_for_endpoint(c, n, report=report, sleep=lambda _: None),
-        )
+        deploy_without_pauses(sm, capacity)
     stub.assert_no_pending_responses()
 
 
@@ -252,16 +257,7 @@ def test_failed_endpoint_is_recreated_rather_than_updated(aws_env):
     )
     stub.add_response("describe_endpoint", endpoint("InService", NEW), {"EndpointName": "mysfits-knn"})
     with stub:
-        done = deploy(
-            sm,
-            "mysfits-knn",
-            RESULT,
-            ROLE,
-            capacity,
-            report=lambda _: None,
-            now=NOW,
-            wait=lambda c, n, report: wait_for_endpoint(c, n, report=report, sleep=lambda _: None),
-        )
+        done = deploy_without_pauses(sm, capacity)
     stub.assert_no_pending_responses()
     assert done.created
 
