@@ -350,11 +350,8 @@ def sagemaker_steps(run: Run) -> list[Step]:
         run.say(f"  training job {run.training.job_name} done: {run.training.model_data_url} {shown}")
 
     def deploy() -> None:
-        def wait(sm, name, *, report):
-            return sagemaker_job.wait_for_endpoint(sm, name, report=report, sleep=run.toolkit.sleep)
-
         sagemaker_job.deploy(
-            run.clients.sagemaker, endpoint, run.training, run.role, capacity, report=run.say, wait=wait
+            run.clients.sagemaker, endpoint, run.training, run.role, capacity, report=run.say, sleep=run.toolkit.sleep
         )
 
     def evaluate() -> None:
