@@ -383,7 +383,10 @@ def sagemaker_steps(run: Run) -> list[Step]:
         Step(
             f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
             f"tag {tag}; sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
-            "else sagemaker:UpdateEndpoint in place; wait for InService; then delete the replaced config and model",
+            "else sagemaker:UpdateEndpoint in place (or, when switching between real-time and serverless, which "
+            "SageMaker cannot update, sagemaker:DeleteEndpoint and CreateEndpoint under the same name: the API "
+            "answers 5xx for those minutes); wait for InService; then delete the replaced config and model. "
+            "If a step fails, the new model and config are deleted again",
             deploy,
         ),
         Step(
