@@ -160,7 +160,7 @@ def test_the_fake_activate_aborts_like_conda_under_set_u(tmp_path):
     activate = tmp_path / "activate"
     activate.write_text(FAKE_ACTIVATE)
     result = subprocess.run(
-        ["bash", "-c", f'set -euo pipefail; source {activate} python3; echo reached'],
+        ["bash", "-c", f"set -euo pipefail; source {activate} python3; echo reached"],
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
         capture_output=True,
         text=True,
