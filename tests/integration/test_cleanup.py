@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from botocore.awsrequest import AWSResponse
 
 from mysfits.aws import PROJECT_TAGS
 from mysfits.aws.cleanup import delete_stack, empty_bucket, find_project_resources
@@ -80,6 +81,86 @@ def test_finds_only_tagged_resources_endpoints_first(aws):
     make_endpoint(sm, "mysfits-other-team", tagged=False)
     found = find_project_resources(sm)
     assert [str(r) for r in found] == ["endpoint mysfits-knn", "endpoint-config mysfits-knn", "model mysfits-knn"]
+
+
+def refuse_list_tags_for(sm, arn_fragment: str) -> list[str]:
+    """Make ListTags answer AccessDenied for matching ARNs, as IAM does outside the role's prefix; record the rest."""
+    asked: list[str] = []
+
+    def intercept(params, **_):
+        arn = json.loads(params["body"])["ResourceArn"]
+        asked.append(arn)
+        if arn_fragment in arn:
+            error = {"Code": "AccessDeniedException", "Message": "not authorized to perform: sagemaker:ListTags"}
+            return AWSResponse("https://sagemaker", 400, {}, None), {
+                "Error": error,
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+        return None
+
+    sm.meta.events.register("before-call.sagemaker.ListTags", intercept)
+    return asked
+
+
+def test_tags_are_read_only_on_resources_with_the_prefix(aws):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    make_endpoint(sm, "fraud-model", tagged=False)
+    make_endpoint(sm, "team-mysfits-copy", tagged=True)
+    asked = refuse_list_tags_for(sm, "nothing-is-refused")
+    found = find_project_resources(sm)
+    assert [r.name for r in found] == ["mysfits-knn"] * 3
+    assert asked and all(arn.rsplit("/", 1)[1] == "mysfits-knn" for arn in asked), asked
+
+
+def test_a_foreign_resource_whose_tags_are_refused_is_not_ours_and_the_rest_is_deleted(aws, capsys):
+    """In an account shared with others, the role may not read tags outside its prefix; that must not stop clean-up."""
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    make_endpoint(sm, "mysfits-legacy-by-another-team", tagged=False)
+    refuse_list_tags_for(sm, "mysfits-legacy")
+    assert main(["--region", REGION, "--yes"], session=_SessionWith(aws, sm)) == 0
+    assert names(sm)["endpoints"] == ["mysfits-legacy-by-another-team"]
+    assert "deleted 3 SageMaker resources" in capsys.readouterr().out
+
+
+def test_a_custom_prefix_is_honoured(aws):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-knn", tagged=True)
+    make_endpoint(sm, "demo-knn", tagged=True)
+    assert [r.name for r in find_project_resources(sm, prefix="demo")] == ["demo-knn"] * 3
+
+
+def test_one_refused_delete_does_not_stop_the_others(aws, capsys):
+    sm = aws.client("sagemaker")
+    make_endpoint(sm, "mysfits-a", tagged=True)
+    make_endpoint(sm, "mysfits-b", tagged=True)
+
+    def refuse(params, **_):
+        if json.loads(params["body"])["EndpointName"] == "mysfits-a":
+            error = {"Code": "AccessDeniedException", "Message": "explicit deny"}
+            return AWSResponse("https://sagemaker", 400, {}, None), {
+                "Error": error,
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+        return None
+
+    sm.meta.events.register("before-call.sagemaker.DeleteEndpoint", refuse)
+    assert main(["--region", REGION, "--yes"], session=_SessionWith(aws, sm)) == 1
+    captured = capsys.readouterr()
+    assert names(sm)["endpoints"] == ["mysfits-a"]
+    assert "could not delete endpoint mysfits-a: explicit deny" in captured.out
+    assert "1 of 6 deletes failed" in captured.err
+
+
+class _SessionWith:
+    """The moto session, but handing out one given SageMaker client (with its event hooks) to the script."""
+
+    def __init__(self, session, sm):
+        self._session, self._sm = session, sm
+
+    def client(self, name: str):
+        return self._sm if name == "sagemaker" else self._session.client(name)
 
 
 def test_yes_deletes_everything_tagged_and_a_second_run_finds_nothing(aws, capsys):

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import boto3
 import numpy as np
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from mysfits.aws import PROJECT_TAGS
@@ -27,6 +28,7 @@ from mysfits.aws.sagemaker_job import (
     training_csv,
     upload_channel,
     wait_for_endpoint,
+    wait_for_endpoint_deleted,
 )
 from tests.conftest import FAKE_AWS_REGION as REGION
 
@@ -139,78 +141,240 @@ def expect_creates(stub: Stubber, capacity_variant: dict) -> None:
         {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{NEW}"},
         {"EndpointConfigName": NEW, "ProductionVariants": [capacity_variant], "Tags": list(PROJECT_TAGS)},
     )
+    expect_config_described(stub, NEW, capacity_variant)
 
 
-def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_env):
-    sm, stub = stubbed_sagemaker()
-    capacity = RealTime("ml.m5.large")
-    expect_creates(stub, capacity.variant(NEW))
-    stub.add_response("describe_endpoint", endpoint("InService", OLD), {"EndpointName": "mysfits-knn"})
-    stub.add_response(
-        "update_endpoint",
-        {"EndpointArn": endpoint("", "")["EndpointArn"]},
-        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
-    )
-    stub.add_response("describe_endpoint", endpoint("Updating", OLD), {"EndpointName": "mysfits-knn"})
-    stub.add_response("describe_endpoint", endpoint("InService", NEW), {"EndpointName": "mysfits-knn"})
+def expect_config_described(stub: Stubber, name: str, variant: dict) -> None:
     stub.add_response(
         "describe_endpoint_config",
         {
-            "EndpointConfigName": OLD,
-            "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{OLD}",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": OLD}],
+            "EndpointConfigName": name,
+            "EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{name}",
+            "ProductionVariants": [variant],
             "CreationTime": NOW,
         },
-        {"EndpointConfigName": OLD},
+        {"EndpointConfigName": name},
     )
-    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": OLD})
-    stub.add_response("delete_model", {}, {"ModelName": OLD})
-    lines: list[str] = []
-    sleeps: list[float] = []
-
-    def wait(client, name, *, report):
-        return wait_for_endpoint(client, name, report=report, sleep=sleeps.append, poll_seconds=15)
-
-    with stub:
-        done = deploy(sm, "mysfits-knn", RESULT, ROLE, capacity, report=lines.append, now=NOW, wait=wait)
-    stub.assert_no_pending_responses()
-    assert not done.created and done.replaced_config == OLD and done.retired == (OLD, OLD)
-    assert sleeps == [15]
-    assert [line for line in lines if "endpoint mysfits-knn:" in line] == [
-        "  endpoint mysfits-knn: Updating (0 s)",
-        "  endpoint mysfits-knn: InService (0 s)",
-    ]
 
 
-def deploy_without_pauses(sm, capacity):
-    """Deploy with the real waiter, minus its sleeps, so the stubbed describe_endpoint answers drive it."""
+def serving(status: str, config: str, *, serverless: bool, reason: str | None = None) -> dict:
+    """An endpoint description with its variant, which tells real-time from serverless capacity."""
+    variant: dict = {"VariantName": "AllTraffic"}
+    if serverless:
+        variant["CurrentServerlessConfig"] = {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    else:
+        variant["CurrentInstanceCount"] = 1
+    return {**endpoint(status, config, reason), "ProductionVariants": [variant]}
+
+
+def expect_endpoint(stub: Stubber, description: dict) -> None:
+    stub.add_response("describe_endpoint", description, {"EndpointName": "mysfits-knn"})
+
+
+def expect_endpoint_gone(stub: Stubber) -> None:
+    stub.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint mysfits-knn.")
+
+
+def expect_create_endpoint(stub: Stubber) -> None:
+    stub.add_response(
+        "create_endpoint",
+        {"EndpointArn": endpoint("", "")["EndpointArn"]},
+        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW, "Tags": list(PROJECT_TAGS)},
+    )
+
+
+def expect_retired(stub: Stubber, config: str, variant: dict) -> None:
+    expect_config_described(stub, config, variant)
+    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": config})
+    stub.add_response("delete_model", {}, {"ModelName": config})
+
+
+def expect_new_ones_deleted(stub: Stubber) -> None:
+    stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": NEW})
+    stub.add_response("delete_model", {}, {"ModelName": NEW})
+
+
+def deploy_without_pauses(sm, capacity, lines: list[str] | None = None, sleeps: list[float] | None = None):
+    """Deploy with the real waiters, recording their sleeps, so the stubbed answers drive every wait."""
     return deploy(
         sm,
         "mysfits-knn",
         RESULT,
         ROLE,
         capacity,
-        report=lambda _: None,
+        report=(lines if lines is not None else []).append,
         now=NOW,
-        wait=lambda c, n, report: wait_for_endpoint(c, n, report=report, sleep=lambda _: None),
+        sleep=(sleeps if sleeps is not None else []).append,
     )
 
 
-def test_update_that_rolls_back_is_an_error_and_keeps_the_old_config(aws_env):
+def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_env):
     sm, stub = stubbed_sagemaker()
-    capacity = RealTime()
+    capacity = RealTime("ml.m5.large")
     expect_creates(stub, capacity.variant(NEW))
-    stub.add_response("describe_endpoint", endpoint("InService", OLD), {"EndpointName": "mysfits-knn"})
+    expect_endpoint(stub, serving("InService", OLD, serverless=False))
     stub.add_response(
         "update_endpoint",
         {"EndpointArn": endpoint("", "")["EndpointArn"]},
         {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
     )
-    rolled_back = endpoint("InService", OLD, reason="The primary container for production variant failed pings")
-    stub.add_response("describe_endpoint", rolled_back, {"EndpointName": "mysfits-knn"})
-    with stub, pytest.raises(DeploymentError, match="rolled back to " + OLD + ": The primary container"):
-        deploy_without_pauses(sm, capacity)
+    expect_endpoint(stub, endpoint("Updating", OLD))
+    expect_endpoint(stub, endpoint("InService", NEW))
+    expect_retired(stub, OLD, {"VariantName": "AllTraffic", "ModelName": OLD})
+    lines: list[str] = []
+    sleeps: list[float] = []
+    with stub:
+        done = deploy_without_pauses(sm, capacity, lines, sleeps)
     stub.assert_no_pending_responses()
+    assert not done.created and done.replaced_config == OLD and done.retired == (OLD, OLD)
+    assert sleeps == [30.0]
+    assert [line for line in lines if "endpoint mysfits-knn:" in line] == [
+        "  endpoint mysfits-knn: Updating (0 s)",
+        "  endpoint mysfits-knn: InService (0 s)",
+    ]
+
+
+def test_update_that_rolls_back_is_an_error_and_deletes_the_new_config_and_model(aws_env):
+    sm, stub = stubbed_sagemaker()
+    capacity = RealTime()
+    expect_creates(stub, capacity.variant(NEW))
+    expect_endpoint(stub, serving("InService", OLD, serverless=False))
+    stub.add_response(
+        "update_endpoint",
+        {"EndpointArn": endpoint("", "")["EndpointArn"]},
+        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
+    )
+    reason = "The primary container for production variant failed pings"
+    expect_endpoint(stub, endpoint("InService", OLD, reason=reason))
+    # The undo looks at the endpoint once more: it still serves the old config, so the new pair goes.
+    expect_endpoint(stub, endpoint("InService", OLD))
+    expect_new_ones_deleted(stub)
+    lines: list[str] = []
+    with stub, pytest.raises(DeploymentError, match="rolled back to " + OLD + ": The primary container"):
+        deploy_without_pauses(sm, capacity, lines)
+    stub.assert_no_pending_responses()
+    assert f"deleted the new endpoint config {NEW}, since the deployment failed" in lines
+
+
+@pytest.mark.parametrize(
+    ("was_serverless", "capacity"),
+    [(False, Serverless(2048)), (True, RealTime("ml.m5.large"))],
+    ids=["to-serverless", "to-real-time"],
+)
+def test_switching_capacity_kind_deletes_and_recreates_under_the_same_name(aws_env, was_serverless, capacity):
+    """SageMaker refuses UpdateEndpoint from real-time to serverless, so the endpoint is rebuilt, with a warning."""
+    sm, stub = stubbed_sagemaker()
+    expect_creates(stub, capacity.variant(NEW))
+    expect_endpoint(stub, serving("InService", OLD, serverless=was_serverless))
+    stub.add_response("delete_endpoint", {}, {"EndpointName": "mysfits-knn"})
+    expect_endpoint(stub, endpoint("Deleting", OLD))
+    expect_endpoint_gone(stub)
+    expect_create_endpoint(stub)
+    expect_endpoint(stub, endpoint("Creating", NEW))
+    expect_endpoint(stub, endpoint("InService", NEW))
+    old_variant = Serverless().variant(OLD) if was_serverless else RealTime().variant(OLD)
+    expect_retired(stub, OLD, old_variant)
+    lines: list[str] = []
+    with stub:
+        done = deploy_without_pauses(sm, capacity, lines)
+    stub.assert_no_pending_responses()
+    assert done.created and done.replaced_config == OLD and done.retired == (OLD, OLD)
+    warning = next(line for line in lines if "cannot update" in line)
+    assert "deleted and created again under the same name" in warning and "the API answers 5xx" in warning
+    assert "  endpoint mysfits-knn: deleted (0 s)" in lines
+
+
+def test_switching_capacity_kind_under_moto_leaves_one_endpoint_of_the_new_kind(aws_env):
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=REGION)
+        first = deploy(sm, "mysfits-knn", RESULT, ROLE, RealTime(), report=lambda _: None, now=NOW)
+        later = datetime(2026, 1, 3, tzinfo=UTC)
+        lines: list[str] = []
+        second = deploy(sm, "mysfits-knn", RESULT, ROLE, Serverless(1024), report=lines.append, now=later)
+        assert second.created and second.replaced_config == first.endpoint_config_name
+        described = sm.describe_endpoint(EndpointName="mysfits-knn")
+        assert described["EndpointConfigName"] == second.endpoint_config_name
+        assert "CurrentServerlessConfig" in described["ProductionVariants"][0]
+        configs = [c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]]
+        models = [m["ModelName"] for m in sm.list_models()["Models"]]
+        assert configs == models == [second.endpoint_config_name]
+
+
+def test_a_config_not_yet_visible_is_retried_with_a_bounded_backoff(aws_env):
+    sm, stub = stubbed_sagemaker()
+    capacity = Serverless()
+    not_found = (
+        f'Could not find endpoint configuration "arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{NEW}".'
+    )
+    expect_creates(stub, capacity.variant(NEW))
+    expect_endpoint_gone(stub)
+    stub.add_client_error("create_endpoint", "ValidationException", not_found)
+    stub.add_client_error("create_endpoint", "ValidationException", not_found)
+    expect_create_endpoint(stub)
+    expect_endpoint(stub, endpoint("InService", NEW))
+    sleeps: list[float] = []
+    lines: list[str] = []
+    with stub:
+        done = deploy_without_pauses(sm, capacity, lines, sleeps)
+    stub.assert_no_pending_responses()
+    assert done.created
+    assert sleeps == [1.0, 2.0]
+    assert sum("not visible to SageMaker yet" in line for line in lines) == 2
+
+
+def test_a_config_that_never_becomes_visible_gives_up_and_deletes_what_it_made(aws_env):
+    sm, stub = stubbed_sagemaker()
+    capacity = Serverless()
+    stub.add_response("create_model", {"ModelArn": f"arn:aws:sagemaker:{REGION}:123456789012:model/{NEW}"})
+    stub.add_response(
+        "create_endpoint_config",
+        {"EndpointConfigArn": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{NEW}"},
+    )
+    for _ in range(6):
+        stub.add_client_error(
+            "describe_endpoint_config", "ValidationException", "Could not find endpoint configuration"
+        )
+    expect_endpoint_gone(stub)
+    expect_new_ones_deleted(stub)
+    sleeps: list[float] = []
+    with stub, pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        deploy_without_pauses(sm, capacity, sleeps=sleeps)
+    stub.assert_no_pending_responses()
+    assert sleeps == [1.0, 2.0, 4.0, 8.0, 15.0]
+
+
+def test_other_validation_errors_are_not_retried(aws_env):
+    sm, stub = stubbed_sagemaker()
+    capacity = Serverless()
+    expect_creates(stub, capacity.variant(NEW))
+    expect_endpoint_gone(stub)
+    stub.add_client_error("create_endpoint", "ResourceLimitExceeded", "account-level service limit")
+    expect_endpoint_gone(stub)
+    expect_new_ones_deleted(stub)
+    sleeps: list[float] = []
+    with stub, pytest.raises(ClientError, match="service limit"):
+        deploy_without_pauses(sm, capacity, sleeps=sleeps)
+    stub.assert_no_pending_responses()
+    assert sleeps == []
+
+
+def test_a_new_endpoint_that_fails_is_deleted_with_its_config_and_model(aws_env):
+    sm, stub = stubbed_sagemaker()
+    capacity = RealTime()
+    expect_creates(stub, capacity.variant(NEW))
+    expect_endpoint_gone(stub)
+    expect_create_endpoint(stub)
+    failed = endpoint("Failed", NEW, reason="Image pull failed: access denied")
+    expect_endpoint(stub, failed)
+    expect_endpoint(stub, failed)
+    stub.add_response("delete_endpoint", {}, {"EndpointName": "mysfits-knn"})
+    expect_endpoint_gone(stub)
+    expect_new_ones_deleted(stub)
+    lines: list[str] = []
+    with stub, pytest.raises(DeploymentError, match="is Failed: Image pull failed"):
+        deploy_without_pauses(sm, capacity, lines)
+    stub.assert_no_pending_responses()
+    assert "deleting the failed endpoint mysfits-knn" in lines
 
 
 def test_waiting_reports_failure_reason(aws_env):
@@ -243,19 +407,23 @@ def test_waiting_gives_up_after_the_timeout(aws_env):
         )
 
 
+def test_a_delete_that_fails_is_reported_rather_than_waited_on_forever(aws_env):
+    sm, stub = stubbed_sagemaker()
+    expect_endpoint(stub, endpoint("Deleting", OLD))
+    expect_endpoint(stub, endpoint("Failed", OLD, reason="delete failed"))
+    with stub, pytest.raises(DeploymentError, match="is Failed instead of being deleted: delete failed"):
+        wait_for_endpoint_deleted(sm, "mysfits-knn", report=lambda _: None, sleep=lambda _: None)
+
+
 def test_failed_endpoint_is_recreated_rather_than_updated(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
     expect_creates(stub, capacity.variant(NEW))
-    stub.add_response("describe_endpoint", endpoint("Failed", OLD, reason="capacity"), {"EndpointName": "mysfits-knn"})
+    expect_endpoint(stub, endpoint("Failed", OLD, reason="capacity"))
     stub.add_response("delete_endpoint", {}, {"EndpointName": "mysfits-knn"})
-    stub.add_client_error("describe_endpoint", "ValidationException", "Could not find endpoint mysfits-knn")
-    stub.add_response(
-        "create_endpoint",
-        {"EndpointArn": endpoint("", "")["EndpointArn"]},
-        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW, "Tags": list(PROJECT_TAGS)},
-    )
-    stub.add_response("describe_endpoint", endpoint("InService", NEW), {"EndpointName": "mysfits-knn"})
+    expect_endpoint_gone(stub)
+    expect_create_endpoint(stub)
+    expect_endpoint(stub, endpoint("InService", NEW))
     with stub:
         done = deploy_without_pauses(sm, capacity)
     stub.assert_no_pending_responses()
@@ -267,5 +435,8 @@ def test_other_describe_errors_are_not_mistaken_for_a_missing_endpoint(aws_env):
     capacity = RealTime()
     expect_creates(stub, capacity.variant(NEW))
     stub.add_client_error("describe_endpoint", "AccessDeniedException", "not authorized to sagemaker:DescribeEndpoint")
-    with stub, pytest.raises(Exception, match="not authorized"):
-        deploy(sm, "mysfits-knn", RESULT, ROLE, capacity, report=lambda _: None, now=NOW, wait=ANY)
+    stub.add_client_error("describe_endpoint", "AccessDeniedException", "not authorized to sagemaker:DescribeEndpoint")
+    lines: list[str] = []
+    with stub, pytest.raises(ClientError, match="not authorized"):
+        deploy_without_pauses(sm, capacity, lines)
+    assert any("scripts/cleanup.py removes everything" in line for line in lines)

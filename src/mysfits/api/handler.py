@@ -3,8 +3,8 @@
 A thin layer over :mod:`mysfits.api.recommend`. Everything that should happen once per
 container happens at import: reading the environment ``template.yaml`` sets, and creating
 the sagemaker-runtime client, so warm requests pay for neither. Importing this module
-therefore needs ``SAGEMAKER_ENDPOINT_NAME`` and ``ALLOWED_ORIGIN`` to be set (and a region,
-as on Lambda).
+therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``ALLOWED_ORIGIN`` and ``ENDPOINT_READ_TIMEOUT_S`` to be set
+(and a region, as on Lambda).
 """
 
 from __future__ import annotations
@@ -22,24 +22,40 @@ from mysfits.api.errors import ApiError, EndpointError, RequestError
 from mysfits.api.recommend import parse_answers, predict, recommendation_for
 from mysfits.questionnaire import load_questionnaire
 
-CONNECT_TIMEOUT_S = 2
-READ_TIMEOUT_S = 5
-MAX_ATTEMPTS = 2
-"""Worst case for one request: 2 attempts x (2 s + 5 s) plus under 1 s of standard-mode backoff, about 15 s.
-That stays below the function's Timeout (template.yaml) so we answer 504 ourselves, and below API Gateway's 29 s."""
-
-CLIENT_CONFIG = Config(
-    connect_timeout=CONNECT_TIMEOUT_S,
-    read_timeout=READ_TIMEOUT_S,
-    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
-)
-
 
 def _required_env(name: str) -> str:
     value = os.environ.get(name, "")
     if not value:
         raise RuntimeError(f"environment variable {name} is not set; template.yaml sets it from a stack parameter")
     return value
+
+
+def _positive_seconds(name: str) -> float:
+    text = _required_env(name)
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 29:
+        raise RuntimeError(
+            f"environment variable {name} must be a number of seconds above 0 and below 29, got {text!r}"
+        )
+    return seconds
+
+
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = _positive_seconds("ENDPOINT_READ_TIMEOUT_S")
+MAX_ATTEMPTS = 1
+"""One attempt: the read timeout is long enough for a serverless endpoint's cold start (template.yaml's
+EndpointReadTimeoutSeconds), and a retry after such a wait would run past API Gateway's 29 s. The worst case is the
+connect plus the read timeout, which the function's Timeout covers, so we answer 504 ourselves. A throttled call is
+not retried here either: the client gets 503 with Retry-After at once."""
+
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+)
 
 
 ENDPOINT_NAME = _required_env("SAGEMAKER_ENDPOINT_NAME")

@@ -1,8 +1,11 @@
 """Take an account back to $0 running: delete this project's SageMaker resources, and optionally its stacks.
 
-Resources are found by the project tag rather than by name, so nothing that merely shares a prefix is touched, and
-everything the training script created is found even after an endpoint name change. Every delete treats "already
-gone" as success, so a second run (or a run after a partial failure) simply finishes the job.
+A resource is this project's when its name starts with the project's prefix *and* it carries the project tag. The
+prefix comes first: it is free to check, and the notebook role may read tags only on resources with that prefix, so
+asking for every resource's tags in a busy account would fail on the first foreign one. The tag then keeps away
+whatever merely shares the prefix. Every delete treats "already gone" as success, so a second run (or a run after a
+partial failure) simply finishes the job, and one delete that fails does not stop the others: endpoints, which bill,
+go first.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX
 
 Report = Callable[[str], None]
 
@@ -62,24 +65,37 @@ class Resource:
         return f"{self.kind.name} {self.name}"
 
 
-def _listed(sm, kind: Kind) -> Iterator[dict]:
-    for page in sm.get_paginator(kind.list_operation).paginate():
-        yield from page[kind.list_key]
+def _listed(sm, kind: Kind, prefix: str) -> Iterator[dict]:
+    # NameContains narrows the listing on the server; the startswith check makes it a true prefix match.
+    for page in sm.get_paginator(kind.list_operation).paginate(NameContains=prefix):
+        yield from (item for item in page[kind.list_key] if item[kind.name_key].startswith(f"{prefix}-"))
+
+
+NOT_OURS = {"AccessDeniedException", "AccessDenied"}
+"""ListTags refused: the role may read tags only on this project's resources, so the resource belongs to others."""
 
 
 def _is_tagged(sm, arn: str, key: str, value: str) -> bool:
-    for page in sm.get_paginator("list_tags").paginate(ResourceArn=arn):
-        if any(tag["Key"] == key and tag["Value"] == value for tag in page["Tags"]):
-            return True
+    try:
+        for page in sm.get_paginator("list_tags").paginate(ResourceArn=arn):
+            if any(tag["Key"] == key and tag["Value"] == value for tag in page["Tags"]):
+                return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in NOT_OURS or _already_gone(exc):
+            return False
+        raise
     return False
 
 
-def find_project_resources(sm, key: str = PROJECT_TAG_KEY, value: str = PROJECT_TAG_VALUE) -> list[Resource]:
-    """Every endpoint, endpoint config and model carrying the project tag, in the order they should be deleted."""
+def find_project_resources(
+    sm, key: str = PROJECT_TAG_KEY, value: str = PROJECT_TAG_VALUE, *, prefix: str = RESOURCE_PREFIX
+) -> list[Resource]:
+    """Every endpoint, endpoint config and model named ``<prefix>-...`` that carries the project tag, in the order
+    they should be deleted."""
     return [
         Resource(kind, item[kind.name_key], item[kind.arn_key])
         for kind in KINDS
-        for item in _listed(sm, kind)
+        for item in _listed(sm, kind, prefix)
         if _is_tagged(sm, item[kind.arn_key], key, value)
     ]
 
@@ -103,13 +119,22 @@ def delete_resource(sm, resource: Resource) -> bool:
 
 
 def delete_resources(sm, resources: list[Resource], report: Report) -> list[Resource]:
-    deleted = []
+    """Delete each resource in turn; a refusal is reported and the rest still go, then the refusals are raised."""
+    deleted, refused = [], []
     for resource in resources:
-        if delete_resource(sm, resource):
+        try:
+            gone = delete_resource(sm, resource)
+        except CleanupError as exc:
+            report(str(exc))
+            refused.append(str(exc))
+            continue
+        if gone:
             report(f"deleted {resource}")
             deleted.append(resource)
         else:
             report(f"{resource} was already gone")
+    if refused:
+        raise CleanupError(f"{len(refused)} of {len(resources)} deletes failed; the first: {refused[0]}")
     return deleted
 
 

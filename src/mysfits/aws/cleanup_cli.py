@@ -9,7 +9,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, cleanup, samconfig
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, samconfig
 from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, caller_account, resolve_region
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
@@ -20,8 +20,14 @@ WEBSITE_BUCKET_OUTPUT = "WebsiteBucketName"
 def build_parser(prog: str) -> OneLineParser:
     parser = OneLineParser(
         prog=prog,
-        description=f"Delete this project's SageMaker endpoints, endpoint configs and models (found by the tag "
-        f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}) and, if asked, its stacks. Safe to run again.",
+        description=f"Delete this project's SageMaker endpoints, endpoint configs and models (named <prefix>-... "
+        f"and tagged {PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}) and, if asked, its stacks. Safe to run again.",
+    )
+    parser.add_argument(
+        "--prefix",
+        default=RESOURCE_PREFIX,
+        help="the notebook stack's ProjectName (its ResourcePrefix output); only resources named <prefix>-... are "
+        "considered (default %(default)s)",
     )
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's region)")
     parser.add_argument("--yes", action="store_true", help="do not ask before deleting")
@@ -84,7 +90,7 @@ def _run(args, session, ask, sleep, out) -> int:
     account = caller_account(session.client("sts"))
     api_stack, notebook_stack = _stacks(args)
 
-    resources = cleanup.find_project_resources(sm)
+    resources = cleanup.find_project_resources(sm, prefix=args.prefix)
     stacks = []
     for name in filter(None, (api_stack, notebook_stack)):
         if cleanup.stack_status(cfn, name):

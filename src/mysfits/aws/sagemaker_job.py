@@ -194,6 +194,32 @@ def resource_names(endpoint_name: str, now: datetime | None = None) -> str:
     return f"{endpoint_name[: 63 - len(stamp) - 1].rstrip('-')}-{stamp}"
 
 
+# A create that names a resource made a moment ago can be refused with "Could not find ...": SageMaker's control
+# plane is eventually consistent. These delays bound the retries to about half a minute.
+CONSISTENCY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+
+def _not_visible_yet(exc: ClientError) -> bool:
+    error = exc.response["Error"]
+    return error["Code"] == "ValidationException" and error.get("Message", "").startswith("Could not find")
+
+
+def call_when_visible(
+    call: Callable[[], object], what: str, *, report: Report, sleep: Callable[[float], None] = time.sleep
+) -> object:
+    """Run a control-plane call that refers to a resource created just before, retrying while it is not visible."""
+    delays = iter(CONSISTENCY_DELAYS_S)
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            delay = next(delays, None)
+            if delay is None or not _not_visible_yet(exc):
+                raise
+            report(f"  {what} is not visible to SageMaker yet; retrying in {delay:.0f} s")
+            sleep(delay)
+
+
 def create_model(sm, name: str, result: TrainingResult, role_arn: str) -> str:
     sm.create_model(
         ModelName=name,
@@ -218,6 +244,19 @@ def describe_endpoint_or_none(sm, endpoint_name: str) -> dict | None:
         if exc.response["Error"]["Code"] == "ValidationException" and "Could not find" in str(exc):
             return None
         raise
+
+
+def serves_serverless(sm, endpoint: dict) -> bool:
+    """Whether an endpoint runs on serverless capacity rather than instances.
+
+    An InService endpoint's description says so in its variants; the endpoint config is asked only when the
+    description has none.
+    """
+    variants = endpoint.get("ProductionVariants")
+    if variants:
+        return any("CurrentServerlessConfig" in variant for variant in variants)
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    return any("ServerlessConfig" in variant for variant in config["ProductionVariants"])
 
 
 def wait_for_endpoint(
@@ -251,6 +290,33 @@ def wait_for_endpoint(
         sleep(poll_seconds)
 
 
+def wait_for_endpoint_deleted(
+    sm,
+    endpoint_name: str,
+    *,
+    report: Report,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    poll_seconds: float = 15.0,
+    timeout_seconds: float = 1800.0,
+) -> None:
+    """Poll until the endpoint is gone, printing each status change; a failed delete raises with the reason."""
+    started = clock()
+    last_status = None
+    while (description := describe_endpoint_or_none(sm, endpoint_name)) is not None:
+        status = description["EndpointStatus"]
+        if status != last_status:
+            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
+            last_status = status
+        if status != "Deleting":
+            reason = description.get("FailureReason", "no reason given")
+            raise DeploymentError(f"endpoint {endpoint_name} is {status} instead of being deleted: {reason}")
+        if clock() - started > timeout_seconds:
+            raise DeploymentError(f"endpoint {endpoint_name} still Deleting after {timeout_seconds:.0f} s")
+        sleep(poll_seconds)
+    report(f"  endpoint {endpoint_name}: deleted ({clock() - started:.0f} s)")
+
+
 @dataclass(frozen=True)
 class Deployment:
     endpoint_name: str
@@ -270,40 +336,91 @@ def deploy(
     *,
     report: Report,
     now: datetime | None = None,
-    wait: Callable[..., dict] = wait_for_endpoint,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Deployment:
-    """Create the endpoint, or point the existing one at a new config so its name (and the API) stay the same."""
-    name = resource_names(endpoint_name, now)
-    report(f"creating model {name} from {result.model_data_url}")
-    create_model(sm, name, result, role_arn)
-    report(f"creating endpoint config {name} ({capacity.describe()})")
-    create_endpoint_config(sm, name, name, capacity)
+    """Serve a trained model under a stable endpoint name, so the API never needs a new name.
 
+    The endpoint is created the first time and updated in place afterwards. SageMaker cannot update an endpoint
+    between real-time and serverless capacity, so such a switch deletes the endpoint and creates it again under
+    the same name (the API answers 5xx meanwhile). If any step fails, the model and endpoint config made by this
+    run are deleted again, unless the endpoint ended up serving them.
+    """
+    name = resource_names(endpoint_name, now)
+    created: list[str] = []
+    try:
+        report(f"creating model {name} from {result.model_data_url}")
+        create_model(sm, name, result, role_arn)
+        created.append("model")
+        report(f"creating endpoint config {name} ({capacity.describe()})")
+        call_when_visible(
+            lambda: create_endpoint_config(sm, name, name, capacity),
+            f"model {name}",
+            report=report,
+            sleep=sleep,
+        )
+        created.append("endpoint-config")
+        call_when_visible(
+            lambda: sm.describe_endpoint_config(EndpointConfigName=name),
+            f"endpoint config {name}",
+            report=report,
+            sleep=sleep,
+        )
+        return _serve(sm, endpoint_name, name, capacity, report, sleep)
+    except Exception:
+        _undo(sm, endpoint_name, name, created, report, sleep)
+        raise
+
+
+def _serve(
+    sm, endpoint_name: str, name: str, capacity: Capacity, report: Report, sleep: Callable[[float], None]
+) -> Deployment:
     existing = describe_endpoint_or_none(sm, endpoint_name)
     status = existing and existing["EndpointStatus"]
     if status and status not in FAILED | {"InService", "Deleting"}:
         report(f"endpoint {endpoint_name} is {status}; waiting for it to settle before updating")
-        existing = _settle(sm, endpoint_name, wait, report)
+        existing = _settle(sm, endpoint_name, report, sleep)
         status = existing["EndpointStatus"]
+    previous = None
     if status in FAILED:
         reason = existing.get("FailureReason", "no reason given")
         report(f"endpoint {endpoint_name} is {status} ({reason}); deleting and recreating it")
         sm.delete_endpoint(EndpointName=endpoint_name)
         status = "Deleting"
+    elif status == "InService" and serves_serverless(sm, existing) != isinstance(capacity, Serverless):
+        previous = existing["EndpointConfigName"]
+        before, after = ("serverless", "real-time") if isinstance(capacity, RealTime) else ("real-time", "serverless")
+        report(
+            f"endpoint {endpoint_name} is {before} and the new config is {after}: SageMaker cannot update an "
+            f"endpoint between the two, so it is deleted and created again under the same name. Until it is "
+            f"InService again (usually several minutes) the API answers 5xx."
+        )
+        sm.delete_endpoint(EndpointName=endpoint_name)
+        status = "Deleting"
     if status == "Deleting":
-        sm.get_waiter("endpoint_deleted").wait(EndpointName=endpoint_name)
+        wait_for_endpoint_deleted(sm, endpoint_name, report=report, sleep=sleep)
         existing = None
 
     if existing is None:
         report(f"creating endpoint {endpoint_name}")
-        sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=name, Tags=list(PROJECT_TAGS))
-        wait(sm, endpoint_name, report=report)
-        return Deployment(endpoint_name, name, name, created=True, replaced_config=None)
+        call_when_visible(
+            lambda: sm.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=name, Tags=list(PROJECT_TAGS)),
+            f"endpoint config {name}",
+            report=report,
+            sleep=sleep,
+        )
+        wait_for_endpoint(sm, endpoint_name, report=report, sleep=sleep)
+        retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report) if previous else ()
+        return Deployment(endpoint_name, name, name, created=True, replaced_config=previous, retired=retired)
 
     previous = existing["EndpointConfigName"]
     report(f"updating endpoint {endpoint_name} in place: {previous} -> {name}")
-    sm.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=name)
-    settled = wait(sm, endpoint_name, report=report)
+    call_when_visible(
+        lambda: sm.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=name),
+        f"endpoint config {name}",
+        report=report,
+        sleep=sleep,
+    )
+    settled = wait_for_endpoint(sm, endpoint_name, report=report, sleep=sleep)
     if settled["EndpointConfigName"] != name:
         raise DeploymentError(
             f"endpoint {endpoint_name} rolled back to {settled['EndpointConfigName']}: "
@@ -313,11 +430,50 @@ def deploy(
     return Deployment(endpoint_name, name, name, created=False, replaced_config=previous, retired=retired)
 
 
-def _settle(sm, endpoint_name: str, wait: Callable[..., dict], report: Report) -> dict:
+def _settle(sm, endpoint_name: str, report: Report, sleep: Callable[[float], None]) -> dict:
     try:
-        return wait(sm, endpoint_name, report=report)
+        return wait_for_endpoint(sm, endpoint_name, report=report, sleep=sleep)
     except DeploymentError:
         return sm.describe_endpoint(EndpointName=endpoint_name)
+
+
+def _undo(
+    sm, endpoint_name: str, name: str, created: list[str], report: Report, sleep: Callable[[float], None]
+) -> None:
+    """Delete what a failed deployment created, so a failed run leaves nothing billing and nothing behind.
+
+    An endpoint that this run created and that failed is deleted too; one that serves the new config is left
+    alone (it was the point of the run), and an endpoint that rolled back keeps serving its old config.
+    """
+    if not created:
+        return
+    try:
+        endpoint = describe_endpoint_or_none(sm, endpoint_name)
+        status = endpoint and endpoint["EndpointStatus"]
+        if status and status not in FAILED | {"InService"}:
+            report(
+                f"endpoint {endpoint_name} is still {status}; kept the new model and config {name} for it. "
+                "If it fails, scripts/cleanup.py removes them"
+            )
+            return
+        if endpoint and endpoint["EndpointConfigName"] == name:
+            if status == "InService":
+                report(f"endpoint {endpoint_name} serves {name}; kept it, its config and its model")
+                return
+            report(f"deleting the failed endpoint {endpoint_name}")
+            sm.delete_endpoint(EndpointName=endpoint_name)
+            wait_for_endpoint_deleted(sm, endpoint_name, report=report, sleep=sleep)
+        if "endpoint-config" in created:
+            sm.delete_endpoint_config(EndpointConfigName=name)
+            report(f"deleted the new endpoint config {name}, since the deployment failed")
+        sm.delete_model(ModelName=name)
+        report(f"deleted the new model {name}, since the deployment failed")
+    except (ClientError, DeploymentError) as exc:
+        detail = exc.response["Error"]["Message"] if isinstance(exc, ClientError) else str(exc)
+        report(
+            f"could not delete what the failed deployment created ({detail}); "
+            "scripts/cleanup.py removes everything tagged for this project"
+        )
 
 
 def retire_endpoint_config(sm, config_name: str, *, keep_models: set[str], report: Report) -> tuple[str, ...]:

@@ -350,11 +350,8 @@ def sagemaker_steps(run: Run) -> list[Step]:
         run.say(f"  training job {run.training.job_name} done: {run.training.model_data_url} {shown}")
 
     def deploy() -> None:
-        def wait(sm, name, *, report):
-            return sagemaker_job.wait_for_endpoint(sm, name, report=report, sleep=run.toolkit.sleep)
-
         sagemaker_job.deploy(
-            run.clients.sagemaker, endpoint, run.training, run.role, capacity, report=run.say, wait=wait
+            run.clients.sagemaker, endpoint, run.training, run.role, capacity, report=run.say, sleep=run.toolkit.sleep
         )
 
     def evaluate() -> None:
@@ -386,7 +383,10 @@ def sagemaker_steps(run: Run) -> list[Step]:
         Step(
             f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
             f"tag {tag}; sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
-            "else sagemaker:UpdateEndpoint in place; wait for InService; then delete the replaced config and model",
+            "else sagemaker:UpdateEndpoint in place (or, when switching between real-time and serverless, which "
+            "SageMaker cannot update, sagemaker:DeleteEndpoint and CreateEndpoint under the same name: the API "
+            "answers 5xx for those minutes); wait for InService; then delete the replaced config and model. "
+            "If a step fails, the new model and config are deleted again",
             deploy,
         ),
         Step(

@@ -186,7 +186,7 @@ def test_the_client_is_bounded_as_documented(handler):
     assert config.retries == {"mode": "standard", "total_max_attempts": handler.MAX_ATTEMPTS}
 
 
-@pytest.mark.parametrize("missing", ["SAGEMAKER_ENDPOINT_NAME", "ALLOWED_ORIGIN"])
+@pytest.mark.parametrize("missing", ["SAGEMAKER_ENDPOINT_NAME", "ALLOWED_ORIGIN", "ENDPOINT_READ_TIMEOUT_S"])
 def test_importing_without_the_template_environment_names_the_variable(handler, monkeypatch, missing):
     for name, value in HANDLER_ENV.items():
         monkeypatch.setenv(name, value)
@@ -203,3 +203,15 @@ def test_the_template_s_empty_endpoint_url_means_the_regional_endpoint():
         assert module.runtime.meta.endpoint_url == "https://runtime.sagemaker.us-east-1.amazonaws.com"
     with imported_handler(AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME="http://127.0.0.1:8080") as module:
         assert module.runtime.meta.endpoint_url == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "29", "nan"])
+def test_a_read_timeout_that_is_not_a_usable_number_of_seconds_is_refused_at_import(value):
+    with pytest.raises(RuntimeError, match=f"ENDPOINT_READ_TIMEOUT_S must be a number of seconds.*got '{value}'"):
+        with imported_handler(ENDPOINT_READ_TIMEOUT_S=value):
+            pass
+
+
+def test_the_read_timeout_comes_from_the_environment():
+    with imported_handler(ENDPOINT_READ_TIMEOUT_S="12.5") as module:
+        assert module.runtime.meta.config.read_timeout == 12.5
