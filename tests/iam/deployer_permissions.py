@@ -123,12 +123,14 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     stack = api_stand_in(distribution)
     session.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=stack)
     with scenarios.workspace(session, values, tmp) as ws:
-        calls = scenarios.train_and_deploy(ws, "--serverless", logs=True)
+        # Created real-time, switched to serverless (delete and create), then updated in place by the run below.
+        calls = scenarios.train_and_deploy(ws, logs=True)
+        calls += scenarios.train_and_deploy(ws, "--serverless")
         toolkit = Toolkit(session_factory=lambda region: session, runner=RecordingRunner(), out=lambda _: None)
         argv = [
             "--mode", "sagemaker", "--region", REGION, "--notebook-stack", values.stack_name, "--data", str(ws.data),
             "--sample-size", str(scenarios.SAMPLE_SIZE), "--no-logs", "--samconfig", str(tmp / "samconfig.toml"),
-            "--web-dir", str(web), "--deploy-api", "--deploy-web",
+            "--web-dir", str(web), "--deploy-api", "--deploy-web", "--serverless",
         ]  # fmt: skip
         with record_aws_calls() as deploy_calls:
             assert main(argv, toolkit) == 0
