@@ -19,7 +19,7 @@ from botocore.config import Config
 
 from mysfits.api.cors import ensure_cors_headers
 from mysfits.api.errors import ApiError, EndpointError, RequestError
-from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
+from mysfits.api.recommend import parse_answers, predict, recommendation_for
 from mysfits.questionnaire import load_questionnaire
 
 
@@ -71,7 +71,11 @@ runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 def post_recommendation() -> dict:
     event = app.current_event
     answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
-    return recommendation_for(predict_label(runtime, ENDPOINT_NAME, answers))
+    prediction = predict(runtime, ENDPOINT_NAME, answers)
+    if prediction.why_missing:
+        # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
+        logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
+    return recommendation_for(prediction.label, prediction.neighbours)
 
 
 # It changes only with a deployment; five minutes of browser caching spares repeat visitors a round trip.
