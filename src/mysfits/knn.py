@@ -62,44 +62,64 @@ def _vote(counts: np.ndarray, first: np.ndarray) -> np.ndarray:
     return np.where(counts == best, first, _NEVER).argmin(axis=1)
 
 
+class NeighbourIndex:
+    """A training sample prepared once for direct kNN queries.
+
+    The endpoint answers every ``verbose`` request with a direct query; the per-row squared norms and the
+    float copy of the sample would otherwise be recomputed for each one, which cost most of a query's time.
+    """
+
+    def __init__(self, sample_X: np.ndarray, sample_y: np.ndarray):
+        sample = np.asarray(sample_X, dtype=np.float64)
+        # Stored feature-major: a query row times this contiguous (features x rows) matrix is one fast BLAS call,
+        # where the transposed view of a row-major sample was several times slower.
+        self.sample_t = np.ascontiguousarray(sample.T)
+        self.labels = np.asarray(sample_y, dtype=np.intp)
+        self.sample_sq = np.einsum("ij,ij->i", sample, sample)
+        self.positions = np.arange(len(self.labels))
+
+    def query(self, queries: np.ndarray, k: int, chunk: int = 256) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(predicted labels, L2 distances ascending (m, k), neighbour labels (m, k))``.
+
+        Queries may hold any real numbers (the built-in endpoint accepts them), not just 1..8.
+        """
+        _check_k(k, len(self.labels))
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float64))
+        out_pred = np.empty(len(queries), dtype=np.intp)
+        out_dist = np.empty((len(queries), k))
+        out_lab = np.empty((len(queries), k), dtype=np.intp)
+        for start in range(0, len(queries), chunk):
+            q = queries[start : start + chunk]
+            # Exact for the integer inputs we train on; clipped at 0 against rounding for arbitrary floats.
+            d2 = q @ self.sample_t
+            d2 *= -2.0
+            d2 += np.einsum("ij,ij->i", q, q)[:, None]
+            d2 += self.sample_sq[None, :]
+            np.maximum(d2, 0.0, out=d2)
+            for row, dist in enumerate(d2):
+                if k < len(dist):
+                    kth = np.partition(dist, k - 1)[k - 1]
+                    candidates = np.flatnonzero(dist <= kth)
+                else:
+                    candidates = self.positions
+                order = candidates[np.lexsort((candidates, dist[candidates]))][:k]
+                out_dist[start + row] = dist[order]
+                out_lab[start + row] = self.labels[order]
+            lab = out_lab[start : start + len(q)]
+            counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
+            first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
+            rows = np.repeat(np.arange(len(q)), k)
+            np.add.at(counts, (rows, lab.ravel()), 1)
+            np.minimum.at(first, (rows, lab.ravel()), np.tile(np.arange(k), len(q)))  # rank in neighbour order
+            out_pred[start : start + len(q)] = _vote(counts, first)
+        return out_pred, np.sqrt(out_dist), out_lab
+
+
 def neighbours(
     sample_X: np.ndarray, sample_y: np.ndarray, queries: np.ndarray, k: int, chunk: int = 256
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Direct kNN: ``(predicted labels, L2 distances ascending (m, k), neighbour labels (m, k))``.
-
-    Queries may hold any real numbers (the built-in endpoint accepts them), not just 1..8.
-    """
-    _check_k(k, len(sample_y))
-    sample = np.asarray(sample_X, dtype=np.float64)
-    labels = np.asarray(sample_y, dtype=np.intp)
-    queries = np.atleast_2d(np.asarray(queries, dtype=np.float64))
-    sample_sq = (sample**2).sum(axis=1)
-    out_pred = np.empty(len(queries), dtype=np.intp)
-    out_dist = np.empty((len(queries), k))
-    out_lab = np.empty((len(queries), k), dtype=np.intp)
-    positions = np.arange(len(labels))
-    for start in range(0, len(queries), chunk):
-        q = queries[start : start + chunk]
-        # Exact for the integer inputs we train on; clipped at 0 against rounding for arbitrary floats.
-        d2 = np.maximum((q**2).sum(axis=1)[:, None] + sample_sq[None, :] - 2.0 * q @ sample.T, 0.0)
-        for row, dist in enumerate(d2):
-            if k < len(dist):
-                kth = np.partition(dist, k - 1)[k - 1]
-                candidates = np.flatnonzero(dist <= kth)
-            else:
-                candidates = positions
-            order = candidates[np.lexsort((candidates, dist[candidates]))][:k]
-            out_dist[start + row] = dist[order]
-            out_lab[start + row] = labels[order]
-        lab = out_lab[start : start + len(q)]
-        dist = out_dist[start : start + len(q)]
-        counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
-        first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
-        rows = np.repeat(np.arange(len(q)), k)
-        np.add.at(counts, (rows, lab.ravel()), 1)
-        np.minimum.at(first, (rows, lab.ravel()), np.tile(np.arange(k), len(q)))  # rank in neighbour order
-        out_pred[start : start + len(q)] = _vote(counts, first)
-    return out_pred, np.sqrt(out_dist), out_lab
+    """Direct kNN over a sample used once: see :meth:`NeighbourIndex.query`."""
+    return NeighbourIndex(sample_X, sample_y).query(queries, k, chunk)
 
 
 def _check_k(k: int, sample_size: int) -> None:

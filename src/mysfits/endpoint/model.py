@@ -54,9 +54,7 @@ class ServedModel:
         self.version = artifact.version
         self.k = artifact.k
         # Built once here, in the loading thread, so the first verbose request pays no conversion.
-        X, y = knn.sample_arrays(artifact)
-        self._sample_X = np.asarray(X, dtype=np.float64)
-        self._sample_y = np.asarray(y)
+        self._index = knn.NeighbourIndex(*knn.sample_arrays(artifact))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ServedModel:
@@ -81,7 +79,7 @@ class ServedModel:
             if deadline is not None and time.monotonic() > deadline:
                 raise InvocationTimeout(f"{start} of {len(rows)} rows done")
             queries = np.asarray(rows[start : start + _CHUNK_ROWS], dtype=np.float64)
-            predicted, distances, labels = knn.neighbours(self._sample_X, self._sample_y, queries, self.k)
+            predicted, distances, labels = self._index.query(queries, self.k)
             out.extend(
                 Neighbourhood(int(p), d.tolist(), lab.tolist())
                 for p, d, lab in zip(predicted, distances, labels, strict=True)
