@@ -58,8 +58,10 @@ test: $(STAMP) $(STAMP310) browser
 	$(PY) -m pytest
 	$(TEST_PY310)
 
-## The package's unit tests and the notebook in local mode, on Python 3.10; the notebook asserts its kernel is 3.10.
-TEST_PY310 = MYSFITS_KERNEL_PYTHON=3.10 $(PY310) -m pytest -q -p no:cacheprovider tests/unit tests/e2e/test_notebook.py
+## On Python 3.10: the unit tests, the notebook in local mode (it asserts that its kernel is 3.10), and the local
+## endpoint's and gateway's tests over HTTP, since asyncio's timeouts are where 3.10 behaves differently.
+TEST_PY310 = MYSFITS_KERNEL_PYTHON=3.10 $(PY310) -m pytest -q -p no:cacheprovider tests/unit tests/e2e/test_notebook.py \
+	tests/integration/test_endpoint_lifecycle.py tests/integration/test_gateway_http.py
 test-py310: $(STAMP310)
 	$(TEST_PY310)
 
