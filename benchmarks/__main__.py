@@ -8,7 +8,7 @@ import pkgutil
 import platform
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import benchmarks
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write and not args.names:
         header = (
             "# Benchmarks\n\n"
-            f"Produced by `make bench` (`python -m benchmarks`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"Produced by `make bench` (`python -m benchmarks`) on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
             f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}. "
             "Every ratio compares two figures measured in the same run on the same machine.\n\n"
         )

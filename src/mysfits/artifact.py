@@ -18,7 +18,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mysfits import __version__
@@ -53,7 +53,7 @@ class ModelArtifact:
     labels: list[dict] = field(
         default_factory=lambda: [{"label": m.label, "id": m.id, "name": m.name} for m in load_catalog()]
     )
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     package_version: str = __version__
 
     @property

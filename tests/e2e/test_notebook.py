@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import nbformat
@@ -51,6 +52,16 @@ def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
         f"WORK_DIR = {str(tmp_path / 'run')!r}\nSAMCONFIG = {str(tmp_path / 'samconfig.toml')!r}"
     )
     nb.cells.insert(position + 1, overrides)
+    # A first cell stops the run unless the kernel runs the expected Python: MYSFITS_KERNEL_PYTHON (make test's 3.10
+    # step sets it, a notebook instance's conda_python3 kernel being 3.10), else the Python running this test.
+    kernel_python = os.environ.get("MYSFITS_KERNEL_PYTHON", f"{sys.version_info.major}.{sys.version_info.minor}")
+    check = (
+        "import sys\n"
+        "running = f'{sys.version_info.major}.{sys.version_info.minor}'\n"
+        f"assert running == {kernel_python!r}, 'the kernel runs Python ' + sys.version + ', not {kernel_python}'\n"
+        "print('kernel python', running, 'at', sys.executable)"
+    )
+    nb.cells.insert(0, nbformat.v4.new_code_cell(check))
     # The kernel must import this checkout's package, whatever is installed in the virtualenv.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     monkeypatch.setenv("MPLBACKEND", "Agg")
@@ -61,6 +72,7 @@ def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
     text = "\n".join(
         o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"
     )
+    assert f"kernel python {kernel_python} at " in text
     assert "accuracy on 600 test rows" in text
     assert "-> " in text and "local endpoint stopped" in text
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]

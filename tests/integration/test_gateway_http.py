@@ -103,12 +103,17 @@ def test_unknown_routes_get_api_gateway_403(client, method, path):
     assert response.headers["x-amzn-errortype"] == "MISSING_AUTHENTICATION_TOKEN"
 
 
-@pytest.mark.parametrize("how", ["raise", "malformed", "slow"])
-def test_handler_failures_are_502_with_gateway_response_headers(client, how):
+@pytest.mark.parametrize(
+    ("how", "logged"),
+    [("raise", "EchoFunction raised"), ("malformed", "malformed Lambda proxy"), ("slow", "did not answer within 2 s")],
+)
+def test_handler_failures_are_502_with_gateway_response_headers(client, caplog, how, logged):
     response = client.get(f"/fail/{how}")
     assert response.status_code == 502
     assert response.json() == {"message": "Internal server error"}
     assert response.headers["access-control-allow-origin"] == "http://page.example"
+    # All three are 502 (the fixture's timeout is under API Gateway's 29 s), so the log tells a timeout from a crash.
+    assert logged in caplog.text
 
 
 def test_handler_status_and_binary_bodies_pass_through(client):

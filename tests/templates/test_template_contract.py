@@ -6,9 +6,9 @@ import ast
 import json
 import re
 import shlex
-import tomllib
 
 import pytest
+import tomlkit
 
 from tests.api_support import LambdaContext, event_with, imported_handler
 from tests.templates.sam_template import ROOT, cfn_template, sam_template
@@ -135,7 +135,7 @@ def test_outputs_give_the_api_url_ending_in_the_stage_and_the_function_name(temp
 
 
 def test_samconfig_has_the_conventional_keys_and_valid_overrides(template):
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    config = tomlkit.loads((ROOT / "samconfig.toml").read_text()).unwrap()
     assert config["version"] == 0.1
     assert config["default"]["validate"]["parameters"]["lint"] is True
     deploy = config["default"]["deploy"]["parameters"]

@@ -9,10 +9,10 @@ evaluated by the local gateway's resolver, so the gateway is checked against the
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 
 import pytest
+import tomlkit
 
 from mysfits.gateway.intrinsics import Resolver
 from mysfits.gateway.parameters import parse_overrides, resolve_parameters
@@ -262,7 +262,7 @@ def test_website_outputs_exist_only_with_the_website_and_the_url_is_https():
 
 
 def local_overrides(command: str) -> dict[str, str]:
-    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    config = tomlkit.loads((ROOT / "samconfig.toml").read_text()).unwrap()
     return parse_overrides(config["default"][command]["parameters"]["parameter_overrides"], command)
 
 

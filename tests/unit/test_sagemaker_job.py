@@ -7,7 +7,7 @@ Stubber checks every request against the service model, so a misspelt parameter 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import boto3
 import numpy as np
@@ -38,7 +38,7 @@ RESULT = TrainingResult(
     model_data_url="s3://bucket/mysfits-knn/output/mysfits-knn-2026-01-01-00-00-00-000/output/model.tar.gz",
     image_uri="438346466558.dkr.ecr.eu-west-1.amazonaws.com/knn:1",
 )
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 NEW = "mysfits-knn-20260102-030405"
 OLD = "mysfits-knn-20251201-000000"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from samcli.cli.types import CfnParameterOverridesType
 
 from mysfits.aws.samconfig import (
     SamConfigError,
@@ -51,8 +50,12 @@ parameter_overrides = [
 
 
 def sam_reads(value) -> dict:
-    """What `sam deploy` itself makes of a parameter_overrides value from samconfig.toml."""
-    return dict(CfnParameterOverridesType().convert(value if isinstance(value, list) else (value,), None, None))
+    """What `sam deploy` itself makes of a parameter_overrides value from samconfig.toml.
+
+    aws-sam-cli is a dev tool, absent from make test's lean Python 3.10 venv: only these comparisons skip there.
+    """
+    types = pytest.importorskip("samcli.cli.types", reason="aws-sam-cli (the dev extra) is not installed")
+    return dict(types.CfnParameterOverridesType().convert(value if isinstance(value, list) else (value,), None, None))
 
 
 def test_string_form_replaces_only_the_endpoint_token(tmp_path):
@@ -163,13 +166,18 @@ keys = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,10}", fullmatch=True)
 
 @settings(max_examples=150, deadline=None)
 @given(st.dictionaries(keys, override_values, max_size=5))
-def test_cli_overrides_round_trip_through_sams_parser(overrides):
+def test_cli_overrides_round_trip_through_our_parser(overrides):
     tokens = cli_overrides(overrides)
     assert parse_overrides(tokens) == overrides
     assert parse_overrides(" ".join(tokens)) == overrides
-    if overrides:
-        assert sam_reads(tokens) == overrides
-        assert sam_reads(" ".join(tokens)) == overrides
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(keys, override_values, min_size=1, max_size=5))
+def test_cli_overrides_round_trip_through_sams_parser(overrides):
+    tokens = cli_overrides(overrides)
+    assert sam_reads(tokens) == overrides
+    assert sam_reads(" ".join(tokens)) == overrides
 
 
 def test_values_sam_cannot_carry_are_refused():

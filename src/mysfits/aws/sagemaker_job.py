@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import numpy as np
 from botocore.exceptions import ClientError
@@ -190,7 +190,7 @@ def resource_names(endpoint_name: str, now: datetime | None = None) -> str:
 
     It keeps the endpoint's prefix (the IAM policy allows only that prefix) and stays within 63 characters.
     """
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
     return f"{endpoint_name[: 63 - len(stamp) - 1].rstrip('-')}-{stamp}"
 
 

@@ -246,7 +246,7 @@ class EndpointApp:
         """Look at the file's stamp at most once per interval; a forced reload (SIGHUP) wakes it at once."""
         assert self._wake is not None
         while True:
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(asyncio.TimeoutError):  # the builtin TimeoutError only from 3.11 on
                 await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
             forced = self._wake.is_set()
             self._wake.clear()

@@ -151,7 +151,7 @@ class Gateway:
             invocation = loop.run_in_executor(self.instance(function.logical_id), handler, event, context)
             result = await asyncio.wait_for(invocation, limit)
             return response_from_result(result)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10 (a notebook instance's Python)
             log.error("%s %s: %s did not answer within %.0f s", request_id, route.resource, function.logical_id, limit)
             if function.timeout_s < API_GATEWAY_TIMEOUT_S:
                 return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
 from mysfits.gateway.intrinsics import LOCAL_PSEUDO_PARAMETERS
@@ -84,7 +84,7 @@ def build_event(
             "resourcePath": route.resource,
             "httpMethod": request.method,
             "extendedRequestId": request_id,
-            "requestTime": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTime": datetime.fromtimestamp(now, timezone.utc).strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "path": f"/{stage}{request.path}",
             "accountId": LOCAL_PSEUDO_PARAMETERS["AWS::AccountId"],
             "protocol": request.protocol,

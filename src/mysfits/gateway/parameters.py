@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 import shlex
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import tomlkit
 
 # Sections are read in order, later ones winning: what `sam deploy` would use, then what
 # `sam local start-api` would use, since that is the command this gateway stands in for.
@@ -53,8 +54,9 @@ def samconfig_overrides(path: Path, environment: str = "default") -> dict[str, s
     if not path.is_file():
         return {}
     try:
-        config = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        # tomlkit, the package's one TOML library (tomllib is 3.11+, and notebook instances run 3.10).
+        config = tomlkit.loads(path.read_text("utf-8")).unwrap()
+    except tomlkit.exceptions.ParseError as exc:
         raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
     merged: dict[str, str] = {}
     for command in SAMCONFIG_COMMANDS:
