@@ -288,7 +288,7 @@ def test_switching_capacity_kind_under_moto_leaves_one_endpoint_of_the_new_kind(
     with mock_aws():
         sm = boto3.client("sagemaker", region_name=REGION)
         first = deploy(sm, "mysfits-knn", RESULT, ROLE, RealTime(), report=lambda _: None, now=NOW)
-        later = datetime(2026, 1, 3, tzinfo=UTC)
+        later = datetime(2026, 1, 3, tzinfo=timezone.utc)
         lines: list[str] = []
         second = deploy(sm, "mysfits-knn", RESULT, ROLE, Serverless(1024), report=lines.append, now=later)
         assert second.created and second.replaced_config == first.endpoint_config_name
