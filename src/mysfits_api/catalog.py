@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from mysfits.questionnaire import N_QUESTIONS, OPTION_MAX, OPTION_MIN
+from mysfits_api.questionnaire import N_QUESTIONS, OPTION_MAX, OPTION_MIN
 
 N_MYSFITS = 12
 
@@ -43,7 +43,7 @@ class Mysfit:
 
 @cache
 def load_catalog() -> tuple[Mysfit, ...]:
-    raw = json.loads(resources.files("mysfits.data").joinpath("catalog.json").read_text("utf-8"))
+    raw = json.loads(resources.files("mysfits_api").joinpath("data", "catalog.json").read_text("utf-8"))
     mysfits = tuple(
         Mysfit(
             label=label,

@@ -1,6 +1,6 @@
 """The Lambda behind API Gateway: ``POST /recommendations`` and ``GET /questionnaire``.
 
-A thin layer over :mod:`mysfits.api.recommend`. Everything that should happen once per
+A thin layer over :mod:`mysfits_api.recommend`. Everything that should happen once per
 container happens at import: reading the environment ``template.yaml`` sets, and creating
 the sagemaker-runtime client, so warm requests pay for neither. Importing this module
 therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``ALLOWED_ORIGIN`` and ``ENDPOINT_READ_TIMEOUT_S`` to be set
@@ -17,10 +17,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
-from mysfits.api.cors import ensure_cors_headers
-from mysfits.api.errors import ApiError, EndpointError, RequestError
-from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
-from mysfits.questionnaire import load_questionnaire
+from mysfits_api.cors import ensure_cors_headers
+from mysfits_api.errors import ApiError, EndpointError, RequestError
+from mysfits_api.questionnaire import load_questionnaire
+from mysfits_api.recommend import parse_answers, predict_label, recommendation_for
 
 
 def _required_env(name: str) -> str:

@@ -81,7 +81,7 @@ class Questionnaire:
 
 @cache
 def load_questionnaire() -> Questionnaire:
-    raw = json.loads(resources.files("mysfits.data").joinpath("questionnaire.json").read_text("utf-8"))
+    raw = json.loads(resources.files("mysfits_api").joinpath("data", "questionnaire.json").read_text("utf-8"))
     questions = tuple(Question(q["id"], q["text"], tuple(q["options"])) for q in raw["questions"])
     if len(questions) != N_QUESTIONS or any(len(q.options) != N_OPTIONS for q in questions):
         raise RuntimeError(f"questionnaire.json must hold {N_QUESTIONS} questions of {N_OPTIONS} options each")

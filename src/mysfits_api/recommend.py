@@ -15,7 +15,8 @@ from typing import Any
 
 from botocore import exceptions as boto_errors
 
-from mysfits.api.errors import (
+from mysfits_api.catalog import N_MYSFITS, mysfit_for_label
+from mysfits_api.errors import (
     EndpointError,
     MalformedPrediction,
     ModelBusy,
@@ -25,8 +26,7 @@ from mysfits.api.errors import (
     PayloadTooLarge,
     RequestError,
 )
-from mysfits.catalog import N_MYSFITS, mysfit_for_label
-from mysfits.questionnaire import N_QUESTIONS, OPTION_MAX, OPTION_MIN, InvalidAnswers, validate_answers
+from mysfits_api.questionnaire import N_QUESTIONS, OPTION_MAX, OPTION_MIN, InvalidAnswers, validate_answers
 
 MAX_BODY_BYTES = 1024
 """A valid body is about 30 bytes. The cap keeps hostile input cheap, and bounds JSON nesting

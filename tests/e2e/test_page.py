@@ -11,11 +11,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from mysfits.catalog import load_catalog
-from mysfits.gateway.app import Gateway
-from mysfits.gateway.server import BackgroundServer
-from mysfits.gateway.static import StaticSite
-from mysfits.gateway.template import ApiDefinition
+from mysfits.local.gateway.app import Gateway
+from mysfits.local.gateway.server import BackgroundServer
+from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.template import ApiDefinition
+from mysfits_api.catalog import load_catalog
 from tests.e2e.conftest import REPO, SCREENSHOTS, free_port, running
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mysfits.gateway.server import BackgroundServer, GatewaySettings, PortInUse, bind, build_gateway
+from mysfits.local.gateway.server import BackgroundServer, GatewaySettings, PortInUse, bind, build_gateway
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
 

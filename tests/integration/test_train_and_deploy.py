@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mysfits.artifact import load_model
 from mysfits.aws import PROJECT_TAGS
-from mysfits.aws.samconfig import read_overrides
 from mysfits.aws.train_and_deploy import Toolkit, main
+from mysfits.model.artifact import load_model
+from mysfits.samconfig import read_overrides
 from tests.conftest import FAKE_AWS_REGION as REGION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,10 +269,10 @@ def test_endpoint_outside_the_roles_prefix_is_refused(moto_aws, tmp_path, capsys
 
 @pytest.mark.slow
 def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, tmp_path, small_data, monkeypatch):
-    server = pytest.importorskip("mysfits.endpoint.server", reason="the local endpoint (endpoint branch) is needed")
-    from mysfits import dataset as ds
-    from mysfits import training
-    from mysfits.artifact import save_model
+    from mysfits.local.endpoint import server
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+    from mysfits.model.artifact import save_model
 
     cfn, s3, sm, cloudfront = (moto_aws.client(n) for n in ("cloudformation", "s3", "sagemaker", "cloudfront"))
     distribution = make_distribution(cloudfront)
@@ -391,7 +391,7 @@ def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, sma
     run = tad.Run(args, Toolkit(session_factory=lambda r: moto_aws, runner=runner, out=lambda _: None), region=REGION)
     run.overrides = read_overrides(tmp_path / "samconfig.toml")
     build, *_rest = tad.api_steps(run)
-    with pytest.raises(tad.UsageError, match="sam build failed with exit code 1; its output is above"):
+    with pytest.raises(tad.CliError, match="sam build failed with exit code 1; its output is above"):
         build.run()
     assert runner.calls[0][0][1:] == ["build"]
 
@@ -446,13 +446,13 @@ def test_a_stack_without_the_website_is_one_clear_error(moto_aws, tmp_path):
     tad, run, _ = web_run(moto_aws, tmp_path)
     run.outputs = {"RecommendationsApiUrl": API_URL}
     upload, _invalidate = tad.web_steps(run)
-    with pytest.raises(tad.UsageError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
+    with pytest.raises(tad.CliError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
         upload.run()
 
 
 def test_deploy_web_with_the_website_switched_off_fails_before_any_step(moto_aws, tmp_path):
     tad, run, _ = web_run(moto_aws, tmp_path, SAMCONFIG.replace("LogLevel=INFO", "LogLevel=INFO DeployWebsite=false"))
-    with pytest.raises(tad.UsageError, match="sets DeployWebsite=false"):
+    with pytest.raises(tad.CliError, match="sets DeployWebsite=false"):
         tad.web_steps(run)
 
 
@@ -460,8 +460,8 @@ def test_a_broken_config_json_is_named(tmp_path):
     from mysfits.aws import train_and_deploy as tad
 
     (tmp_path / "config.json").write_text("{not json")
-    with pytest.raises(tad.UsageError, match=r"config\.json is not readable JSON"):
+    with pytest.raises(tad.CliError, match=r"config\.json is not readable JSON"):
         tad.page_config(tmp_path, API_URL)
     (tmp_path / "config.json").write_text("[1]")
-    with pytest.raises(tad.UsageError, match="must hold a JSON object, found list"):
+    with pytest.raises(tad.CliError, match="must hold a JSON object, found list"):
         tad.page_config(tmp_path, API_URL)

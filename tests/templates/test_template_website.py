@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from mysfits.gateway.intrinsics import Resolver
-from mysfits.gateway.parameters import parse_overrides, resolve_parameters
+from mysfits.local.gateway.intrinsics import Resolver
+from mysfits.local.gateway.parameters import parse_overrides, resolve_parameters
 from tests.templates.sam_template import ROOT, cfn_template, sam_template, translate
 
 WEBSITE_TYPES = {

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.gateway.cfn_yaml import TemplateSyntaxError, load_template
-from mysfits.gateway.intrinsics import IntrinsicError, Resolver
-from mysfits.gateway.parameters import ParameterError, parse_overrides, samconfig_overrides
-from mysfits.gateway.template import TemplateError, load_api
+from mysfits.local.gateway.cfn_yaml import TemplateSyntaxError, load_template
+from mysfits.local.gateway.intrinsics import IntrinsicError, Resolver
+from mysfits.local.gateway.parameters import ParameterError, parse_overrides, samconfig_overrides
+from mysfits.local.gateway.template import TemplateError, load_api
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
 TEMPLATE = FIXTURES / "template.yaml"

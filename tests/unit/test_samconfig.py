@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from samcli.cli.types import CfnParameterOverridesType
 
-from mysfits.aws.samconfig import (
+from mysfits.samconfig import (
     SamConfigError,
     cli_overrides,
     parse_overrides,

@@ -1,23 +1,13 @@
-"""What both AWS scripts share: one-line flag errors, the region check and the credentials check."""
+"""What both AWS commands check before they call AWS, and how they report a failed call: region, credentials."""
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-
-class UsageError(Exception):
-    """A problem the user can fix (flags, region, credentials, bucket, a failed step); shown as one line."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a bad flag is one line on stderr (not the whole usage block) and exit code 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+from mysfits.cli_base import CliError
 
 
 def resolve_region(flag: str | None) -> str:
@@ -26,10 +16,10 @@ def resolve_region(flag: str | None) -> str:
     region = flag or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     region = region or session.get_config_variable("region")
     if not region:
-        raise UsageError("no AWS region: pass --region (for example --region eu-west-1) or set AWS_REGION")
+        raise CliError("no AWS region: pass --region (for example --region eu-west-1) or set AWS_REGION")
     known = {r for p in session.get_available_partitions() for r in session.get_available_regions("sagemaker", p)}
     if region not in known:
-        raise UsageError(f"unknown region {region!r}: it is not one where SageMaker runs (for example eu-west-1)")
+        raise CliError(f"unknown region {region!r}: it is not one where SageMaker runs (for example eu-west-1)")
     return region
 
 
@@ -37,9 +27,9 @@ def caller_account(sts) -> str:
     try:
         return sts.get_caller_identity()["Account"]
     except NoCredentialsError:
-        raise UsageError("no AWS credentials found: run `aws configure` or set AWS_PROFILE") from None
+        raise CliError("no AWS credentials found: run `aws configure` or set AWS_PROFILE") from None
     except ClientError as exc:
-        raise UsageError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
+        raise CliError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
 
 
 def aws_failure(exc: ClientError | BotoCoreError) -> str:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mysfits.artifact import ArtifactError
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
-from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, resolve_region
-from mysfits.cli import positive_int
+from mysfits import samconfig
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job
+from mysfits.aws.account import aws_failure, resolve_region
+from mysfits.cli_base import CliError, OneLineParser, positive_int
+from mysfits.model.artifact import ArtifactError
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
@@ -108,8 +109,8 @@ def _endpoint_name(text: str) -> str:
 
 
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
-    from mysfits import dataset as ds
-    from mysfits import training
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
 
     parser = OneLineParser(
         prog=prog,
@@ -190,18 +191,18 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.mode == "local":
         used = [flag for flag, value in sagemaker_only.items() if value]
         if used:
-            raise UsageError(f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS)")
+            raise CliError(f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS)")
         return
     if args.serverless and args.instance_type:
-        raise UsageError("--serverless and --instance-type exclude each other: a serverless endpoint has no instance")
+        raise CliError("--serverless and --instance-type exclude each other: a serverless endpoint has no instance")
     if not args.serverless and (args.memory_mb or args.max_concurrency):
-        raise UsageError("--memory-mb and --max-concurrency need --serverless")
+        raise CliError("--memory-mb and --max-concurrency need --serverless")
     if args.deploy_web and not args.deploy_api:
-        raise UsageError("--deploy-web needs --deploy-api (the page's config.json holds the API URL it deploys)")
+        raise CliError("--deploy-web needs --deploy-api (the page's config.json holds the API URL it deploys)")
     if args.deploy_web and not (args.web_dir / "index.html").is_file():
-        raise UsageError(f"--web-dir {args.web_dir} has no index.html; point it at the page (default web/)")
+        raise CliError(f"--web-dir {args.web_dir} has no index.html; point it at the page (default web/)")
     if args.bucket and args.notebook_stack:
-        raise UsageError("give --bucket or --notebook-stack, not both")
+        raise CliError("give --bucket or --notebook-stack, not both")
 
 
 def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
@@ -209,7 +210,7 @@ def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
         try:
             return sagemaker_job.Serverless(args.memory_mb or 2048, args.max_concurrency or 5)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise CliError(str(exc)) from None
     return sagemaker_job.RealTime(args.instance_type or "ml.m5.large")
 
 
@@ -255,10 +256,10 @@ def _data_steps(run: Run) -> list[Step]:
         return []
 
     def generate() -> None:
-        from mysfits import dataset as ds
+        from mysfits.model import dataset as ds
 
         data = ds.generate(args.rows, args.seed, args.signal)
-        meta = {"generator": "mysfits.dataset", "rows": args.rows, "seed": args.seed, "signal": args.signal}
+        meta = {"generator": "mysfits.model.dataset", "rows": args.rows, "seed": args.seed, "signal": args.signal}
         meta["bayes_accuracy"] = ds.bayes_accuracy(args.signal)
         ds.write_csv(data, args.data, metadata=meta)
 
@@ -282,8 +283,8 @@ def local_steps(run: Run) -> list[Step]:
     args = run.args
 
     def train() -> None:
-        from mysfits.evaluation import format_report
-        from mysfits.training_cli import train_from_args
+        from mysfits.model.cli import train_from_args
+        from mysfits.model.evaluation import format_report
 
         model = train_from_args(args)
         run.say(format_report(model.metrics))
@@ -301,8 +302,8 @@ def local_steps(run: Run) -> list[Step]:
 
 
 def _prepare_split(run: Run) -> None:
-    from mysfits import dataset as ds
-    from mysfits import training
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
 
     data = ds.load_csv(run.args.data)
     run.train, run.test = ds.split(data, test_fraction=0.1, seed=run.args.seed)
@@ -355,7 +356,7 @@ def sagemaker_steps(run: Run) -> list[Step]:
         )
 
     def evaluate() -> None:
-        from mysfits.evaluation import format_report, write_confusion_png
+        from mysfits.model.evaluation import format_report, write_confusion_png
 
         metrics = sagemaker_job.evaluate_endpoint(
             run.clients.runtime, endpoint, run.test.X, run.test.y, run.train.y, batch_size=EVALUATION_BATCH
@@ -402,7 +403,7 @@ def _sam_binary() -> str:
     beside_python = Path(sys.executable).parent / "sam"
     found = shutil.which("sam") or (str(beside_python) if beside_python.exists() else None)
     if not found:
-        raise UsageError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
+        raise CliError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
     return found
 
 
@@ -411,7 +412,7 @@ def _stack_name(args: argparse.Namespace) -> str:
         return args.api_stack
     name = samconfig.read_setting(args.samconfig, "deploy", "stack_name")
     if not name:
-        raise UsageError(f"no stack_name in {args.samconfig}; pass --api-stack NAME")
+        raise CliError(f"no stack_name in {args.samconfig}; pass --api-stack NAME")
     return name
 
 
@@ -429,7 +430,7 @@ def api_steps(run: Run) -> list[Step]:
                     argv += ["--stack-name", args.api_stack]
             code = run.toolkit.runner(argv, root)
             if code != 0:
-                raise UsageError(f"sam {words[0]} failed with exit code {code}; its output is above")
+                raise CliError(f"sam {words[0]} failed with exit code {code}; its output is above")
 
         return call
 
@@ -438,7 +439,7 @@ def api_steps(run: Run) -> list[Step]:
 
         run.outputs = stack_outputs(run.clients.cloudformation, stack)
         if API_URL_OUTPUT not in run.outputs:
-            raise UsageError(f"stack {stack} has no {API_URL_OUTPUT} output; is it this project's template.yaml?")
+            raise CliError(f"stack {stack} has no {API_URL_OUTPUT} output; is it this project's template.yaml?")
         run.say(f"  API: {run.outputs[API_URL_OUTPUT]}")
         if API_ORIGIN_OUTPUT in run.outputs:
             run.say(f"  it accepts browser calls from: {run.outputs[API_ORIGIN_OUTPUT]}")
@@ -465,7 +466,7 @@ def web_steps(run: Run) -> list[Step]:
         return []
     switched_off = samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false"
     if switched_off:
-        raise UsageError(
+        raise CliError(
             f"--deploy-web needs the stack's website, but {args.samconfig} sets {WEBSITE_PARAMETER}=false; "
             f"set it to true, or host {args.web_dir} yourself"
         )
@@ -473,7 +474,7 @@ def web_steps(run: Run) -> list[Step]:
     def upload() -> None:
         bucket = run.outputs.get(WEB_BUCKET_OUTPUT)
         if not bucket:
-            raise UsageError(
+            raise CliError(
                 f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with {WEBSITE_PARAMETER}=true, "
                 f"or host {args.web_dir} yourself"
             )
@@ -511,9 +512,9 @@ def page_config(web_dir: Path, api_url: str) -> bytes:
     try:
         config = json.loads(path.read_text("utf-8")) if path.exists() else {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not readable JSON ({exc}); it is the base of the deployed config.json") from None
+        raise CliError(f"{path} is not readable JSON ({exc}); it is the base of the deployed config.json") from None
     if not isinstance(config, dict):
-        raise UsageError(f"{path} must hold a JSON object, found {type(config).__name__}")
+        raise CliError(f"{path} must hold a JSON object, found {type(config).__name__}")
     return (json.dumps({**config, "apiBaseUrl": api_url}, indent=2) + "\n").encode()
 
 
@@ -569,11 +570,11 @@ def preflight(run: Run) -> None:
     try:
         identity = clients.sts.get_caller_identity()
     except NoCredentialsError:
-        raise UsageError(
+        raise CliError(
             "no AWS credentials found: run `aws configure` or set AWS_PROFILE (or use --mode local)"
         ) from None
     except ClientError as exc:
-        raise UsageError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
+        raise CliError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
     run.say(f"AWS account {identity['Account']}, region {run.region}")
     if args.notebook_stack:
         from mysfits.aws.cleanup import CleanupError, stack_outputs
@@ -581,27 +582,27 @@ def preflight(run: Run) -> None:
         try:
             outputs = stack_outputs(clients.cloudformation, args.notebook_stack)
         except CleanupError as exc:
-            raise UsageError(f"{exc}; create it from notebook-template.yaml or pass --bucket and --role") from None
+            raise CliError(f"{exc}; create it from notebook-template.yaml or pass --bucket and --role") from None
         run.bucket, run.role = outputs.get("BucketName"), args.role or outputs.get("RoleArn")
         prefix = outputs.get("ResourcePrefix")
         if prefix and not args.endpoint_name.startswith(prefix + "-"):
-            raise UsageError(
+            raise CliError(
                 f"--endpoint-name {args.endpoint_name} must start with {prefix}- : the notebook stack's role may "
                 "only manage SageMaker resources with that prefix"
             )
     else:
         run.bucket, run.role = args.bucket, args.role
     if not run.bucket:
-        raise UsageError("no bucket: pass --bucket NAME or --notebook-stack STACK (notebook-template.yaml)")
+        raise CliError("no bucket: pass --bucket NAME or --notebook-stack STACK (notebook-template.yaml)")
     if not run.role:
-        raise UsageError("no SageMaker execution role: pass --role ARN or --notebook-stack STACK")
+        raise CliError("no SageMaker execution role: pass --role ARN or --notebook-stack STACK")
     try:
         clients.s3.head_bucket(Bucket=run.bucket)
     except ClientError as exc:
         code = exc.response["Error"]["Code"]
         if code in {"404", "NoSuchBucket", "NotFound"}:
-            raise UsageError(f"bucket {run.bucket} does not exist (create it, or use the notebook stack's)") from None
-        raise UsageError(f"cannot use bucket {run.bucket}: {code} {exc.response['Error']['Message']}") from None
+            raise CliError(f"bucket {run.bucket} does not exist (create it, or use the notebook stack's)") from None
+        raise CliError(f"cannot use bucket {run.bucket}: {code} {exc.response['Error']['Message']}") from None
 
 
 def plan(run: Run) -> list[Step]:
@@ -629,7 +630,7 @@ def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog
         for number, step in enumerate(steps, 1):
             toolkit.out(f"[{number}/{len(steps)}] {step.action}")
             step.run()
-    except UsageError as exc:
+    except CliError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except NoCredentialsError:

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mysfits import __version__
-from mysfits.catalog import N_MYSFITS, load_catalog
 from mysfits.files import write_bytes_atomic
-from mysfits.questionnaire import N_CELLS, N_QUESTIONS
+from mysfits_api.catalog import N_MYSFITS, load_catalog
+from mysfits_api.questionnaire import N_CELLS, N_QUESTIONS
 
 FORMAT = "mysfits-knn-model"
 FORMAT_VERSION = 1
@@ -39,7 +39,7 @@ class ModelArtifact:
     """Everything needed to serve and to explain a trained model.
 
     ``table[cell]`` is the predicted label for the answer vector whose
-    :func:`mysfits.questionnaire.cell_index` is ``cell``. ``sample_features`` holds
+    :func:`mysfits_api.questionnaire.cell_index` is ``cell``. ``sample_features`` holds
     ``sample_size * 5`` bytes (row-major answers 1..8) and ``sample_labels`` one label
     byte per row, in the order the kNN tie rule uses.
     """

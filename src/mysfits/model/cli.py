@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mysfits import dataset as ds
-from mysfits import training
-from mysfits.artifact import ArtifactError, ModelArtifact
-from mysfits.cli import CliError, positive_int
-from mysfits.evaluation import format_report
+from mysfits.cli_base import CliError, positive_int
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.model.artifact import ArtifactError, ModelArtifact
+from mysfits.model.evaluation import format_report
 from mysfits.progress import Progress
 
 DEFAULT_DATA = Path("data/answers.csv")
@@ -77,7 +77,7 @@ def _generate(args: argparse.Namespace) -> int:
         data = ds.generate(args.rows, args.seed, args.signal)
     bayes = ds.bayes_accuracy(args.signal)
     meta = {
-        "generator": "mysfits.dataset",
+        "generator": "mysfits.model.dataset",
         "rows": args.rows,
         "seed": args.seed,
         "signal": args.signal,

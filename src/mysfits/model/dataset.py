@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits.catalog import N_MYSFITS, load_catalog
 from mysfits.files import write_bytes_atomic
-from mysfits.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MAX, OPTION_MIN
+from mysfits_api.catalog import N_MYSFITS, load_catalog
+from mysfits_api.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MAX, OPTION_MIN
 
 DEFAULT_ROWS = 1_000_000
 DEFAULT_SIGNAL = 0.5

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits.catalog import N_MYSFITS, load_catalog
 from mysfits.files import write_bytes_atomic
+from mysfits_api.catalog import N_MYSFITS, load_catalog
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:

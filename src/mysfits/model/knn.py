@@ -25,14 +25,14 @@ from functools import cache
 
 import numpy as np
 
-from mysfits.catalog import N_MYSFITS
-from mysfits.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MIN
+from mysfits_api.catalog import N_MYSFITS
+from mysfits_api.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MIN
 
 _PLACE = (N_OPTIONS ** np.arange(N_QUESTIONS - 1, -1, -1)).astype(np.int64)  # cell_index weights
 
 
 def cells_of(X: np.ndarray) -> np.ndarray:
-    """Vectorised :func:`mysfits.questionnaire.cell_index` for rows of answers 1..8."""
+    """Vectorised :func:`mysfits_api.questionnaire.cell_index` for rows of answers 1..8."""
     return (np.asarray(X, dtype=np.int64) - OPTION_MIN) @ _PLACE
 
 
@@ -43,7 +43,7 @@ def sample_rows(n_rows: int, sample_size: int, seed: int) -> np.ndarray:
 
 
 def sample_arrays(model) -> tuple[np.ndarray, np.ndarray]:
-    """The training sample stored in a :class:`mysfits.artifact.ModelArtifact`, as numpy arrays."""
+    """The training sample stored in a :class:`mysfits.model.artifact.ModelArtifact`, as numpy arrays."""
     X = np.frombuffer(model.sample_features, dtype=np.uint8).reshape(-1, N_QUESTIONS)
     y = np.frombuffer(model.sample_labels, dtype=np.uint8)
     return X, y

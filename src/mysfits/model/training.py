@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits import dataset as ds
-from mysfits import knn
-from mysfits.artifact import ModelArtifact, save_model
-from mysfits.evaluation import evaluate, write_confusion_png
+from mysfits.model import dataset as ds
+from mysfits.model import knn
+from mysfits.model.artifact import ModelArtifact, save_model
+from mysfits.model.evaluation import evaluate, write_confusion_png
 from mysfits.progress import QUIET, Progress
-from mysfits.questionnaire import N_QUESTIONS
+from mysfits_api.questionnaire import N_QUESTIONS
 
 DEFAULT_K = 10
 DEFAULT_SAMPLE_SIZE = 100_000

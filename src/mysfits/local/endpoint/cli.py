@@ -6,11 +6,13 @@ import argparse
 import logging
 import re
 
+from mysfits.cli_base import CliError
+
 ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")  # SageMaker's EndpointName pattern (max 63)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from mysfits.endpoint.server import DEFAULT_HOST, DEFAULT_NAME, DEFAULT_PORT
+    from mysfits.local.endpoint.server import DEFAULT_HOST, DEFAULT_NAME, DEFAULT_PORT
 
     parser = subparsers.add_parser(
         "endpoint",
@@ -49,10 +51,9 @@ def _endpoint_name(value: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mysfits.artifact import ArtifactError
-    from mysfits.cli import CliError
-    from mysfits.endpoint.logs import log_to_stderr
-    from mysfits.endpoint.server import run
+    from mysfits.local.endpoint.logs import log_to_stderr
+    from mysfits.local.endpoint.server import run
+    from mysfits.model.artifact import ArtifactError
 
     log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
     try:

@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-LOGGER_NAME = "mysfits.endpoint"
+LOGGER_NAME = "mysfits.local.endpoint"
 logger = logging.getLogger(LOGGER_NAME)
 
 _encode = json.JSONEncoder(separators=(",", ":"), default=str).encode

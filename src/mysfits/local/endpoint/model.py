@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits import knn
-from mysfits.artifact import ArtifactError, ModelArtifact, load_model
-from mysfits.endpoint.logs import log_event
-from mysfits.endpoint.protocol import Neighbourhood, Row
+from mysfits.local.endpoint.logs import log_event
+from mysfits.local.endpoint.protocol import Neighbourhood, Row
+from mysfits.model import knn
+from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model
 
 # neighbours() holds a (chunk x sample_size) distance matrix; this keeps it near 100 MB for a 100k sample.
 _CHUNK_ROWS = 128

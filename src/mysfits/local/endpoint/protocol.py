@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from mysfits.questionnaire import N_OPTIONS, N_QUESTIONS, OPTION_MAX, OPTION_MIN
+from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, OPTION_MAX, OPTION_MIN
 
 CSV = "text/csv"
 JSON = "application/json"

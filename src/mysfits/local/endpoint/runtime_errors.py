@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES
+from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES
 
 JSON_HEADERS = ((b"content-type", b"application/json"),)
 # Accounts are 12 digits; this one marks the local stand-in (it appears in messages and ARNs only).

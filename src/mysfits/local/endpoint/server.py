@@ -31,10 +31,10 @@ from typing import Any
 
 import uvicorn
 
-from mysfits.endpoint.logs import LineBatch, log_event
-from mysfits.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
-from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
-from mysfits.endpoint.runtime_errors import (
+from mysfits.local.endpoint.logs import LineBatch, log_event
+from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
+from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
+from mysfits.local.endpoint.runtime_errors import (
     ErrorResponse,
     endpoint_not_found,
     model_error,
@@ -362,8 +362,8 @@ def run(
 ) -> None:
     """Serve in the foreground until SIGINT/SIGTERM (uvicorn drains in-flight requests); SIGHUP reloads the model.
 
-    Raises :class:`mysfits.artifact.ArtifactError` for a bad model and ``OSError`` for a port that cannot be bound,
-    both before anything is served.
+    Raises :class:`mysfits.model.artifact.ArtifactError` for a bad model and ``OSError`` for a port that cannot be
+    bound, both before anything is served.
     """
     holder = ModelHolder(model_path)
     sock = bind_socket(host, port)

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
-from mysfits.gateway.events import (
+from mysfits.local.gateway.events import (
     HttpRequest,
     HttpResponse,
     InvalidProxyResult,
@@ -30,11 +30,11 @@ from mysfits.gateway.events import (
     json_response,
     response_from_result,
 )
-from mysfits.gateway.lambda_runtime import Handler, LambdaContext
-from mysfits.gateway.static import StaticSite
-from mysfits.gateway.template import ApiDefinition, RestApi, Route
+from mysfits.local.gateway.lambda_runtime import Handler, LambdaContext
+from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.template import ApiDefinition, RestApi, Route
 
-log = logging.getLogger("mysfits.gateway")
+log = logging.getLogger("mysfits.local.gateway")
 
 API_GATEWAY_TIMEOUT_S = 29.0
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit

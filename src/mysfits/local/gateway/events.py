@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from mysfits.gateway.intrinsics import LOCAL_PSEUDO_PARAMETERS
-from mysfits.gateway.template import Route
+from mysfits.local.gateway.intrinsics import LOCAL_PSEUDO_PARAMETERS
+from mysfits.local.gateway.template import Route
 
 LOCAL_API_ID = "localapi01"
 

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mysfits.gateway.intrinsics import LOCAL_PSEUDO_PARAMETERS
-from mysfits.gateway.template import Function
+from mysfits.local.gateway.intrinsics import LOCAL_PSEUDO_PARAMETERS
+from mysfits.local.gateway.template import Function
 
 Handler = Callable[[dict, object], object]
 

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import uvicorn
 
-from mysfits.gateway.app import Gateway
-from mysfits.gateway.lambda_runtime import (
+from mysfits.local.gateway.app import Gateway
+from mysfits.local.gateway.lambda_runtime import (
     apply_environment,
     function_environment,
     load_handler,
     local_aws_environment,
 )
-from mysfits.gateway.parameters import samconfig_overrides
-from mysfits.gateway.static import StaticSite
-from mysfits.gateway.template import ApiDefinition, load_api
+from mysfits.local.gateway.parameters import samconfig_overrides
+from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.template import ApiDefinition, load_api
 
-log = logging.getLogger("mysfits.gateway")
+log = logging.getLogger("mysfits.local.gateway")
 
 
 class PortInUse(OSError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysfits.gateway.events import HttpResponse
+from mysfits.local.gateway.events import HttpResponse
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",

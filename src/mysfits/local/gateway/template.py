@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mysfits.gateway.cfn_yaml import load_template
-from mysfits.gateway.intrinsics import Resolver
-from mysfits.gateway.parameters import resolve_parameters
+from mysfits.local.gateway.cfn_yaml import load_template
+from mysfits.local.gateway.intrinsics import Resolver
+from mysfits.local.gateway.parameters import resolve_parameters
 
 IMPLICIT_API = "ServerlessRestApi"
 IMPLICIT_STAGE = "Prod"

@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from mysfits.cli_base import CliError
+
 DEFAULT_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
@@ -66,13 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mysfits.cli import CliError
-    from mysfits.gateway import stack
-    from mysfits.gateway.cfn_yaml import TemplateSyntaxError
-    from mysfits.gateway.intrinsics import IntrinsicError
-    from mysfits.gateway.lambda_runtime import HandlerImportError
-    from mysfits.gateway.parameters import ParameterError, parse_overrides
-    from mysfits.gateway.server import (
+    from mysfits.local.gateway.cfn_yaml import TemplateSyntaxError
+    from mysfits.local.gateway.intrinsics import IntrinsicError
+    from mysfits.local.gateway.lambda_runtime import HandlerImportError
+    from mysfits.local.gateway.parameters import ParameterError, parse_overrides
+    from mysfits.local.gateway.server import (
         GatewaySettings,
         PortInUse,
         bind,
@@ -80,7 +80,8 @@ def _serve(args: argparse.Namespace) -> int:
         load_settings_api,
         uvicorn_server,
     )
-    from mysfits.gateway.template import TemplateError
+    from mysfits.local.gateway.template import TemplateError
+    from mysfits.local.serve import processes as stack
 
     _log_requests(not args.quiet)
     template = args.template.resolve()
@@ -150,7 +151,7 @@ def _log_requests(enabled: bool) -> None:
     """One short line per request on stderr from the gateway (the handler's own JSON logs go there too)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    gateway_log = logging.getLogger("mysfits.gateway")
+    gateway_log = logging.getLogger("mysfits.local.gateway")
     gateway_log.addHandler(handler)
     gateway_log.setLevel(logging.INFO if enabled else logging.WARNING)
     gateway_log.propagate = False

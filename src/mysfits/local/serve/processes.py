@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysfits.gateway.server import PortInUse, bind
+from mysfits.local.gateway.server import PortInUse, bind
 
 ENDPOINT_START_TIMEOUT_S = 60.0
 ENDPOINT_STOP_TIMEOUT_S = 8.0
@@ -65,7 +65,7 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
     Both the data and the model are written atomically by the modules that write them, so
     Ctrl-C during this step leaves either the old state or the complete new file.
     """
-    from mysfits.artifact import ArtifactError, load_model
+    from mysfits.model.artifact import ArtifactError, load_model
 
     if model_path.exists():
         try:
@@ -73,15 +73,15 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
         except ArtifactError as exc:
             raise StackError(f"{exc}. Delete it to retrain on the next start, or pass --model PATH") from exc
         return False
-    from mysfits import dataset as ds
-    from mysfits import training
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
 
     progress.note(f"no model at {model_path}: training one (this happens once)")
     if not data_path.exists():
         with progress.step(f"generating {ds.DEFAULT_ROWS:,} synthetic visitors into {data_path}"):
             data = ds.generate(ds.DEFAULT_ROWS, ds.DEFAULT_SEED, ds.DEFAULT_SIGNAL)
             metadata = {
-                "generator": "mysfits.dataset",
+                "generator": "mysfits.model.dataset",
                 "rows": ds.DEFAULT_ROWS,
                 "seed": ds.DEFAULT_SEED,
                 "signal": ds.DEFAULT_SIGNAL,
