@@ -36,12 +36,12 @@ print(json.dumps({{"ms": elapsed * 1000, "rss_mb": resource.getrusage(resource.R
 """
 BOTO3_ONLY = "import boto3; boto3.client('sagemaker-runtime')"
 WITH_POWERTOOLS = BOTO3_ONLY + "; import aws_lambda_powertools.event_handler, aws_lambda_powertools.logging"
-HANDLER = "import mysfits.api.handler"
+HANDLER = "import mysfits_api.handler"
 
 REQUEST_PROBE = """
 import io, json, statistics, sys, time
-import mysfits.api.handler as handler
-from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
+import mysfits_api.handler as handler
+from mysfits_api.recommend import parse_answers, predict_label, recommendation_for
 from tests.api_support import LambdaContext, answering_client, event_with
 
 class InstantRuntime:

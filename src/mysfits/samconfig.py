@@ -15,11 +15,10 @@ from pathlib import Path
 import tomlkit
 from tomlkit.items import Array, String, Table
 
+from mysfits.endpoint_name import TEMPLATE_PARAMETER, EndpointNameError
+from mysfits.endpoint_name import check as check_endpoint_name
 from mysfits.files import write_text_atomic
 
-ENDPOINT_PARAMETER = "SageMakerEndpointName"
-# SageMaker allows mixed case, but endpoint ARNs are lowercase, so an ARN-scoped IAM policy only matches lowercase.
-ENDPOINT_NAME = re.compile(r"^[a-z0-9](?:-*[a-z0-9]){0,62}$")
 PARAMETER_KEY = re.compile(r"^[A-Za-z0-9]+$")
 # The value and key patterns of SAM CLI's CfnParameterOverridesType (quoted, or a run without spaces or quotes).
 _VALUE = r"(?:\"(?:\\.|[^\"\\]+)*\"|'(?:\\.|[^'\\]+)*'|(?:\\.|[^ \"\\]+)+)"
@@ -30,15 +29,6 @@ _LONG_FORM = re.compile(rf"(?:ParameterKey=({_KEY}),ParameterValue=({_VALUE}))")
 
 class SamConfigError(ValueError):
     """samconfig.toml cannot be read or updated as asked; the message names the file and the problem."""
-
-
-def validate_endpoint_name(name: str) -> str:
-    if not ENDPOINT_NAME.match(name or ""):
-        raise SamConfigError(
-            f"endpoint name {name!r} is not allowed: use 1-63 lowercase letters, digits and hyphens, starting and "
-            "ending with a letter or digit (SageMaker endpoint ARNs are lowercase, so IAM policies need lowercase)"
-        )
-    return name
 
 
 def parse_overrides(value: str | list[str]) -> dict[str, str]:
@@ -185,7 +175,11 @@ def _set_in_array(array: Array, key: str, token: str) -> None:
 
 
 def set_endpoint_name(path: str | os.PathLike, endpoint_name: str, env: str = "default") -> dict[str, str]:
-    return set_override(path, ENDPOINT_PARAMETER, validate_endpoint_name(endpoint_name), env=env)
+    try:
+        endpoint_name = check_endpoint_name(endpoint_name, lowercase=True)
+    except EndpointNameError as exc:
+        raise SamConfigError(str(exc)) from None
+    return set_override(path, TEMPLATE_PARAMETER, endpoint_name, env=env)
 
 
 def read_setting(path: str | os.PathLike, command: str, key: str, env: str = "default") -> str | None:

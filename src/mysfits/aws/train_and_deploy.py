@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mysfits import samconfig
+from mysfits import endpoint_name, samconfig
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job
 from mysfits.aws.account import aws_failure, resolve_region
 from mysfits.cli_base import CliError, OneLineParser, positive_int
@@ -29,7 +29,6 @@ from mysfits.model.artifact import ArtifactError
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
-DEFAULT_ENDPOINT = "mysfits-knn"
 DEFAULT_SAMCONFIG = Path("samconfig.toml")
 DEFAULT_WEB = Path("web")
 API_URL_OUTPUT = "RecommendationsApiUrl"
@@ -101,13 +100,6 @@ class AwsClients:
 # --- flags --------------------------------------------------------------------------------------------------------
 
 
-def _endpoint_name(text: str) -> str:
-    try:
-        return samconfig.validate_endpoint_name(text)
-    except samconfig.SamConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     from mysfits.model import dataset as ds
     from mysfits.model import training
@@ -153,8 +145,8 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     common = parser.add_argument_group("endpoint, API and web")
     common.add_argument(
         "--endpoint-name",
-        type=_endpoint_name,
-        default=DEFAULT_ENDPOINT,
+        type=endpoint_name.flag(lowercase=True),
+        default=endpoint_name.DEFAULT,
         help="lowercase; stable across runs (default %(default)s)",
     )
     common.add_argument(
@@ -258,10 +250,7 @@ def _data_steps(run: Run) -> list[Step]:
     def generate() -> None:
         from mysfits.model import dataset as ds
 
-        data = ds.generate(args.rows, args.seed, args.signal)
-        meta = {"generator": "mysfits.model.dataset", "rows": args.rows, "seed": args.seed, "signal": args.signal}
-        meta["bayes_accuracy"] = ds.bayes_accuracy(args.signal)
-        ds.write_csv(data, args.data, metadata=meta)
+        ds.generate_file(args.data, args.rows, args.seed, args.signal)
 
     return [Step(f"generate {args.rows:,} answers (seed {args.seed}, signal {args.signal}) into {args.data}", generate)]
 

@@ -72,19 +72,8 @@ def _generate(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out} already exists; pass --force to overwrite it or --out to choose another path")
     if args.out.suffix not in {".csv", ".gz"}:
         raise CliError(f"--out must end in .csv or .csv.gz, got {args.out.name}")
-    progress = Progress()
-    with progress.step(f"generating {args.rows:,} visitors (seed {args.seed}, signal {args.signal})"):
-        data = ds.generate(args.rows, args.seed, args.signal)
-    bayes = ds.bayes_accuracy(args.signal)
-    meta = {
-        "generator": "mysfits.model.dataset",
-        "rows": args.rows,
-        "seed": args.seed,
-        "signal": args.signal,
-        "bayes_accuracy": bayes,
-    }
-    with progress.step(f"writing {args.out}"):
-        ds.write_csv(data, args.out, metadata=meta)
+    meta = ds.generate_file(args.out, args.rows, args.seed, args.signal, progress=Progress())
+    bayes = meta["bayes_accuracy"]
     print(f"{args.out}: {args.rows:,} rows; Bayes-optimal accuracy {bayes:.2%} (chance 8.33%)")
     return 0
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 
+from mysfits import endpoint_name
 from mysfits.cli_base import CliError
-
-ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")  # SageMaker's EndpointName pattern (max 63)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from mysfits.local.endpoint.server import DEFAULT_HOST, DEFAULT_NAME, DEFAULT_PORT
+    from mysfits.local.endpoint.server import DEFAULT_HOST, DEFAULT_PORT
 
     parser = subparsers.add_parser(
         "endpoint",
@@ -26,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", default="models/mysfits-knn.json", help="model artifact (default: %(default)s)")
     parser.add_argument(
-        "--name", default=DEFAULT_NAME, type=_endpoint_name, help="endpoint name (default: %(default)s)"
+        "--name",
+        default=endpoint_name.DEFAULT,
+        type=endpoint_name.flag(lowercase=False),
+        help="endpoint name (default: %(default)s)",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", default=DEFAULT_PORT, type=int, help="port to listen on (default: %(default)s)")
@@ -39,15 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="log only warnings and errors, not every request")
     parser.set_defaults(func=_run)
-
-
-def _endpoint_name(value: str) -> str:
-    if len(value) > 63 or not ENDPOINT_NAME.match(value):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a SageMaker endpoint name: use 1-63 letters, digits and hyphens, "
-            "starting and ending with a letter or digit"
-        )
-    return value
 
 
 def _run(args: argparse.Namespace) -> int:

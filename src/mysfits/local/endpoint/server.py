@@ -31,6 +31,7 @@ from typing import Any
 
 import uvicorn
 
+from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
 from mysfits.local.endpoint.logs import LineBatch, log_event
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
@@ -43,7 +44,6 @@ from mysfits.local.endpoint.runtime_errors import (
     validation_error,
 )
 
-DEFAULT_NAME = "mysfits-knn"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 VARIANT = "AllTraffic"

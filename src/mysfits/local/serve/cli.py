@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 from mysfits.cli_base import CliError
+from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
+from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
 
 DEFAULT_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 8080
 DEFAULT_HOST = "127.0.0.1"
-ENDPOINT_NAME_PARAMETER = "SageMakerEndpointName"
-"""The template parameter that names the endpoint; the local endpoint is started under the same name."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     except PortInUse:
         raise CliError(stack.port_in_use_message(stack.GATEWAY_PORT, args.host, args.port)) from None
-    endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or "mysfits-knn"))
+    endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or DEFAULT_ENDPOINT_NAME))
     try:
         with _endpoint(args, endpoint_name, stack) as endpoint:
             try:

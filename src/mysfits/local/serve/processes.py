@@ -78,16 +78,7 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
 
     progress.note(f"no model at {model_path}: training one (this happens once)")
     if not data_path.exists():
-        with progress.step(f"generating {ds.DEFAULT_ROWS:,} synthetic visitors into {data_path}"):
-            data = ds.generate(ds.DEFAULT_ROWS, ds.DEFAULT_SEED, ds.DEFAULT_SIGNAL)
-            metadata = {
-                "generator": "mysfits.model.dataset",
-                "rows": ds.DEFAULT_ROWS,
-                "seed": ds.DEFAULT_SEED,
-                "signal": ds.DEFAULT_SIGNAL,
-                "bayes_accuracy": ds.bayes_accuracy(ds.DEFAULT_SIGNAL),
-            }
-            ds.write_csv(data, data_path, metadata=metadata)
+        ds.generate_file(data_path, progress=progress)
     try:
         training.run_training(data_path, model_path, progress=progress)
     except (ds.DataError, ValueError) as exc:
