@@ -1,15 +1,21 @@
-"""Keep ``SageMakerEndpointName`` in samconfig.toml's deploy overrides, touching nothing else.
+"""samconfig.toml's parameter overrides: the one parser (the local gateway's and the deploy's), and the editor.
 
-Why: ``sam deploy`` reads ``parameter_overrides`` from samconfig.toml, but an override given on the command line
-replaces that whole list. So the training script writes the endpoint name into the file (for a plain ``sam deploy``)
-and, when it deploys itself, passes the file's overrides merged with the new name. The file is edited with tomlkit
-so that comments, ordering and the string-or-list form the user chose survive, and it is written atomically.
+Both the local stack and ``sam deploy`` read these overrides, so both must read them as SAM CLI does, or the local
+stack runs with other parameters than the deployed one. ``parse_overrides`` follows SAM CLI's own rules, and a test
+compares the two on a table of awkward inputs.
+
+Why edit the file: ``sam deploy`` reads ``parameter_overrides`` from samconfig.toml, but an override given on the
+command line replaces that whole list. So the training script writes the endpoint name into the file (for a plain
+``sam deploy``) and, when it deploys itself, passes the file's overrides merged with the new name. The file is
+edited with tomlkit so that comments, ordering and the string-or-list form the user chose survive, and it is written
+atomically.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import tomlkit
@@ -31,25 +37,27 @@ class SamConfigError(ValueError):
     """samconfig.toml cannot be read or updated as asked; the message names the file and the problem."""
 
 
-def parse_overrides(value: str | list[str]) -> dict[str, str]:
-    """Read overrides the way ``sam deploy`` does: one space-separated string, or a list of such strings.
+def parse_overrides(value: str | list[str], source: str = "parameter_overrides") -> dict[str, str]:
+    """Read overrides the way SAM CLI does: one space-separated string, or a list of such strings.
 
-    The rules mirror SAM CLI's own parser (``Key=Value`` or ``ParameterKey=K,ParameterValue=V``; a value may be
-    wrapped in double or single quotes; only backslash-space and backslash-quote are unescaped) so that what we
-    read is what SAM will deploy. A test compares the two.
+    SAM's rules, surprising ones included: ``Key=Value`` or ``ParameterKey=K,ParameterValue=V``, and when a string
+    holds any of the long form, its short-form pairs are ignored; a value may be wrapped in double or single quotes,
+    and a closing quote ends it (``'it''s'`` is ``it``); only backslash-space and backslash-quote are unescaped; text
+    that matches neither form is skipped, and an item with no pair at all is an error. ``source`` names where the
+    text came from in that error.
     """
+    if isinstance(value, str) and not value.strip():
+        return {}
     overrides: dict[str, str] = {}
     for item in [value] if isinstance(value, str) else list(value):
         text = " " + str(item).strip()
-        if not text.strip():
-            continue
         for pattern in (_LONG_FORM, _SHORT_FORM):
             pairs = pattern.findall(text)
             if pairs:
                 overrides.update((_unquote(key), _unquote(val)) for key, val in pairs)
                 break
         else:
-            raise SamConfigError(f"parameter_overrides item {str(item)!r} is not Key=Value")
+            raise SamConfigError(f"{source}: {str(item)!r} is not Key=Value (nor ParameterKey=K,ParameterValue=V)")
     return overrides
 
 
@@ -90,9 +98,9 @@ def _load(path: Path) -> tomlkit.TOMLDocument:
         raise SamConfigError(f"{path}: not valid TOML ({exc}); fix it or remove it") from exc
 
 
-def _deploy_table(doc: tomlkit.TOMLDocument, path: Path, env: str, create: bool) -> Table | None:
+def _parameters_table(doc: tomlkit.TOMLDocument, path: Path, env: str, command: str, create: bool) -> Table | None:
     node = doc
-    for part in (env, "deploy", "parameters"):
+    for part in (env, command, "parameters"):
         child = node.get(part)
         if child is None:
             if not create:
@@ -100,17 +108,29 @@ def _deploy_table(doc: tomlkit.TOMLDocument, path: Path, env: str, create: bool)
             child = tomlkit.table(is_super_table=part != "parameters")
             node[part] = child
         if not isinstance(child, dict):
-            raise SamConfigError(f"{path}: [{env}.deploy.parameters] expected a table at {part!r}, found {child!r}")
+            raise SamConfigError(f"{path}: [{env}.{command}.parameters] expected a table at {part!r}, found {child!r}")
         node = child
     return node
 
 
-def read_overrides(path: str | os.PathLike, env: str = "default") -> dict[str, str]:
+def read_overrides(
+    path: str | os.PathLike, env: str = "default", commands: Sequence[str] = ("deploy",)
+) -> dict[str, str]:
+    """The overrides in ``[env.COMMAND.parameters]`` for each command in turn, later ones winning; {} if none."""
     path = Path(path)
-    table = _deploy_table(_load(path), path, env, create=False)
-    if table is None or "parameter_overrides" not in table:
-        return {}
-    return parse_overrides(table["parameter_overrides"].unwrap())
+    doc = _load(path)
+    merged: dict[str, str] = {}
+    for command in commands:
+        table = _parameters_table(doc, path, env, command, create=False)
+        if table is not None and "parameter_overrides" in table:
+            raw = table["parameter_overrides"].unwrap()
+            if not isinstance(raw, (str, list)):
+                raise SamConfigError(
+                    f"{path}: [{env}.{command}.parameters].parameter_overrides must be a string or a list of "
+                    f"strings, found {type(raw).__name__}"
+                )
+            merged.update(parse_overrides(raw, f"{path} [{env}.{command}.parameters] parameter_overrides"))
+    return merged
 
 
 def _token_pattern(key: str) -> re.Pattern[str]:
@@ -136,7 +156,7 @@ def set_override(path: str | os.PathLike, key: str, value: str, env: str = "defa
     path = Path(path)
     token = format_override(key, value)
     doc = _load(path)
-    table = _deploy_table(doc, path, env, create=True)
+    table = _parameters_table(doc, path, env, "deploy", create=True)
     existing = table.item("parameter_overrides") if "parameter_overrides" in table else None
     if existing is None:
         table["parameter_overrides"] = token

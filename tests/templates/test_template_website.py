@@ -15,7 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from mysfits.local.gateway.intrinsics import Resolver
-from mysfits.local.gateway.parameters import parse_overrides, resolve_parameters
+from mysfits.local.gateway.parameters import resolve_parameters
+from mysfits.samconfig import parse_overrides
 from tests.templates.sam_template import ROOT, cfn_template, sam_template, translate
 
 WEBSITE_TYPES = {

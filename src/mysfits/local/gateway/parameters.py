@@ -1,7 +1,8 @@
 """Template parameter values: CLI flags, else ``samconfig.toml``, else the template's defaults.
 
 This follows the SAM CLI: ``--parameter-overrides`` on the command line replaces the
-samconfig overrides entirely rather than merging with them. The values are checked
+samconfig overrides entirely rather than merging with them, and both are read by SAM's
+rules (:func:`mysfits.samconfig.parse_overrides`). The values are checked
 against the template's ``AllowedValues``/``AllowedPattern`` here, so a typo fails on
 start-up with the parameter's name instead of as a confusing error at request time.
 """
@@ -9,59 +10,23 @@ start-up with the parameter's name instead of as a confusing error at request ti
 from __future__ import annotations
 
 import re
-import shlex
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
+
+from mysfits.samconfig import read_overrides
 
 # Sections are read in order, later ones winning: what `sam deploy` would use, then what
 # `sam local start-api` would use, since that is the command this gateway stands in for.
 SAMCONFIG_COMMANDS = ("global", "deploy", "local_start_api")
-_LONG_FORM = re.compile(r"^ParameterKey=(?P<key>[^,]+),ParameterValue=(?P<value>.*)$")
 
 
 class ParameterError(ValueError):
     """A parameter value that is missing, unknown to the template, or not allowed by it."""
 
 
-def parse_overrides(overrides: str | Iterable[str], source: str) -> dict[str, str]:
-    """Parse SAM's ``Key=Value Key2="v w"`` string (or a list of ``Key=Value`` items)."""
-    items = shlex.split(overrides) if isinstance(overrides, str) else [str(item) for item in overrides]
-    parsed: dict[str, str] = {}
-    for item in items:
-        long_form = _LONG_FORM.match(item)
-        if long_form:
-            key, value = long_form["key"], long_form["value"]
-        elif "=" in item:
-            key, value = item.split("=", 1)
-            value = _unquote(value)
-        else:
-            raise ParameterError(f"{source}: {item!r} is not Key=Value (nor ParameterKey=K,ParameterValue=V)")
-        parsed[key] = value
-    return parsed
-
-
-def _unquote(value: str) -> str:
-    # List items in samconfig are not shell-split, so `Key="a b"` keeps its quotes; drop them as SAM does.
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value
-
-
 def samconfig_overrides(path: Path, environment: str = "default") -> dict[str, str]:
     """The ``parameter_overrides`` a SAM CLI command would read from ``samconfig.toml`` (empty if none)."""
-    if not path.is_file():
-        return {}
-    try:
-        config = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: not valid TOML: {exc}") from exc
-    merged: dict[str, str] = {}
-    for command in SAMCONFIG_COMMANDS:
-        raw = config.get(environment, {}).get(command, {}).get("parameters", {}).get("parameter_overrides")
-        if raw is not None:
-            merged.update(parse_overrides(raw, f"{path} [{environment}.{command}.parameters] parameter_overrides"))
-    return merged
+    return read_overrides(path, environment, SAMCONFIG_COMMANDS)
 
 
 def resolve_parameters(template: Mapping, overrides: Mapping[str, str], source: str) -> dict[str, object]:

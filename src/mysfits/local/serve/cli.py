@@ -71,7 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mysfits.local.gateway.cfn_yaml import TemplateSyntaxError
     from mysfits.local.gateway.intrinsics import IntrinsicError
     from mysfits.local.gateway.lambda_runtime import HandlerImportError
-    from mysfits.local.gateway.parameters import ParameterError, parse_overrides
+    from mysfits.local.gateway.parameters import ParameterError
     from mysfits.local.gateway.server import (
         GatewaySettings,
         PortInUse,
@@ -82,6 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
     )
     from mysfits.local.gateway.template import TemplateError
     from mysfits.local.serve import processes as stack
+    from mysfits.samconfig import SamConfigError, parse_overrides
 
     _log_requests(not args.quiet)
     template = args.template.resolve()
@@ -101,7 +102,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         api = load_settings_api(settings)
         gateway_socket = bind(args.host, args.port)
-    except (TemplateSyntaxError, TemplateError, ParameterError, IntrinsicError) as exc:
+    except (TemplateSyntaxError, TemplateError, ParameterError, SamConfigError, IntrinsicError) as exc:
         raise CliError(str(exc)) from None
     except PortInUse:
         raise CliError(stack.port_in_use_message(stack.GATEWAY_PORT, args.host, args.port)) from None
