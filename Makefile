@@ -24,6 +24,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+## checkov (tests/templates/test_checkov.py) gets its own small virtualenv: checkov 3.x pins boto3==1.35.49,
+## networkx<2.7 and packaging<24, which would downgrade what .venv's boto3, cfn-lint, moto and aws-sam-cli need.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+
+$(CHECKOV_STAMP):
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION) 2>&1 | $(PIP_NOISE)
+	@touch $(CHECKOV_STAMP)
+
+.PHONY: checkov
+checkov: $(CHECKOV_STAMP)
+test: $(CHECKOV_STAMP)
+
 ## Debian's chromium for the Playwright tests (Playwright's own browser download cannot work here).
 browser:
 	@command -v chromium >/dev/null || { \
@@ -49,4 +64,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache

@@ -192,7 +192,7 @@ def test_bucket_policy_denies_plain_http():
 def test_notebook_instance_is_hardened_and_current():
     (notebook,) = resources_of_type("AWS::SageMaker::NotebookInstance").values()
     props = notebook["Properties"]
-    assert props["PlatformIdentifier"] == "notebook-al2-v3"
+    assert props["PlatformIdentifier"].startswith("notebook-al2023-"), "tests/templates/test_service_model.py says why"
     assert props["RootAccess"] == "Disabled"
     assert props["InstanceMetadataServiceConfiguration"] == {"MinimumInstanceMetadataServiceVersion": "2"}
     allowed = template()["Parameters"]["NotebookInstanceType"]["AllowedValues"]

@@ -71,9 +71,39 @@ def test_the_endpoint_arn_renders_as_sagemaker_writes_it():
 
 
 def test_only_the_expected_managed_policies_are_attached():
-    roles = [r for r in cfn_template()["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
-    (role,) = roles
+    role = cfn_template()["Resources"]["RecommendationsFunctionRole"]
     attached = {arn.rsplit("/", 1)[-1] for arn in role["Properties"]["ManagedPolicyArns"]}
     assert attached == EXPECTED_MANAGED_POLICIES
     trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": ["lambda.amazonaws.com"]}]
+
+
+def test_the_only_other_role_is_api_gateways_logging_role_kept_after_the_stack():
+    """The account-wide setting outlives the stack, so its role must too, and it must carry only AWS's policy."""
+    resources = cfn_template()["Resources"]
+    roles = {name for name, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    assert roles == {"RecommendationsFunctionRole", "ApiGatewayLoggingRole"}
+    role = resources["ApiGatewayLoggingRole"]
+    assert role["DeletionPolicy"] == role["UpdateReplacePolicy"] == "Retain"
+    assert role["Condition"] == "LoggingRoleFromThisStack"
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    (policy,) = role["Properties"]["ManagedPolicyArns"]
+    assert policy["Fn::Sub"].endswith(":iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    assert "Policies" not in role["Properties"]
+    account = resources["ApiGatewayAccountLogging"]
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": ["ApiGatewayLoggingRole", "Arn"]}
+    assert account["DeletionPolicy"] == "Retain"
+
+
+def test_the_concurrency_cap_is_a_parameter_and_zero_means_no_reservation():
+    """ReservedConcurrentExecutions=0 would stop every invocation; the template turns 0 into no setting at all."""
+    template = sam_template()
+    parameter = template["Parameters"]["ReservedConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["MinValue"] == 0 and parameter["Default"] > 0
+    cap = template["Resources"]["RecommendationsFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    assert cap == {"Fn::If": ["ConcurrencyCapped", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert template["Conditions"]["ConcurrencyCapped"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]
+    }
