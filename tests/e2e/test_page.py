@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mysfits.local.gateway.app import Gateway
-from mysfits.local.gateway.server import BackgroundServer
 from mysfits.local.gateway.static import StaticSite
 from mysfits.local.gateway.template import ApiDefinition
+from mysfits.local.http_server import BackgroundServer
 from mysfits_api.catalog import load_catalog
 from tests.e2e.conftest import REPO, SCREENSHOTS, free_port, running
 

@@ -18,20 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import importlib.util
 import logging
 import signal
-import socket
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
-
 from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
+from mysfits.local import http_server
 from mysfits.local.endpoint.logs import LineBatch, log_event
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
@@ -43,11 +40,11 @@ from mysfits.local.endpoint.runtime_errors import (
     unknown_operation,
     validation_error,
 )
+from mysfits.local.http_server import SHUTDOWN_GRACE_SECONDS, BackgroundServer, BodyTooLarge
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 VARIANT = "AllTraffic"
-SHUTDOWN_GRACE_SECONDS = 5
 # SageMaker gives a model container 60 s to answer an invocation; the direct kNN stops at the same limit.
 MODEL_TIMEOUT_SECONDS = 60.0
 GATEWAY_TIMEOUT = 504
@@ -59,10 +56,6 @@ Send = Callable[[Message], Awaitable[None]]
 
 _VARIANT_HEADER = (b"x-amzn-invoked-production-variant", VARIANT.encode())
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
-
-
-class BodyTooLarge(Exception):
-    """The request body passed :data:`MAX_PAYLOAD_BYTES`; raised before the rest of it is buffered."""
 
 
 @dataclass(slots=True)
@@ -178,7 +171,7 @@ class EndpointApp:
                 validation_error(f"Variant {request.target_variant} not found for endpoint {self.name}; use {VARIANT}")
             )
         try:
-            body = await _read_body(receive, request.content_length)
+            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, request.content_length)
         except BodyTooLarge:
             return _error_outcome(payload_too_large())
         model = self.holder.current
@@ -211,16 +204,11 @@ class EndpointApp:
     # -- lifespan: model refresh -----------------------------------------------------------------------------------
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._start_refresher()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self._stop_refresher()
-                self._request_log.flush()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await http_server.lifespan(receive, send, startup=self._start_refresher, shutdown=self._stop)
+
+    async def _stop(self) -> None:
+        await self._stop_refresher()
+        self._request_log.flush()
 
     def request_refresh(self) -> None:
         """Reload the model file now (what SIGHUP does), even if its timestamp did not change."""
@@ -262,28 +250,6 @@ def _error_outcome(error: ErrorResponse) -> _Outcome:
     return _Outcome(error.status, error.body, error.headers(), error=error.message)
 
 
-async def _read_body(receive: Receive, declared: int | None) -> bytes:
-    """The whole body, refusing it as soon as its declared or received length passes the limit."""
-    if declared is not None and declared > MAX_PAYLOAD_BYTES:
-        raise BodyTooLarge
-    message = await receive()
-    body = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > MAX_PAYLOAD_BYTES:
-            raise BodyTooLarge
-        return body
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body", False):
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_PAYLOAD_BYTES:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: float) -> tuple[list[int], list]:
     """Table look-ups for grid rows; the direct kNN (in a thread) for verbose answers and off-grid rows."""
     if verbose:
@@ -309,49 +275,6 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
 # -- running it ------------------------------------------------------------------------------------------------------
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind before starting uvicorn, so a taken port is a clear error and port 0 yields a known free port."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then. Without it, the response's
-    # header and body writes meet Nagle's algorithm and the client's delayed ACK, and every answer waits ~40 ms.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def _fast_parts() -> dict[str, str]:
-    """httptools and uvloop when installed (they are dependencies): most of a one-row request's CPU is HTTP parsing."""
-    return {
-        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
-        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-    }
-
-
-def _uvicorn_server(app: EndpointApp) -> uvicorn.Server:
-    config = uvicorn.Config(
-        app,
-        **_fast_parts(),
-        lifespan="on",
-        access_log=False,  # the app writes one structured line per request instead
-        log_level="warning",
-        server_header=False,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-    )
-    return uvicorn.Server(config)
-
-
-def _url(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
 def run(
     model_path: str,
     name: str = DEFAULT_NAME,
@@ -366,44 +289,34 @@ def run(
     bound, both before anything is served.
     """
     holder = ModelHolder(model_path)
-    sock = bind_socket(host, port)
+    sock = http_server.bind(host, port)
     app = EndpointApp(holder, name, refresh_interval=refresh_interval)
+    url = http_server.url_of(sock)
     log_event(
-        logging.INFO, "endpoint_started", endpoint=name, url=_url(sock), **_fast_parts(), **holder.current.describe()
+        logging.INFO, "endpoint_started", endpoint=name, url=url, **http_server.describe(), **holder.current.describe()
     )
-    server = _uvicorn_server(app)
-    # uvicorn drains on SIGINT/SIGTERM, restores the handlers it found and raises the signal again. Handlers of our
-    # own turn that second delivery into a normal return (so the stop is logged and exits 0), and a signal that
-    # arrives before uvicorn took over still stops it.
-    received: list[str] = []
-
-    def stop(signum: int, _frame: object) -> None:
-        received.append(signal.Signals(signum).name)
-        server.should_exit = True
-
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     # Everything loaded so far (numpy, the model, uvicorn) lives as long as the process: keeping it out of the
     # garbage collector's full passes keeps those passes short, which is what the p99 of one-row requests feels.
     gc.freeze()
+    received = None
     try:
-        server.run(sockets=[sock])
+        received = http_server.serve_forever(app, sock)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         sock.close()
-        log_event(logging.INFO, "endpoint_stopped", endpoint=name, signal=received[0] if received else None)
+        log_event(logging.INFO, "endpoint_stopped", endpoint=name, signal=received)
 
 
 @dataclass
 class EndpointHandle:
     """A running in-process endpoint: ``url`` to point a client at, ``stop()`` (or ``with``) to end it."""
 
-    url: str
     name: str
     app: EndpointApp
-    _server: uvicorn.Server
-    _thread: threading.Thread
-    _socket: socket.socket
+    _server: BackgroundServer
+
+    @property
+    def url(self) -> str:
+        return self._server.url
 
     @property
     def model(self) -> ServedModel:
@@ -414,11 +327,10 @@ class EndpointHandle:
         return self.app.holder.refresh(force)
 
     def stop(self, timeout: float = SHUTDOWN_GRACE_SECONDS + 5) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout)
-        self._socket.close()
-        if self._thread.is_alive():
-            raise RuntimeError(f"the endpoint {self.name!r} at {self.url} did not stop within {timeout} s")
+        try:
+            self._server.stop(timeout)
+        except RuntimeError:
+            raise RuntimeError(f"the endpoint {self.name!r} at {self.url} did not stop within {timeout} s") from None
         log_event(logging.INFO, "endpoint_stopped", endpoint=self.name, url=self.url)
 
     def __enter__(self) -> EndpointHandle:
@@ -444,28 +356,12 @@ def serve_in_thread(
     ``handle.refresh()`` where the command line would use SIGHUP.
     """
     holder = ModelHolder(model_path)
-    sock = bind_socket(host, port)
     app = EndpointApp(holder, name, refresh_interval=refresh_interval, model_timeout=model_timeout)
-    server = _uvicorn_server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"endpoint-{name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    for _ in _until(deadline):
-        if server.started:
-            break
-        if not thread.is_alive():
-            sock.close()
-            raise RuntimeError(f"the endpoint {name!r} stopped while starting; see the log above")
-    else:
-        server.should_exit = True
-        sock.close()
-        raise RuntimeError(f"the endpoint {name!r} did not start within {startup_timeout} s")
-    handle = EndpointHandle(_url(sock), name, app, server, thread, sock)
+    server = BackgroundServer(app, host, port)
+    try:
+        server.start(startup_timeout)
+    except RuntimeError as exc:
+        raise RuntimeError(f"the endpoint {name!r} did not start: {exc}") from None
+    handle = EndpointHandle(name, app, server)
     log_event(logging.INFO, "endpoint_started", endpoint=name, url=handle.url, **holder.current.describe())
     return handle
-
-
-def _until(deadline: float, step: float = 0.01) -> Iterator[None]:
-    while time.monotonic() < deadline:
-        yield
-        time.sleep(step)

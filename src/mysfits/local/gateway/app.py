@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
+from mysfits.local import http_server
 from mysfits.local.gateway.events import (
     HttpRequest,
     HttpResponse,
@@ -69,8 +70,9 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
-        if body is None:
+        try:
+            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES)
+        except http_server.BodyTooLarge:
             response = json_response(413, "Request Too Long")
         else:
             request = HttpRequest(
@@ -93,14 +95,7 @@ class Gateway:
         await send({"type": "http.response.body", "body": response.body})
 
     async def _lifespan(self, receive, send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await http_server.lifespan(receive, send, shutdown=self.close)
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -163,20 +158,3 @@ class Gateway:
             # The handler raised: Lambda reports a function error and API Gateway answers 502.
             log.exception("%s %s: %s raised", request_id, route.resource, function.logical_id)
             return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
-
-
-async def _read_body(receive) -> bytes | None:
-    """The whole request body, or ``None`` once it passes API Gateway's payload limit."""
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_PAYLOAD_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)

@@ -1,4 +1,4 @@
-"""``mysfits serve``: the whole stack on one machine, the way ``make run`` starts it."""
+"""``mysfits serve``: the whole flow on one machine (model, endpoint, gateway, page), the way ``make run`` starts it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from mysfits.cli_base import CliError
+from mysfits.cli_base import CliError, positive_int
 from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
 from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
 
@@ -64,6 +64,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--config-env", default="default", help="samconfig.toml environment (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="gateway processes (default: %(default)s). Each runs one invocation of a function at a time, as one "
+        "Lambda instance does; more processes, like Lambda's concurrency, let a load test run several at once",
+    )
     parser.set_defaults(func=_serve)
 
 
@@ -72,16 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
     from mysfits.local.gateway.intrinsics import IntrinsicError
     from mysfits.local.gateway.lambda_runtime import HandlerImportError
     from mysfits.local.gateway.parameters import ParameterError
-    from mysfits.local.gateway.server import (
-        GatewaySettings,
-        PortInUse,
-        bind,
-        build_gateway,
-        load_settings_api,
-        uvicorn_server,
-    )
+    from mysfits.local.gateway.server import GatewaySettings, build_gateway, load_settings_api
     from mysfits.local.gateway.template import TemplateError
-    from mysfits.local.serve import processes as stack
+    from mysfits.local.http_server import PortInUse, bind, serve_workers
+    from mysfits.local.serve import processes
     from mysfits.samconfig import SamConfigError, parse_overrides
 
     _log_requests(not args.quiet)
@@ -105,10 +106,10 @@ def _serve(args: argparse.Namespace) -> int:
     except (TemplateSyntaxError, TemplateError, ParameterError, SamConfigError, IntrinsicError) as exc:
         raise CliError(str(exc)) from None
     except PortInUse:
-        raise CliError(stack.port_in_use_message(stack.GATEWAY_PORT, args.host, args.port)) from None
+        raise CliError(processes.port_in_use_message(processes.GATEWAY_PORT, args.host, args.port)) from None
     endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or DEFAULT_ENDPOINT_NAME))
     try:
-        with _endpoint(args, endpoint_name, stack) as endpoint:
+        with _endpoint(args, endpoint_name, processes) as endpoint:
             try:
                 # Importing the handler (boto3, Powertools) overlaps with the endpoint process starting.
                 app = build_gateway(settings, api)
@@ -116,18 +117,20 @@ def _serve(args: argparse.Namespace) -> int:
                 raise CliError(str(exc)) from None
             endpoint.wait_ready()
             url = f"http://{args.host}:{args.port}"
-            print(
-                f"Mythical Mysfits is running at {url}\n"
-                f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
-                f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
-                "Press Ctrl-C to stop.",
-                flush=True,
-            )
-            try:
-                uvicorn_server(app, log_level="warning").run(sockets=[gateway_socket])
-            except KeyboardInterrupt:
-                pass  # uvicorn has already shut down gracefully; re-raised only to report the signal.
-    except stack.StackError as exc:
+            workers = f" ({args.workers} gateway processes)" if args.workers > 1 else ""
+
+            def announce() -> None:
+                print(
+                    f"Mythical Mysfits is running at {url}{workers}\n"
+                    f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
+                    f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
+                    "Press Ctrl-C to stop.",
+                    flush=True,
+                )
+
+            # API Gateway keeps a browser's connection open longer than uvicorn's default of 5 s.
+            serve_workers(app, gateway_socket, args.workers, on_ready=announce, keep_alive_s=30)
+    except (processes.ServeError, RuntimeError) as exc:
         raise CliError(str(exc)) from None
     finally:
         gateway_socket.close()
@@ -135,17 +138,17 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _endpoint(args: argparse.Namespace, name: str, stack):
+def _endpoint(args: argparse.Namespace, name: str, processes):
     import contextlib
 
     from mysfits.progress import Progress
 
     if args.endpoint_url:
-        return contextlib.nullcontext(stack.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
+        return contextlib.nullcontext(processes.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
     # Before training, which can take a while: a busy port should not cost the user that wait.
-    stack.check_port_free(stack.ENDPOINT_PORT, args.host, args.endpoint_port)
-    stack.ensure_model(args.model, args.data, Progress())
-    return stack.endpoint_process(args.model, name, args.host, args.endpoint_port)
+    processes.check_port_free(processes.ENDPOINT_PORT, args.host, args.endpoint_port)
+    processes.ensure_model(args.model, args.data, Progress())
+    return processes.endpoint_process(args.model, name, args.host, args.endpoint_port)
 
 
 def _log_requests(enabled: bool) -> None:

@@ -1,4 +1,4 @@
-"""The whole local stack behind ``mysfits serve``: model, endpoint process, gateway.
+"""The processes behind ``mysfits serve``: a model (trained if missing), the endpoint child, the gateway's port.
 
 The endpoint runs as a child process rather than a thread: the gateway's handler
 threads and the endpoint's kNN lookups then run on separate interpreters and cores. The
@@ -21,15 +21,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysfits.local.gateway.server import PortInUse, bind
+from mysfits.local.http_server import PortInUse, bind
 
 ENDPOINT_START_TIMEOUT_S = 60.0
 ENDPOINT_STOP_TIMEOUT_S = 8.0
 _PR_SET_PDEATHSIG = 1
 
 
-class StackError(RuntimeError):
-    """A step of bringing the stack up failed; the message says which and what to do."""
+class ServeError(RuntimeError):
+    """A step of bringing `mysfits serve` up failed; the message says which and what to do."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def check_port_free(role: PortRole, host: str, port: int) -> None:
     try:
         bind(host, port).close()
     except PortInUse:
-        raise StackError(port_in_use_message(role, host, port)) from None
+        raise ServeError(port_in_use_message(role, host, port)) from None
 
 
 def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
@@ -71,7 +71,7 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
         try:
             load_model(model_path)
         except ArtifactError as exc:
-            raise StackError(f"{exc}. Delete it to retrain on the next start, or pass --model PATH") from exc
+            raise ServeError(f"{exc}. Delete it to retrain on the next start, or pass --model PATH") from exc
         return False
     from mysfits.model import dataset as ds
     from mysfits.model import training
@@ -82,7 +82,7 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
     try:
         training.run_training(data_path, model_path, progress=progress)
     except (ds.DataError, ValueError) as exc:
-        raise StackError(f"training on {data_path} failed: {exc}") from exc
+        raise ServeError(f"training on {data_path} failed: {exc}") from exc
     return True
 
 
@@ -131,11 +131,11 @@ def _wait_until_ready(child: subprocess.Popen, host: str, port: int) -> None:
     while time.monotonic() < deadline:
         code = child.poll()
         if code is not None:
-            raise StackError(f"the endpoint process exited with code {code} while starting; see its message above")
+            raise ServeError(f"the endpoint process exited with code {code} while starting; see its message above")
         if _pings(host, port):
             return
         time.sleep(0.05)
-    raise StackError(f"the endpoint did not answer GET /ping on {host}:{port} within {ENDPOINT_START_TIMEOUT_S:.0f} s")
+    raise ServeError(f"the endpoint did not answer GET /ping on {host}:{port} within {ENDPOINT_START_TIMEOUT_S:.0f} s")
 
 
 def _pings(host: str, port: int) -> bool:
