@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.local.gateway.cfn_yaml import TemplateSyntaxError, load_template
 from mysfits.local.gateway.intrinsics import IntrinsicError, Resolver
 from mysfits.local.gateway.parameters import ParameterError, samconfig_overrides
-from mysfits.local.gateway.template import TemplateError, load_api
+from mysfits.local.gateway.template import TemplateError, TemplateSyntaxError, load_api, load_template
 from mysfits.samconfig import SamConfigError, parse_overrides
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"

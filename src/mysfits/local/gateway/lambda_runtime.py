@@ -1,10 +1,13 @@
 """The pieces of the Lambda runtime a handler can observe: its environment, context and import path.
 
 Handlers create their AWS clients and loggers at import time from environment variables,
-so each function's environment (the template's variables plus what Lambda itself sets)
-is applied *before* its module is imported. The AWS settings point boto3 at the local
-endpoint with dummy credentials; they are applied to this process only, which is why the
-gateway runs the handler in its own process and never touches the user's shell or files.
+so a function's environment (the template's variables plus what Lambda itself sets) is
+applied *before* its module is imported. There is one process environment: with several
+functions, a variable one function sets is still set when the next is imported, and every
+handler sees the last value at run time. That is exact for this project's one function;
+a template with several would need a process per function. The AWS settings point boto3
+at the local endpoint with dummy credentials, in the gateway's process only, never in the
+user's shell or files.
 """
 
 from __future__ import annotations
@@ -60,15 +63,13 @@ def function_environment(function: Function) -> dict[str, str]:
     }
 
 
-def apply_environment(values: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Set (or, for ``None``, remove) variables; returns what was there before, for :func:`apply_environment`."""
-    previous = {name: os.environ.get(name) for name in values}
+def apply_environment(values: Mapping[str, str | None]) -> None:
+    """Set (or, for ``None``, remove) variables in this process's environment."""
     for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    return previous
 
 
 def load_handler(function: Function) -> Handler:

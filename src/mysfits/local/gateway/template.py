@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mysfits.local.gateway.cfn_yaml import load_template
+import yaml
+from samtranslator.yaml_helper import yaml_parse
+
 from mysfits.local.gateway.intrinsics import Resolver
 from mysfits.local.gateway.parameters import resolve_parameters
 
@@ -24,6 +26,30 @@ IMPLICIT_STAGE = "Prod"
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+class TemplateSyntaxError(ValueError):
+    """The template is not valid YAML (the message carries the line and column)."""
+
+
+def load_template(path: str | Path) -> dict:
+    """Parse a CloudFormation/SAM template file with SAM's own loader; errors name the file and the position.
+
+    samtranslator's ``yaml_parse`` turns the short-form tags (``!Ref``, ``!GetAtt a.b``) into the long form that
+    CloudFormation sees, so the rest of the gateway deals with one spelling.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise TemplateSyntaxError(f"{path}: no template here (pass --template PATH)") from None
+    try:
+        document = yaml_parse(text)
+    except yaml.YAMLError as exc:
+        raise TemplateSyntaxError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("Resources"), dict):
+        raise TemplateSyntaxError(f"{path}: a template needs a top-level Resources mapping")
+    return document
 
 
 class TemplateError(ValueError):

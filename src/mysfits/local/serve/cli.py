@@ -75,12 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mysfits.local.gateway.cfn_yaml import TemplateSyntaxError
     from mysfits.local.gateway.intrinsics import IntrinsicError
     from mysfits.local.gateway.lambda_runtime import HandlerImportError
     from mysfits.local.gateway.parameters import ParameterError
     from mysfits.local.gateway.server import GatewaySettings, build_gateway, load_settings_api
-    from mysfits.local.gateway.template import TemplateError
+    from mysfits.local.gateway.template import TemplateError, TemplateSyntaxError
     from mysfits.local.http_server import PortInUse, bind, serve_workers
     from mysfits.local.serve import processes
     from mysfits.samconfig import SamConfigError, parse_overrides
