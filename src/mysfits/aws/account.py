@@ -23,11 +23,15 @@ def resolve_region(flag: str | None) -> str:
     return region
 
 
-def caller_account(sts) -> str:
+NO_CREDENTIALS = "no AWS credentials found: run `aws configure` or set AWS_PROFILE"
+
+
+def caller_account(sts, hint: str = "") -> str:
+    """The account the credentials belong to; a missing or rejected credential is one line (``hint`` appended)."""
     try:
         return sts.get_caller_identity()["Account"]
     except NoCredentialsError:
-        raise CliError("no AWS credentials found: run `aws configure` or set AWS_PROFILE") from None
+        raise CliError(NO_CREDENTIALS + hint) from None
     except ClientError as exc:
         raise CliError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
 
