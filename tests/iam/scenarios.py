@@ -1,0 +1,165 @@
+"""The project's AWS code, driven end to end under moto, so that the recorder sees every call it makes.
+
+Each scenario is what a user runs: ``scripts/train_and_deploy.py --mode sagemaker`` (through its ``main``), the
+notebook with ``MODE = "sagemaker"``, and ``scripts/cleanup.py``. The code and every boto3 client are real; the
+SageMaker SDK really builds and submits the training job. moto answers the control plane (with ``UpdateEndpoint``
+added, see tests/moto_update_endpoint.py), and a local endpoint answers sagemaker-runtime, as in the integration
+tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from mysfits import dataset as ds
+from mysfits import training
+from mysfits.artifact import save_model
+from tests.aws_calls import AwsCall, record_aws_calls
+from tests.iam.policy import StackValues
+from tests.moto_update_endpoint import moto_update_endpoint
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "mysfit_recommendations_knn.ipynb"
+ENDPOINT = "mysfits-knn"
+ROWS = 3_000
+SAMPLE_SIZE = 2_000
+
+
+def notebook_stack_stand_in(values: StackValues) -> str:
+    """notebook-template.yaml's outputs, with the names the policy is resolved for (moto cannot run the real one)."""
+    return json.dumps(
+        {
+            "Resources": {"DataBucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": values.bucket}}},
+            "Outputs": {
+                "BucketName": {"Value": {"Ref": "DataBucket"}},
+                "RoleArn": {"Value": values.role_arn},
+                "ResourcePrefix": {"Value": "mysfits"},
+            },
+        }
+    )
+
+
+@dataclass
+class Workspace:
+    """A moto account with the notebook stack in it, a data file, and a local endpoint serving a stand-in model."""
+
+    session: object
+    values: StackValues
+    data: Path
+    tmp: Path
+
+
+@contextlib.contextmanager
+def _sdk_without_pauses() -> Iterator[None]:
+    """The SDK pauses 5 to 10 s between looks at the training job and its log; moto's job is done at once, so the
+    pauses only cost time. The calls it makes are unchanged (tests/integration/test_train_and_deploy.py pays them)."""
+    from sagemaker import session as sdk
+
+    originals = {name: getattr(sdk, name) for name in ("_wait_until", "_wait_until_training_done", "_logs_for_job")}
+    sdk._wait_until = lambda callable_fn, poll=5: originals["_wait_until"](callable_fn, 0)
+    sdk._wait_until_training_done = lambda fn, desc, poll=5: originals["_wait_until_training_done"](fn, desc, 0)
+    sdk._logs_for_job = lambda session, job, wait=False, poll=10, *rest: originals["_logs_for_job"](
+        session, job, wait, 0, *rest
+    )
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(sdk, name, original)
+
+
+@contextlib.contextmanager
+def workspace(session, values: StackValues, tmp: Path) -> Iterator[Workspace]:
+    from mysfits.endpoint.server import serve_in_thread
+
+    session.client("cloudformation").create_stack(
+        StackName=values.stack_name, TemplateBody=notebook_stack_stand_in(values)
+    )
+    data = ds.generate(ROWS, seed=11)
+    data_path = ds.write_csv(data, tmp / "answers.csv")
+    model = training.train_model(ds.load_csv(data_path), k=10, sample_size=SAMPLE_SIZE, seed=11)
+    model_path = save_model(model, tmp / "stand-in.json")
+    previous = os.environ.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME")
+    with (
+        _sdk_without_pauses(),
+        moto_update_endpoint(),
+        serve_in_thread(str(model_path), name=ENDPOINT, port=0) as endpoint,
+    ):
+        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
+        try:
+            yield Workspace(session, values, data_path, tmp)
+        finally:
+            if previous is None:
+                os.environ.pop("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", None)
+            else:
+                os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = previous
+
+
+def train_and_deploy(ws: Workspace, *extra: str, logs: bool = False) -> list[AwsCall]:
+    """One run of scripts/train_and_deploy.py --mode sagemaker --notebook-stack, as from the notebook's terminal."""
+    from mysfits.aws.train_and_deploy import Toolkit, main
+
+    lines: list[str] = []
+    toolkit = Toolkit(session_factory=lambda region: ws.session, out=lines.append, sleep=lambda _: None)
+    argv = [
+        "--mode", "sagemaker", "--region", ws.values.region, "--notebook-stack", ws.values.stack_name,
+        "--data", str(ws.data), "--sample-size", str(SAMPLE_SIZE), "--samconfig", str(ws.tmp / "samconfig.toml"),
+        *([] if logs else ["--no-logs"]), *extra,
+    ]  # fmt: skip
+    with record_aws_calls() as calls:
+        code = main(argv, toolkit)
+    assert code == 0, "\n".join(lines)
+    return calls
+
+
+def notebook_cells(overrides: str) -> list[str]:
+    """The notebook's code cells, with a cell after the parameters cell that overrides them (as papermill does)."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    sources = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            sources.append(cell.source)
+            if "parameters" in cell.metadata.get("tags", []):
+                sources.append(overrides)
+    return sources
+
+
+def run_notebook(ws: Workspace, *, serverless: bool, clean_up: bool) -> list[AwsCall]:
+    """Every code cell of the notebook in sagemaker mode, in this process, so moto and the recorder see its calls.
+
+    A kernel would run the same code in another process, out of moto's and the recorder's reach; executing the
+    cells in order in one namespace is what a kernel does with them, minus the messaging.
+    """
+    overrides = (
+        f'MODE = "sagemaker"\nROWS = {ROWS}\nSAMPLE_SIZE = {SAMPLE_SIZE}\nWORK_DIR = {str(ws.tmp / "nb")!r}\n'
+        f"SAMCONFIG = {str(ws.tmp / 'samconfig.toml')!r}\nNOTEBOOK_STACK = {ws.values.stack_name!r}\n"
+        f"SERVERLESS = {serverless}\nCLEAN_UP = {clean_up}\n"
+    )
+    namespace: dict = {"__name__": "__notebook__"}
+    with record_aws_calls() as calls:
+        for index, source in enumerate(notebook_cells(overrides)):
+            exec(compile(source, f"<notebook cell {index}>", "exec"), namespace)  # the notebook's own code
+    return calls
+
+
+def cleanup_script(ws: Workspace, *extra: str) -> list[AwsCall]:
+    """scripts/cleanup.py --yes, as from the notebook's terminal (or with stack flags, from the deployer's machine)."""
+    from mysfits.aws.cleanup_cli import main
+
+    lines: list[str] = []
+    with record_aws_calls() as calls:
+        code = main(
+            ["--region", ws.values.region, "--yes", "--samconfig", str(ws.tmp / "samconfig.toml"), *extra],
+            session=ws.session,
+            sleep=lambda _: None,
+            out=lines.append,
+        )
+    assert code == 0, "\n".join(lines)
+    return calls
