@@ -495,16 +495,8 @@ def _train_locally(ctx: Context, _results: Results) -> None:
     from mysfits.progress import Progress
 
     args = ctx.args
-    model = training.run_training(
-        args.data,
-        args.model,
-        confusion_png=args.confusion,
-        progress=Progress(),
-        k=args.k,
-        sample_size=args.sample_size,
-        seed=args.seed,
-        tune_hyperparameters=args.tune,
-    )
+    run = training.TrainingRun(args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune)
+    model = run.run(Progress())
     ctx.say(format_report(model.metrics))
 
 

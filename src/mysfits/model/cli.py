@@ -8,7 +8,7 @@ from pathlib import Path
 from mysfits.cli_base import CliError, positive_int
 from mysfits.model import dataset as ds
 from mysfits.model import training
-from mysfits.model.artifact import ArtifactError, ModelArtifact
+from mysfits.model.artifact import ArtifactError
 from mysfits.model.evaluation import format_report
 from mysfits.progress import Progress
 
@@ -88,23 +88,12 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def train_from_args(args: argparse.Namespace) -> ModelArtifact:
-    """Train with the flags `mysfits train` and `train_and_deploy.py --mode local` share, showing progress."""
-    return training.run_training(
-        args.data,
-        args.model,
-        confusion_png=args.confusion,
-        progress=Progress(),
-        k=args.k,
-        sample_size=args.sample_size,
-        seed=args.seed,
-        tune_hyperparameters=args.tune,
-    )
-
-
 def _train(args: argparse.Namespace) -> int:
     try:
-        model = train_from_args(args)
+        run = training.TrainingRun(
+            args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune
+        )
+        model = run.run(Progress())
     except (ds.DataError, ArtifactError, ValueError) as exc:
         raise CliError(str(exc)) from None
     print(format_report(model.metrics))

@@ -135,3 +135,28 @@ def run_training(
     save_model(model, model_path)
     progress.note(f"wrote {Path(model_path)} (model version {model.version})")
     return model
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """What ``mysfits train`` and ``train_and_deploy --mode local`` ask for; each builds one from its own flags."""
+
+    data: Path
+    model: Path
+    confusion_png: Path | None = None
+    k: int = DEFAULT_K
+    sample_size: int = DEFAULT_SAMPLE_SIZE
+    seed: int = ds.DEFAULT_SEED
+    tune: bool = False
+
+    def run(self, progress: Progress = QUIET) -> ModelArtifact:
+        return run_training(
+            self.data,
+            self.model,
+            confusion_png=self.confusion_png,
+            progress=progress,
+            k=self.k,
+            sample_size=self.sample_size,
+            seed=self.seed,
+            tune_hyperparameters=self.tune,
+        )
