@@ -1,148 +1,209 @@
-// The questionnaire page: fetch the questions from the API, check the answers, ask for a
-// recommendation and show the Mysfit. No framework and no build step; every text the
-// visitor reads about the questions comes from GET /questionnaire, so there is one copy.
+// The questionnaire page. The questions and the twelve Mysfits come from content.json, a file generated
+// from the package's data and served beside this script, so they arrive with the page's first wave of
+// requests; only the recommendation needs the API. The answers live in the URL (?a=5,7,7,7,7), which is
+// what makes a reload, the back button and a shared link show the same result.
 (function () {
   "use strict";
 
   const DEFAULT_CONFIG = { apiBaseUrl: "", requestTimeoutMs: 10000 };
   const el = (id) => document.getElementById(id);
   const view = {
+    introSection: el("intro-section"),
+    title: el("title"),
+    intro: el("intro"),
+    status: el("status"),
     loading: el("loading"),
-    loadingText: el("loading-text"),
+    loadProblem: el("load-problem"),
+    loadProblemText: el("load-problem-text"),
+    loadRetry: el("load-retry"),
+    form: el("questionnaire"),
+    notice: el("notice"),
+    questions: el("questions"),
     problem: el("problem"),
     problemTitle: el("problem-title"),
     problemText: el("problem-text"),
     retry: el("retry"),
-    form: el("questionnaire"),
-    questions: el("questions"),
+    progress: el("progress"),
     summary: el("form-summary"),
     submit: el("submit"),
     result: el("result"),
+    resultHeading: el("result-heading"),
+    why: el("why"),
+    whyHeading: el("why-heading"),
+    whyText: el("why-text"),
+    runnerUp: el("runner-up"),
+    shareLink: el("share-link"),
     again: el("again"),
-    title: el("title"),
-    intro: el("intro"),
+    galleryToggle: el("gallery-toggle"),
+    gallery: el("gallery"),
+    galleryHeading: el("gallery-heading"),
+    galleryList: el("gallery-list"),
+    startOver: el("start-over"),
   };
-  let config = DEFAULT_CONFIG;
-  let questionnaire = null;
-  let retryAction = null;
 
-  // A failed request, sorted into the few cases a visitor needs told apart.
-  class ApiProblem extends Error {
-    constructor(kind, detail, status) {
-      super(detail || kind);
-      this.kind = kind; // "network" | "timeout" | "client" | "server" | "response"
-      this.detail = detail;
-      this.status = status;
+  const configReady = fetchJson("config.json")
+    .then((loaded) => ({ ...DEFAULT_CONFIG, ...loaded }))
+    .catch((error) => {
+      console.warn("config.json could not be read; the API is assumed to share this page's origin", error);
+      return DEFAULT_CONFIG;
+    });
+  let config = DEFAULT_CONFIG;
+  let content = null;
+  let busy = false;
+  let lastAnswers = null;
+
+  // A failed request, sorted into the cases a visitor needs told apart.
+  class Problem extends Error {
+    constructor(kind, field) {
+      super(kind);
+      this.kind = kind; // "offline" | "unreachable" | "timeout" | "trouble" | "rejected"
+      this.field = field || "";
     }
   }
 
+  const KEPT = "Your answers are still here.";
   const PROBLEM_TEXT = {
-    network: () => ["We couldn't reach the Mysfits service",
-      "Check your internet connection, then try again."],
-    timeout: () => ["The Mysfits service is taking too long",
-      `It did not answer within ${Math.round(config.requestTimeoutMs / 1000)} seconds. Please try again.`],
-    client: (p) => ["The service couldn't use that request",
-      p.detail ? `It said: “${p.detail}”` : `It answered with error ${p.status}.`],
-    server: (p) => ["The Mysfits service ran into a problem",
-      `It answered with error ${p.status}${p.detail ? ` (“${p.detail}”)` : ""}. Please try again in a moment.`],
-    response: () => ["The service sent an answer we could not read",
-      "Please try again. If it keeps happening, the service may be misconfigured."],
+    offline: () => ["You seem to be offline", `${KEPT} Once you're connected again, choose “Try again”.`],
+    unreachable: () => ["We can't reach our service",
+      `${KEPT} It may be down for a moment; please try again shortly.`],
+    timeout: () => ["Our service is taking too long", `It didn't answer in time. ${KEPT} Please try again.`],
+    trouble: () => ["Our service is having trouble",
+      `It couldn't pick your Mysfit just now. ${KEPT} Please try again in a moment.`],
+    rejected: (problem) => {
+      const match = /^entry\[(\d+)\]$/.exec(problem.field);
+      const which = match ? `your answer to question ${Number(match[1]) + 1}` : "your answers";
+      return ["We couldn't use one of your answers", `Please check ${which}, then try again.`];
+    },
   };
+
+  function failure(error) {
+    if (error instanceof Problem) return error;
+    if (!navigator.onLine) return new Problem("offline");
+    return new Problem(error && error.name === "AbortError" ? "timeout" : "unreachable");
+  }
+
+  async function fetchJson(url, options) {
+    const response = await fetch(url, options);
+    if (!response.ok) throw new Problem("trouble");
+    return response.json();
+  }
 
   function apiUrl(path) {
     return String(config.apiBaseUrl || "").replace(/\/+$/, "") + path;
   }
 
-  async function request(path, options) {
+  async function postAnswers(answers) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), config.requestTimeoutMs);
     let response;
     try {
-      response = await fetch(apiUrl(path), { ...options, signal: controller.signal });
+      response = await fetch(apiUrl("/recommendations"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ entry: answers }),
+        signal: controller.signal,
+      });
     } catch (error) {
-      throw new ApiProblem(error.name === "AbortError" ? "timeout" : "network");
+      throw failure(error);
     } finally {
       clearTimeout(timer);
     }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (error) {
-      body = null;
+    const body = await response.json().catch(() => null);
+    if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+      throw new Problem("rejected", body && typeof body.field === "string" ? body.field : "");
     }
-    if (!response.ok) {
-      const kind = response.status >= 500 ? "server" : "client";
-      throw new ApiProblem(kind, messageFrom(body), response.status);
-    }
-    if (body === null || typeof body !== "object") throw new ApiProblem("response");
+    if (!response.ok || !body || typeof body.recommendedMysfit !== "string") throw new Problem("trouble");
     return body;
   }
 
-  // Error bodies are {"message": "..."} from API Gateway and our handler; accept a nested error too.
-  function messageFrom(body) {
-    if (!body || typeof body !== "object") return "";
-    const error = body.error && typeof body.error === "object" ? body.error : body;
-    return typeof error.message === "string" ? error.message : "";
+  function say(text) {
+    view.status.textContent = text;
   }
 
-  async function loadConfig() {
-    try {
-      const response = await fetch("config.json", { cache: "no-cache" });
-      if (response.ok) config = { ...DEFAULT_CONFIG, ...(await response.json()) };
-    } catch (error) {
-      console.warn("config.json could not be read; using the same origin for the API", error);
-    }
+  // ---- the views --------------------------------------------------------------------------------
+
+  function showForm() {
+    view.loading.hidden = true;
+    view.loadProblem.hidden = true;
+    view.introSection.hidden = false;
+    view.form.hidden = false;
+    view.result.hidden = true;
   }
 
-  function show(part) {
-    view.loading.hidden = part !== "loading";
-    view.problem.hidden = part !== "problem";
-    view.form.hidden = !(part === "form" || part === "submitting");
-    view.result.hidden = part !== "result";
-    view.submit.disabled = part === "submitting";
-    view.form.setAttribute("aria-busy", String(part === "submitting"));
-    view.submit.textContent = part === "submitting" ? "Finding your Mysfit…" : "Find my Mysfit";
+  function showResultView() {
+    view.introSection.hidden = true;
+    view.form.hidden = true;
+    view.result.hidden = false;
   }
 
-  function showProblem(problem, retry) {
-    const [title, text] = (PROBLEM_TEXT[problem.kind] || PROBLEM_TEXT.response)(problem);
+  function showProblem(problem) {
+    const [title, text] = PROBLEM_TEXT[problem.kind](problem);
     view.problemTitle.textContent = title;
     view.problemText.textContent = text;
-    retryAction = retry;
-    show("problem");
+    view.problem.hidden = false;
+    say("");
     view.retry.focus();
   }
 
-  async function loadQuestionnaire() {
-    view.loadingText.textContent = "Loading the questions…";
-    show("loading");
-    try {
-      questionnaire = await request("/questionnaire", { headers: { Accept: "application/json" } });
-      renderQuestionnaire(questionnaire);
-      show("form");
-    } catch (problem) {
-      if (!(problem instanceof ApiProblem)) throw problem;
-      showProblem(problem, loadQuestionnaire);
+  function setBusy(on) {
+    busy = on;
+    for (const fieldset of view.questions.querySelectorAll("fieldset")) fieldset.disabled = on;
+    view.form.setAttribute("aria-busy", String(on));
+    view.submit.setAttribute("aria-disabled", String(on));
+    view.submit.replaceChildren(...(on ? [spinner(), "Finding your Mysfit…"] : ["Find my Mysfit"]));
+    // A disabled radio drops focus to <body>; the button stays focusable (aria-disabled), so it takes it.
+    if (on && (view.questions.contains(document.activeElement) || document.activeElement === document.body)) {
+      view.submit.focus();
     }
   }
 
-  function renderQuestionnaire(data) {
-    if (data.title) view.title.textContent = data.title;
-    if (data.intro) view.intro.textContent = data.intro;
-    document.title = `${data.title || view.title.textContent} · Mythical Mysfits`;
-    view.questions.replaceChildren(...data.questions.map(renderQuestion));
+  function spinner() {
+    const span = document.createElement("span");
+    span.className = "button-spinner";
+    span.setAttribute("aria-hidden", "true");
+    return span;
+  }
+
+  // ---- the questions ----------------------------------------------------------------------------
+
+  async function loadContent() {
+    view.loadProblem.hidden = true;
+    view.loading.hidden = false;
+    try {
+      content = await fetchJson("content.json");
+    } catch (error) {
+      const problem = failure(error);
+      view.loading.hidden = true;
+      view.loadProblemText.textContent = PROBLEM_TEXT[problem.kind](problem)[1].replace(`${KEPT} `, "");
+      view.loadProblem.hidden = false;
+      view.loadRetry.focus();
+      return;
+    }
+    renderQuestionnaire(content.questionnaire);
+    renderGallery();
+    config = await configReady;
+    showForm();
+    applyUrl();
+  }
+
+  function renderQuestionnaire(questionnaire) {
+    // The committed page carries the same texts (a test keeps them equal), so this changes nothing on screen.
+    if (view.title.textContent !== questionnaire.title) view.title.textContent = questionnaire.title;
+    if (view.intro.textContent !== questionnaire.intro) view.intro.textContent = questionnaire.intro;
+    view.questions.replaceChildren(...questionnaire.questions.map(renderQuestion));
+    updateProgress();
   }
 
   function renderQuestion(question, index) {
+    const total = content.questionnaire.questions.length;
     const fieldset = document.createElement("fieldset");
     fieldset.className = "question";
-    fieldset.dataset.index = String(index);
     const errorId = `q${index}-error`;
 
     const legend = document.createElement("legend");
     const number = document.createElement("span");
     number.className = "question-number";
-    number.textContent = `Question ${index + 1} of ${questionnaire.questions.length}`;
+    number.textContent = `Question ${index + 1} of ${total}`;
     const text = document.createElement("span");
     text.className = "question-text";
     text.textContent = question.text;
@@ -172,8 +233,21 @@
       options.append(label);
     }
     fieldset.append(legend, error, options);
-    fieldset.addEventListener("change", () => markQuestion(fieldset, true));
+    fieldset.addEventListener("change", () => {
+      markQuestion(fieldset, true);
+      updateProgress();
+    });
     return fieldset;
+  }
+
+  function fieldsets() {
+    return [...view.questions.querySelectorAll(".question")];
+  }
+
+  function updateProgress() {
+    const all = fieldsets();
+    const answered = all.filter((f) => f.querySelector("input:checked")).length;
+    view.progress.textContent = `${answered} of ${all.length} answered`;
   }
 
   function markQuestion(fieldset, answered) {
@@ -192,11 +266,57 @@
     if (answered && !view.form.querySelector(".question.invalid")) view.summary.textContent = "";
   }
 
+  function setAnswers(answers) {
+    fieldsets().forEach((fieldset, index) => {
+      for (const input of fieldset.querySelectorAll("input")) input.checked = answers && Number(input.value) === answers[index];
+      markQuestion(fieldset, true);
+    });
+    view.summary.textContent = "";
+    updateProgress();
+  }
+
+  // ---- the URL ----------------------------------------------------------------------------------
+
+  function answersFromUrl() {
+    const raw = new URLSearchParams(location.search).get("a");
+    if (raw === null) return { answers: null, bad: false };
+    const questions = content.questionnaire.questions;
+    const parts = raw.split(",");
+    const answers = parts.map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : NaN));
+    const fits = answers.length === questions.length && answers.every((value, i) =>
+      questions[i].options.some((option) => option.value === value));
+    return fits ? { answers, bad: false } : { answers: null, bad: true };
+  }
+
+  function urlFor(answers) {
+    const url = new URL(location.href);
+    url.search = answers ? `?a=${answers.join(",")}` : "";
+    url.hash = "";
+    return url;
+  }
+
+  function applyUrl() {
+    const { answers, bad } = answersFromUrl();
+    view.notice.hidden = !bad;
+    if (bad) {
+      view.notice.textContent = "The link you followed had answers we couldn't read, so the questions start empty.";
+      history.replaceState(null, "", urlFor(null));
+    }
+    setAnswers(answers);
+    view.problem.hidden = true;
+    if (answers) {
+      recommend(answers);
+    } else {
+      showForm();
+    }
+  }
+
+  // ---- asking for a Mysfit ----------------------------------------------------------------------
+
   function collectAnswers() {
-    const fieldsets = [...view.questions.querySelectorAll(".question")];
     const answers = [];
     const missing = [];
-    for (const fieldset of fieldsets) {
+    for (const fieldset of fieldsets()) {
       const checked = fieldset.querySelector("input:checked");
       markQuestion(fieldset, Boolean(checked));
       if (checked) answers.push(Number(checked.value));
@@ -205,8 +325,9 @@
     return { answers, missing };
   }
 
-  async function submit(event) {
+  function submit(event) {
     if (event) event.preventDefault();
+    if (busy) return;
     const { answers, missing } = collectAnswers();
     if (missing.length) {
       const count = missing.length === 1 ? "One question still needs" : `${missing.length} questions still need`;
@@ -215,38 +336,88 @@
       return;
     }
     view.summary.textContent = "";
-    show("submitting");
-    try {
-      const body = await request("/recommendations", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ entry: answers }),
-      });
-      renderResult(body);
-    } catch (problem) {
-      if (!(problem instanceof ApiProblem)) throw problem;
-      showProblem(problem, () => submit());
-    }
+    recommend(answers);
   }
 
-  // The API returns {"recommendedMysfit": id, "mysfit": {profile}}; older shapes put the profile at the top.
-  function renderResult(body) {
-    const mysfit = body.mysfit && typeof body.mysfit === "object" ? body.mysfit : body;
-    if (typeof body.recommendedMysfit !== "string" || typeof mysfit.name !== "string") {
-      showProblem(new ApiProblem("response"), () => submit());
+  async function recommend(answers) {
+    showForm();
+    view.problem.hidden = true;
+    setBusy(true);
+    say("Finding your Mysfit…");
+    let body;
+    try {
+      body = await postAnswers(answers);
+    } catch (error) {
+      setBusy(false);
+      showProblem(failure(error));
       return;
     }
+    setBusy(false);
+    const url = urlFor(answers);
+    if (url.href !== location.href) history.pushState(null, "", url);
+    lastAnswers = answers;
+    renderResult(body, url);
+  }
+
+  function mysfitById(id) {
+    return content.mysfits.find((m) => m.id === id) || null;
+  }
+
+  function renderResult(body, url) {
+    const mysfit = (body.mysfit && typeof body.mysfit.name === "string" ? body.mysfit : null) ||
+      mysfitById(body.recommendedMysfit);
+    if (!mysfit) {
+      showProblem(new Problem("trouble"));
+      return;
+    }
+    view.resultHeading.textContent = `You're ${mysfit.name}!`;
     el("mysfit-name").textContent = mysfit.name;
     el("mysfit-species").textContent = mysfit.species || "Unknown";
     const age = el("mysfit-age");
     age.textContent = formatAge(mysfit.age);
-    age.title = Number.isFinite(mysfit.age) ? `${new Intl.NumberFormat("en").format(mysfit.age)} years` : "";
     el("mysfit-alignment").textContent = formatAlignment(mysfit.lawchaos, mysfit.goodevil);
     el("mysfit-description").textContent = mysfit.description || "";
     el("mysfit-avatar").replaceChildren(window.MysfitAvatars.draw(mysfit.species, mysfit.name));
     view.result.dataset.mysfitId = body.recommendedMysfit;
-    show("result");
-    el("result-heading").focus();
+    const reason = renderWhy(body.why, mysfit);
+    view.shareLink.href = url.href;
+    markGallery(body.recommendedMysfit);
+    closeGallery();
+    showResultView();
+    view.resultHeading.focus();
+    say(`You're ${mysfit.name}!${reason ? ` ${reason}` : ""}`);
+  }
+
+  // "7 of the 10 visitors whose answers were closest to yours chose CoCo; 2 chose Pauly and 1 chose Gary."
+  function renderWhy(why, mysfit) {
+    const votes = why && Array.isArray(why.votes) ? why.votes : [];
+    const named = votes.map((v) => ({ count: v.count, mysfit: mysfitById(v.mysfitId) }));
+    const usable = Number.isInteger(why && why.neighbours) && named.length > 0 &&
+      named.every((v) => v.mysfit && Number.isInteger(v.count) && v.count > 0) && named[0].mysfit.id === mysfit.id;
+    view.why.hidden = !usable;
+    view.runnerUp.hidden = true;
+    if (!usable) return "";
+    const n = why.neighbours;
+    const [top, ...rest] = named;
+    let sentence;
+    if (n === 1) sentence = `The visitor whose answers were closest to yours chose ${top.mysfit.name}`;
+    else if (top.count === n) sentence = `All ${n} visitors whose answers were closest to yours chose ${top.mysfit.name}`;
+    else sentence = `${top.count} of the ${n} visitors whose answers were closest to yours chose ${top.mysfit.name}`;
+    const shown = rest.slice(0, 2).map((v) => `${v.count} chose ${v.mysfit.name}`);
+    const others = rest.slice(2).reduce((sum, v) => sum + v.count, 0);
+    if (others) shown.push(`${others} chose other Mysfits`);
+    if (shown.length) sentence += `; ${shown.slice(0, -1).join(", ")}${shown.length > 1 ? " and " : ""}${shown.at(-1)}`;
+    sentence += ".";
+    view.whyHeading.textContent = `Why ${mysfit.name}?`;
+    view.whyText.textContent = sentence;
+    if (rest.length) {
+      const second = rest[0].mysfit;
+      el("runner-up-name").textContent = second.name;
+      el("runner-up-species").textContent = `the ${second.species}`;
+      el("runner-up-avatar").replaceChildren(window.MysfitAvatars.draw(second.species, second.name, true));
+      view.runnerUp.hidden = false;
+    }
+    return sentence;
   }
 
   function formatAge(age) {
@@ -264,12 +435,69 @@
     return [lawchaos, goodevil].filter(Boolean).join(" ");
   }
 
-  view.form.addEventListener("submit", submit);
-  view.retry.addEventListener("click", () => retryAction && retryAction());
-  view.again.addEventListener("click", () => {
-    show("form");
-    view.questions.querySelector("input:checked, input")?.focus();
-  });
+  // ---- all twelve -------------------------------------------------------------------------------
 
-  loadConfig().then(loadQuestionnaire);
+  function renderGallery() {
+    view.galleryList.replaceChildren(...content.mysfits.map((mysfit) => {
+      const item = document.createElement("li");
+      item.className = "gallery-item";
+      item.dataset.mysfitId = mysfit.id;
+      const name = document.createElement("span");
+      name.className = "gallery-name";
+      name.textContent = mysfit.name;
+      const species = document.createElement("span");
+      species.className = "gallery-species";
+      species.textContent = mysfit.species;
+      const badge = document.createElement("span");
+      badge.className = "gallery-badge";
+      badge.textContent = "Your match";
+      badge.hidden = true;
+      item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge);
+      return item;
+    }));
+  }
+
+  function markGallery(id) {
+    for (const item of view.galleryList.children) {
+      const match = item.dataset.mysfitId === id;
+      item.classList.toggle("match", match);
+      item.querySelector(".gallery-badge").hidden = !match;
+    }
+  }
+
+  function closeGallery() {
+    view.gallery.hidden = true;
+    view.galleryToggle.setAttribute("aria-expanded", "false");
+  }
+
+  // ---- wiring -----------------------------------------------------------------------------------
+
+  view.form.addEventListener("submit", submit);
+  view.retry.addEventListener("click", () => submit());
+  view.loadRetry.addEventListener("click", loadContent);
+  view.again.addEventListener("click", () => {
+    showForm();
+    setAnswers(lastAnswers);
+    const first = fieldsets()[0];
+    (first.querySelector("input:checked") || first.querySelector("input")).focus();
+  });
+  view.startOver.addEventListener("click", () => {
+    lastAnswers = null;
+    setAnswers(null);
+    view.notice.hidden = true;
+    view.problem.hidden = true;
+    history.pushState(null, "", urlFor(null));
+    showForm();
+    say("Starting over: all five questions are empty again.");
+    view.title.focus();
+  });
+  view.galleryToggle.addEventListener("click", () => {
+    const open = view.gallery.hidden;
+    view.gallery.hidden = !open;
+    view.galleryToggle.setAttribute("aria-expanded", String(open));
+    if (open) view.galleryHeading.focus();
+  });
+  window.addEventListener("popstate", () => content && applyUrl());
+
+  loadContent();
 })();

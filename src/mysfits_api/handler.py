@@ -20,7 +20,7 @@ from botocore.config import Config
 from mysfits_api.cors import ensure_cors_headers
 from mysfits_api.errors import ApiError, EndpointError, RequestError
 from mysfits_api.questionnaire import load_questionnaire
-from mysfits_api.recommend import parse_answers, predict_label, recommendation_for
+from mysfits_api.recommend import parse_answers, predict, recommendation_for
 
 
 def _required_env(name: str) -> str:
@@ -71,7 +71,11 @@ runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 def post_recommendation() -> dict:
     event = app.current_event
     answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
-    return recommendation_for(predict_label(runtime, ENDPOINT_NAME, answers))
+    prediction = predict(runtime, ENDPOINT_NAME, answers)
+    if prediction.why_missing:
+        # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
+        logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
+    return recommendation_for(prediction.label, prediction.neighbours)
 
 
 # It changes only with a deployment; five minutes of browser caching spares repeat visitors a round trip.

@@ -2,185 +2,505 @@
 
 from __future__ import annotations
 
-import json
 import re
-import socket
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from mysfits.local.gateway.app import Gateway
-from mysfits.local.gateway.static import StaticSite
-from mysfits.local.gateway.template import ApiDefinition
-from mysfits.local.http_server import BackgroundServer
+from mysfits.model.artifact import load_model
 from mysfits_api.catalog import load_catalog
-from tests.e2e.conftest import REPO, SCREENSHOTS, free_port, running
+from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS
+from tests.e2e.conftest import SCREENSHOTS, free_port, running
+from tests.e2e.page_support import (
+    ANSWERS,
+    FOCUS_RING,
+    NAMES,
+    answer,
+    assert_no_axe_violations,
+    contrast,
+    expect_answers_kept,
+    recommendation,
+    static_site,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-ANSWERS = [3, 2, 2, 5, 6]
 
 
-def answer(page: Page, answers: list[int | None]) -> None:
-    for index, value in enumerate(answers):
-        if value is not None:
-            page.locator(f"#q{index}-o{value}").check()
+def why_sentence(why: dict) -> str:
+    """What the page should say for the API's ``why``, written out independently of app.js."""
+    votes = why["votes"]
+    top, rest = votes[0], votes[1:]
+    share = "All" if top["count"] == why["neighbours"] else f"{top['count']} of the"
+    text = f"{share} {why['neighbours']} visitors whose answers were closest to yours chose {NAMES[top['mysfitId']]}"
+    return text + ("; " + f"{rest[0]['count']} chose {NAMES[rest[0]['mysfitId']]}" if rest else "")
 
 
-def expected_mysfit(api_url: str, answers: list[int]) -> dict:
-    response = httpx.post(f"{api_url}/recommendations", json={"entry": answers}, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()["mysfit"]
+def open_questions(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
 
 
-def static_site(tmp_path: Path, config: dict) -> BackgroundServer:
-    """The page alone, from another origin, with its own config.json: a real HTTP server, no API routes."""
-    web = tmp_path / "web"
-    web.mkdir(parents=True)
-    for source in (REPO / "web").iterdir():
-        (web / source.name).write_bytes(source.read_bytes())
-    (web / "config.json").write_text(json.dumps(config))
-    no_routes = ApiDefinition(routes=(), functions={}, parameters={}, template_path=REPO / "template.yaml")
-    return BackgroundServer(Gateway(no_routes, {}, StaticSite(web)))
-
-
-def test_happy_path_to_a_mysfit_card(page: Page, stack):
-    page.goto(stack.url)
-    expect(page.locator(".question")).to_have_count(5)
-    expect(page.locator("legend").first).to_contain_text("How old does your soul feel?")
+def test_the_result_names_the_mysfit_says_why_and_offers_the_runner_up(page: Page, stack):
+    open_questions(page, stack.url)
+    expect(page.locator("#progress")).to_have_text("0 of 5 answered")
+    answer(page, ANSWERS[:2])
+    expect(page.locator("#progress")).to_have_text("2 of 5 answered")
     answer(page, ANSWERS)
     page.get_by_role("button", name="Find my Mysfit").click()
-    card = page.locator(".card")
-    expect(card).to_be_visible()
-    mysfit = expected_mysfit(stack.url, ANSWERS)
-    expect(page.locator("#mysfit-name")).to_have_text(mysfit["name"])
+    body = recommendation(stack.url, ANSWERS)
+    mysfit, why = body["mysfit"], body["why"]
+    heading = page.locator("#result-heading")
+    expect(heading).to_have_text(f"You're {mysfit['name']}!")
+    expect(heading).to_be_focused()
+    expect(page.locator("#intro-section")).to_be_hidden()
+    expect(page.locator("#questionnaire")).to_be_hidden()
     expect(page.locator("#mysfit-species")).to_have_text(mysfit["species"])
     expect(page.locator("#mysfit-description")).to_have_text(mysfit["description"])
-    expect(page.locator("#mysfit-age")).to_have_text(re.compile(r"^\d[\d,.]* (thousand |million |billion )?years?$"))
-    expect(page.locator("#mysfit-alignment")).not_to_be_empty()
-    expect(card.locator("svg[role=img]")).to_have_attribute("aria-label", re.compile(mysfit["name"]))
-    assert page.locator("#result").get_attribute("data-mysfit-id") == mysfit["id"]
-    expect(page.locator("#result-heading")).to_be_focused()
+    expect(page.locator(".card svg[role=img]")).to_have_attribute("aria-label", re.compile(mysfit["name"]))
+    assert page.locator("#result").get_attribute("data-mysfit-id") == body["recommendedMysfit"]
+    expect(page.locator("#why-text")).to_contain_text(why_sentence(why))
+    if len(why["votes"]) > 1:
+        expect(page.locator("#runner-up-name")).to_have_text(NAMES[why["votes"][1]["mysfitId"]])
+    expect(page.get_by_role("status")).to_contain_text(f"You're {mysfit['name']}!")
+    assert page.url.endswith("?a=" + ",".join(map(str, ANSWERS)))
+    expect(page.locator("#share-link")).to_have_attribute("href", page.url)
+
+
+def test_without_reasons_the_result_still_shows(page: Page, stack):
+    """An endpoint that answers without neighbours: the API degrades to the bare recommendation, so does the page."""
+    body = recommendation(stack.url, ANSWERS)
+    body.pop("why")
+    page.route("**/recommendations", lambda route: route.fulfill(json=body))
+    open_questions(page, stack.url)
+    answer(page, ANSWERS)
+    page.get_by_role("button", name="Find my Mysfit").click()
+    expect(page.locator("#result-heading")).to_have_text(f"You're {body['mysfit']['name']}!")
+    expect(page.locator("#why")).to_be_hidden()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        if scheme == "dark":
+            background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+            assert contrast(background, "rgb(0, 0, 0)") < 2, f"the dark theme's page is {background}"
+        assert_no_axe_violations(page, f"{scheme} questions")
+        answer(page, [1, None, None, 7, None])
+        page.get_by_role("button", name="Find my Mysfit").click()
+        expect(page.locator(".field-error:visible")).to_have_count(3)
+        assert_no_axe_violations(page, f"{scheme} validation")
+
+        held = []
+        page.route("**/recommendations", lambda route: held.append(route))
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        expect(page.locator("#submit")).to_have_attribute("aria-disabled", "true")
+        assert_no_axe_violations(page, f"{scheme} loading")
+        held[0].continue_()
+        expect(page.locator("#result-heading")).to_be_focused()
+        assert_no_axe_violations(page, f"{scheme} result")
+        page.get_by_role("button", name="Meet all twelve").click()
+        expect(page.locator(".gallery-item")).to_have_count(12)
+        assert_no_axe_violations(page, f"{scheme} gallery")
+
+        page.unroute("**/recommendations")
+        page.route("**/recommendations", lambda route: route.abort())
+        page.get_by_role("button", name="Change my answers").click()
+        page.get_by_role("button", name="Find my Mysfit").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        assert_no_axe_violations(page, f"{scheme} error")
+    finally:
+        context.close()
+
+
+def test_the_request_is_announced_and_the_form_is_locked_while_it_runs(page: Page, stack):
+    held = []
+    page.route("**/recommendations", lambda route: held.append(route))
+    open_questions(page, stack.url)
+    answer(page, ANSWERS)
+    page.locator(f"#q4-o{ANSWERS[4]}").focus()
+    page.keyboard.press("Enter")  # implicit submission, from a radio that is about to be disabled
+    status = page.get_by_role("status")
+    expect(status).to_have_text("Finding your Mysfit…")
+    assert page.evaluate("getComputedStyle(document.getElementById('status')).display") != "none"
+    for fieldset in page.locator("fieldset.question").all():
+        expect(fieldset).to_have_attribute("disabled", "")
+    for radio in page.locator("#questions input").all():
+        expect(radio).to_be_disabled()
+    submit = page.locator("#submit")
+    expect(submit).to_be_focused()
+    expect(submit).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("Enter")  # a second press while busy sends nothing more
+    expect(page.locator("#status")).to_have_text("Finding your Mysfit…")
+    assert len(held) == 1
+    held[0].continue_()
+    name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+    expect(status).to_contain_text(f"You're {name}!")
 
 
 def test_keyboard_only(page: Page, stack):
-    page.goto(stack.url)
-    expect(page.locator(".question")).to_have_count(5)
-    page.keyboard.press("Tab")  # skip link
+    open_questions(page, stack.url)
+    page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
-    for index in range(5):
+    for index in range(N_QUESTIONS):
         page.keyboard.press("Tab")  # into the next radio group
         page.keyboard.press("ArrowDown")  # arrow keys move and select within a group
         expect(page.locator(f"#q{index}-o2")).to_be_checked()
     page.keyboard.press("Tab")
     expect(page.locator("#submit")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(page.locator("#mysfit-name")).to_have_text(expected_mysfit(stack.url, [2] * 5)["name"])
-
-
-def test_unanswered_questions_are_flagged_and_nothing_is_sent(page: Page, stack):
-    posts = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
-    page.goto(stack.url)
-    answer(page, [4, None, 4, None, None])
-    page.get_by_role("button", name="Find my Mysfit").click()
-    errors = page.locator(".field-error:visible")
-    expect(errors).to_have_count(3)
-    expect(page.locator("#form-summary")).to_have_text("3 questions still need an answer.")
-    for index in (1, 3, 4):
-        first = page.locator(f"#q{index}-o1")
-        expect(first).to_have_attribute("aria-invalid", "true")
-        expect(first).to_have_attribute("aria-describedby", f"q{index}-error")
-        expect(page.locator(f"#q{index}-error")).to_have_text("Please choose one answer.")
-    expect(page.locator("#q0-o1")).not_to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#q1-o1")).to_be_focused()
-    page.locator("#q1-o6").check()
-    expect(page.locator("#q1-error")).to_be_hidden()
-    expect(page.locator("#q1-o1")).not_to_have_attribute("aria-invalid", "true")
-    assert posts == []
-
-
-def test_a_4xx_shows_the_api_message(page: Page, stack):
-    # The page never sends a bad entry itself, so change the body on the way out; the real API answers.
-    page.route(
-        "**/recommendations",
-        lambda route: route.continue_(post_data=json.dumps({"entry": [1, 2, 3, 4, 9]})),
+    expect(page.locator("#result-heading")).to_have_text(
+        f"You're {recommendation(stack.url, [2] * 5)['mysfit']['name']}!"
     )
-    page.goto(stack.url)
+    expect(page.locator("#result-heading")).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(page.locator("#share-link")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Change my answers")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#q0-o2")).to_be_focused()  # the checked radio, not the first one on the page
+    page.keyboard.press("Space")
+    expect(page.locator("#q0-o2")).to_be_checked()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#q0-o3")).to_be_checked()
+    for _ in range(N_QUESTIONS):
+        page.keyboard.press("Tab")
+    expect(page.locator("#submit")).to_be_focused()
+    page.keyboard.press("Enter")
+    expected = recommendation(stack.url, [3, 2, 2, 2, 2])["mysfit"]["name"]
+    expect(page.locator("#result-heading")).to_have_text(f"You're {expected}!")
+
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    toggle = page.get_by_role("button", name="Meet all twelve")
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#gallery-heading")).to_be_focused()
+    expect(page.locator(".gallery-item.match")).to_contain_text(f"{expected}")
+    expect(page.locator(".gallery-item.match")).to_contain_text("Your match")
+
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("button", name="Start over")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#title")).to_be_focused()
+    expect(page.locator("input:checked")).to_have_count(0)
+    expect(page.locator("#progress")).to_have_text("0 of 5 answered")
+    assert "?a=" not in page.url
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_focus_ring_has_3_to_1_contrast_everywhere(browser, stack, scheme):
+    """Walk every focus stop, in both palettes, and compare the ring's computed colour with what it is drawn on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    rings = []
+
+    def record(state: str) -> None:
+        ring = page.evaluate(FOCUS_RING)
+        assert ring is not None and ring["ring"], f"{scheme} {state}: no focus ring on {ring}"
+        assert ring["width"] >= 2, ring
+        rings.append((f"{scheme} {state} {ring['element']}", contrast(ring["ring"], ring["background"]), ring))
+
+    try:
+        open_questions(page, stack.url)
+        for stop in range(1 + N_QUESTIONS + 1):  # skip link, one radio per group, the button
+            page.keyboard.press("Tab")
+            record(f"questions stop {stop}")
+        page.keyboard.press("Enter")  # nothing answered: the first invalid radio gets focus
+        expect(page.locator("#q0-o1")).to_be_focused()
+        record("validation")
+        answer(page, ANSWERS)
+        page.locator("#submit").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#result-heading")).to_be_focused()
+        record("result heading")
+        for stop in range(4):  # the link and three buttons
+            page.keyboard.press("Tab")
+            record(f"result stop {stop}")
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        expect(page.locator("#gallery-heading")).to_be_focused()
+        record("gallery heading")
+        page.route("**/recommendations", lambda route: route.abort())
+        page.get_by_role("button", name="Change my answers").focus()
+        page.keyboard.press("Enter")
+        page.locator("#submit").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#retry")).to_be_focused()
+        record("error")
+    finally:
+        context.close()
+    weak = [(where, round(ratio, 2), ring) for where, ratio, ring in rings if ratio < 3]
+    assert weak == [], weak
+
+
+def test_the_url_round_trip(browser, page: Page, stack):
+    open_questions(page, stack.url)
     answer(page, ANSWERS)
     page.get_by_role("button", name="Find my Mysfit").click()
-    problem = page.get_by_role("alert")
-    expect(problem).to_contain_text("couldn't use that request")
-    expect(problem).to_contain_text("entry[4]: expected an integer from 1 to 8, got 9")
+    heading = f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+    expect(page.locator("#result-heading")).to_have_text(heading)
+    shared = page.url
+    page.reload()
+    expect(page.locator("#result-heading")).to_have_text(heading)
+    fresh = browser.new_context()
+    try:
+        tab = fresh.new_page()
+        tab.goto(shared)
+        expect(tab.locator("#result-heading")).to_have_text(heading)
+        tab.get_by_role("button", name="Change my answers").click()
+        expect_answers_kept(tab, ANSWERS)
+    finally:
+        fresh.close()
+    page.go_back()
+    expect(page.locator("#questionnaire")).to_be_visible()
+    assert "?a=" not in page.url
+
+
+@pytest.mark.parametrize("query", ["?a=1,2,3", "?a=1,2,3,4,9", "?a=x,2,3,4,5", "?a="])
+def test_a_link_with_unreadable_answers_says_so_and_starts_empty(page: Page, stack, query):
+    page.goto(stack.url + "/" + query)
+    expect(page.locator("#notice")).to_contain_text("couldn't read")
+    expect(page.locator("input:checked")).to_have_count(0)
+    expect(page.locator("#result")).to_be_hidden()
+    assert "?a=" not in page.url
+
+
+def assert_problem(page: Page, title: str, *texts: str) -> None:
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    expect(alert.locator("h2")).to_have_text(title)
+    for text in texts:
+        expect(alert).to_contain_text(text)
+    assert not re.search(r"\b[1-5]\d\d\b|error|\(", alert.inner_text()), alert.inner_text()  # no codes, no server words
     expect(page.get_by_role("button", name="Try again")).to_be_focused()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "desktop-error-4xx.png")
-    page.unroute("**/recommendations")
+    expect_answers_kept(page, ANSWERS)
+
+
+def submit_answers(page: Page) -> None:
+    answer(page, ANSWERS)
+    page.get_by_role("button", name="Find my Mysfit").click()
+
+
+def test_offline(page: Page, stack):
+    open_questions(page, stack.url)
+    page.context.set_offline(True)
+    submit_answers(page)
+    assert_problem(page, "You seem to be offline", "Your answers are still here", "connected again")
+    page.context.set_offline(False)
     page.get_by_role("button", name="Try again").click()
-    expect(page.locator("#mysfit-name")).to_have_text(expected_mysfit(stack.url, ANSWERS)["name"])
+    expect(page.locator("#result-heading")).to_be_focused()
 
 
-def test_endpoint_down_shows_a_server_error_and_retry_recovers(page: Page, stack, tmp_path):
+def test_api_down(page: Page, tmp_path):
+    closed_port = free_port()  # nothing listens here
+    with static_site(tmp_path / "down", {"apiBaseUrl": f"http://127.0.0.1:{closed_port}"}) as site:
+        open_questions(page, site.url)
+        submit_answers(page)
+        assert_problem(page, "We can't reach our service", "Your answers are still here")
+
+
+def test_endpoint_down_then_back(browser, stack, tmp_path):
+    """The API answers (503) but the model behind it does not; retrying after it is back gives the result.
+
+    Also writes the error screenshots the README shows."""
     endpoint_port, api_port = free_port(), free_port()
     endpoint_args = ["endpoint", "--model", str(stack.model), "--port", str(endpoint_port), "--quiet"]
     api_args = ["serve", "--endpoint-url", f"http://127.0.0.1:{endpoint_port}", "--port", str(api_port), "--quiet"]
     with running(api_args, tmp_path / "api.log", api_port):
-        page.goto(f"http://127.0.0.1:{api_port}")
+        for width, height in ((390, 844), (1280, 800)):
+            context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+            page = context.new_page()
+            try:
+                open_questions(page, f"http://127.0.0.1:{api_port}")
+                submit_answers(page)
+                assert_problem(page, "Our service is having trouble", "couldn't pick your Mysfit")
+                page.locator("#problem").scroll_into_view_if_needed()
+                DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=DOCS_SCREENSHOTS / f"error-{width}.png")
+                if width == 1280:
+                    with running(endpoint_args, tmp_path / "endpoint.log", endpoint_port, "/ping"):
+                        page.get_by_role("button", name="Try again").click()
+                        name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+                        expect(page.locator("#result-heading")).to_have_text(f"You're {name}!")
+            finally:
+                context.close()
+
+
+def test_slow_api(page: Page, stack):
+    page.route("**/config.json", lambda route: route.fulfill(json={"apiBaseUrl": "", "requestTimeoutMs": 1500}))
+    held = []
+    page.route("**/recommendations", lambda route: held.append(route))  # never answered: the page gives up
+    open_questions(page, stack.url)
+    submit_answers(page)
+    assert_problem(page, "Our service is taking too long", "didn't answer in time")
+    assert len(held) == 1
+
+
+def test_a_4xx_points_at_the_answer(page: Page, stack):
+    # The page never sends a bad entry itself, so change the body on the way out; the real API answers 400.
+    page.route("**/recommendations", lambda route: route.continue_(post_data='{"entry": [1, 2, 3, 4, 9]}'))
+    open_questions(page, stack.url)
+    submit_answers(page)
+    assert_problem(page, "We couldn't use one of your answers", "question 5")
+    page.unroute("**/recommendations")
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#result-heading")).to_have_text(
+        f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+    )
+
+
+LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__shifts.push(entry.value);
+}).observe({ type: "layout-shift", buffered: true });
+"""
+
+
+def test_cold_load_shows_the_questions_after_two_round_trips_without_shifting(browser, stack):
+    """Round trips counted by who asked for what: the document is trip 1, whatever it names is trip 2, and a
+    request made by a script is one trip after that script. Chromium reports the initiator of each request."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        cdp = context.new_cdp_session(page)
+        sent: list[dict] = []
+        cdp.on("Network.requestWillBeSent", lambda event: sent.append(event))
+        cdp.send("Network.enable")
+        page.add_init_script(LAYOUT_SHIFTS)
+        open_questions(page, stack.url)
+        page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        trips: dict[str, int] = {}
+        for event in sent:
+            parent = _initiator_url(event["initiator"])
+            url = event["request"]["url"]
+            trips[url] = 1 if parent is None else trips.get(parent, 1) + 1
+        assert trips[f"{stack.url}/content.json"] == 2, trips
+        assert max(trips.values()) <= 2, trips
+        assert all(url.startswith(stack.url) or url.startswith("data:") for url in trips), trips
+        assert page.evaluate("window.__shifts") == []
+    finally:
+        context.close()
+
+
+def _initiator_url(initiator: dict) -> str | None:
+    if initiator.get("url"):
+        return initiator["url"]
+    stack = initiator.get("stack")
+    while stack:
+        for frame in stack.get("callFrames", []):
+            if frame.get("url"):
+                return frame["url"]
+        stack = stack.get("parent")
+    return None
+
+
+def answers_for_each_mysfit(model_path) -> dict[int, list[int]]:
+    """One answer vector the model maps to each label, read off the compiled table."""
+    table = load_model(model_path).table
+    found: dict[int, list[int]] = {}
+    for cell, label in enumerate(table):
+        if label not in found:
+            digits = [(cell // N_OPTIONS**power) % N_OPTIONS + 1 for power in reversed(range(N_QUESTIONS))]
+            found[label] = digits
+    return found
+
+
+WORDS_ON_ONE_LINE = """(element) => {
+  const broken = [];
+  const text = element.firstChild;
+  if (!text) return broken;
+  const range = document.createRange();
+  for (const match of text.textContent.matchAll(/\\S+/g)) {
+    range.setStart(text, match.index);
+    range.setEnd(text, match.index + match[0].length);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (lines.size > 1) broken.push(match[0]);
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_no_word_is_broken_and_nothing_spills_for_any_mysfit(browser, stack, width):
+    per_label = answers_for_each_mysfit(stack.model)
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        seen = set()
+        for label, answers in sorted(per_label.items()):
+            page.goto(f"{stack.url}/?a={','.join(map(str, answers))}")
+            expect(page.locator("#result-heading")).to_be_focused()
+            seen.add(page.locator("#result").get_attribute("data-mysfit-id"))
+            for box in page.locator(".facts > div").all():
+                for part in (box.locator("dt"), box.locator("dd")):
+                    broken = part.evaluate(WORDS_ON_ONE_LINE)
+                    assert broken == [], f"{width}px, label {label}: {broken} broken across lines"
+                    assert part.evaluate("(e) => e.scrollWidth <= e.parentElement.clientWidth"), part.inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.get_by_role("button", name="Meet all twelve").click()
+        for species in page.locator(".gallery-species, .gallery-name").all():
+            assert species.evaluate(WORDS_ON_ONE_LINE) == [], species.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
+    assert len(seen) == len(per_label)
+
+
+def test_twelve_distinct_avatars(page: Page, stack):
+    """Not one face recoloured: with every colour stripped, no two drawings share most of their shapes."""
+    open_questions(page, stack.url)
+    catalog = load_catalog()
+    assert sorted(page.evaluate("window.MysfitAvatars.species")) == sorted({m.species for m in catalog})
+    shapes = page.evaluate(
+        """(catalog) => catalog.map(([species, name]) => {
+             const svg = window.MysfitAvatars.draw(species, name);
+             return [...svg.querySelectorAll("*")].slice(1)
+               .map((e) => e.cloneNode(false).outerHTML.replace(/(fill|stroke|opacity)="[^"]*"/g, ""));
+           })""",
+        [[m.species, m.name] for m in catalog],
+    )
+    for i in range(len(catalog)):
+        assert len(shapes[i]) >= 8, f"{catalog[i].species} is drawn with only {len(shapes[i])} shapes"
+        for j in range(i + 1, len(catalog)):
+            a, b = set(shapes[i]), set(shapes[j])
+            shared = len(a & b) / len(a | b)
+            assert shared < 0.2, f"{catalog[i].species} and {catalog[j].species} share {shared:.0%} of their shapes"
+
+
+DOCS_SCREENSHOTS = SCREENSHOTS.parents[1] / "docs" / "screenshots"
+
+
+@pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("desktop", (1280, 900))])
+def test_screenshots(browser, stack, device, viewport):
+    """Questions and validation go to artifacts/; the result goes to docs/, where the README shows it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=1)
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
+        assert_laid_out(page, viewport[0])
+        answer(page, [1, None, None, 7, None])
+        page.get_by_role("button", name="Find my Mysfit").click()
+        expect(page.locator(".field-error:visible")).to_have_count(3)
+        page.screenshot(path=SCREENSHOTS / f"{device}-validation.png", full_page=True)
+        assert_laid_out(page, viewport[0])
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
-        problem = page.get_by_role("alert")
-        expect(problem).to_contain_text("ran into a problem")
-        expect(problem).to_contain_text(re.compile(r"error 5\d\d"))
-        with running(endpoint_args, tmp_path / "endpoint.log", endpoint_port, "/ping"):
-            page.get_by_role("button", name="Try again").click()
-            expect(page.locator("#mysfit-name")).to_have_text(expected_mysfit(stack.url, ANSWERS)["name"])
-
-
-def test_network_down_and_timeout_are_told_apart(page: Page, tmp_path):
-    closed_port = free_port()  # nothing listens here
-    with static_site(tmp_path / "down", {"apiBaseUrl": f"http://127.0.0.1:{closed_port}"}) as site:
-        page.goto(site.url)
-        expect(page.get_by_role("alert")).to_contain_text("couldn't reach the Mysfits service")
-    # A listening socket nobody accepts from: the kernel completes the handshake, no answer ever comes.
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen(8)
-        config = {"apiBaseUrl": f"http://127.0.0.1:{silent.getsockname()[1]}", "requestTimeoutMs": 1500}
-        with static_site(tmp_path / "slow", config) as site:
-            page.goto(site.url)
-            expect(page.get_by_role("alert")).to_contain_text("taking too long")
-            expect(page.get_by_role("alert")).to_contain_text("within 2 seconds")
-
-
-def test_cross_origin_page_and_api(page: Page, stack, tmp_path):
-    api_port = free_port()
-    with static_site(tmp_path / "site", {"apiBaseUrl": f"http://127.0.0.1:{api_port}"}) as site:
-        endpoint = f"http://127.0.0.1:{stack.endpoint_port}"
-        allowed = ["--parameter-overrides", f"AllowedOrigin={site.url}"]
-        log = tmp_path / "api.log"
-        with running(["serve", "--endpoint-url", endpoint, "--port", str(api_port), *allowed], log, api_port, "/"):
-            page.goto(site.url)
-            answer(page, ANSWERS)
-            with page.expect_response(f"http://127.0.0.1:{api_port}/recommendations") as posted:
-                page.get_by_role("button", name="Find my Mysfit").click()
-            assert posted.value.status == 200
-            assert posted.value.headers["access-control-allow-origin"] == site.url
-            expect(page.locator("#mysfit-name")).to_have_text(expected_mysfit(stack.url, ANSWERS)["name"])
-        assert "OPTIONS /recommendations 200" in log.read_text()  # the browser's preflight reached the gateway
-
-
-def test_cross_origin_is_refused_for_another_origin(page: Page, stack, tmp_path):
-    api_port = free_port()
-    with static_site(tmp_path / "site", {"apiBaseUrl": f"http://127.0.0.1:{api_port}"}) as site:
-        endpoint = f"http://127.0.0.1:{stack.endpoint_port}"
-        other = ["--parameter-overrides", "AllowedOrigin=https://elsewhere.example"]
-        with running(
-            ["serve", "--endpoint-url", endpoint, "--port", str(api_port), *other], tmp_path / "a.log", api_port
-        ):
-            page.goto(site.url)
-            # The browser hides the answer from a page the API does not allow: the visitor sees "unreachable".
-            expect(page.get_by_role("alert")).to_contain_text("couldn't reach the Mysfits service")
+        expect(page.locator(".card")).to_be_visible()
+        page.mouse.move(0, 0)
+        page.screenshot(path=DOCS_SCREENSHOTS / f"result-{viewport[0]}.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
+    finally:
+        context.close()
 
 
 def assert_laid_out(page: Page, width: int) -> None:
@@ -195,32 +515,52 @@ def assert_laid_out(page: Page, width: int) -> None:
             assert box["x"] <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box["width"]
 
 
-@pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("desktop", (1280, 900))])
-def test_screenshots(browser, stack, device, viewport):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=1)
-    page = context.new_page()
-    try:
-        page.goto(stack.url)
-        expect(page.locator(".question")).to_have_count(5)
-        page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
-        assert_laid_out(page, viewport[0])
-        answer(page, [1, None, None, 7, None])
-        page.get_by_role("button", name="Find my Mysfit").click()
-        expect(page.locator(".field-error:visible")).to_have_count(3)
-        page.screenshot(path=SCREENSHOTS / f"{device}-validation.png", full_page=True)
-        assert_laid_out(page, viewport[0])
-        answer(page, ANSWERS)
-        page.get_by_role("button", name="Find my Mysfit").click()
-        expect(page.locator(".card")).to_be_visible()
-        page.screenshot(path=SCREENSHOTS / f"{device}-result.png", full_page=True)
-        assert_laid_out(page, viewport[0])
-    finally:
-        context.close()
+def test_unanswered_questions_are_flagged_and_nothing_is_sent(page: Page, stack):
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    open_questions(page, stack.url)
+    answer(page, [4, None, 4, None, None])
+    page.get_by_role("button", name="Find my Mysfit").click()
+    expect(page.locator(".field-error:visible")).to_have_count(3)
+    expect(page.locator("#form-summary")).to_have_text("3 questions still need an answer.")
+    for index in (1, 3, 4):
+        first = page.locator(f"#q{index}-o1")
+        expect(first).to_have_attribute("aria-invalid", "true")
+        expect(first).to_have_attribute("aria-describedby", f"q{index}-error")
+    expect(page.locator("#q0-o1")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#q1-o1")).to_be_focused()
+    page.locator("#q1-o6").check()
+    expect(page.locator("#q1-error")).to_be_hidden()
+    assert posts == []
 
 
-def test_every_species_has_its_own_avatar(page: Page, stack):
-    page.goto(stack.url)
-    expect(page.locator(".question")).to_have_count(5)
-    drawn = page.evaluate("window.MysfitAvatars.species")
-    assert sorted(drawn) == sorted({m.species for m in load_catalog()})
+def test_cross_origin_page_and_api(page: Page, stack, tmp_path):
+    api_port = free_port()
+    with static_site(tmp_path / "site", {"apiBaseUrl": f"http://127.0.0.1:{api_port}"}) as site:
+        endpoint = f"http://127.0.0.1:{stack.endpoint_port}"
+        allowed = ["--parameter-overrides", f"AllowedOrigin={site.url}"]
+        log = tmp_path / "api.log"
+        with running(["serve", "--endpoint-url", endpoint, "--port", str(api_port), *allowed], log, api_port, "/"):
+            open_questions(page, site.url)
+            answer(page, ANSWERS)
+            with page.expect_response(f"http://127.0.0.1:{api_port}/recommendations") as posted:
+                page.get_by_role("button", name="Find my Mysfit").click()
+            assert posted.value.status == 200
+            assert posted.value.headers["access-control-allow-origin"] == site.url
+            name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+            expect(page.locator("#result-heading")).to_have_text(f"You're {name}!")
+        assert "OPTIONS /recommendations 200" in log.read_text()  # the browser's preflight reached the gateway
+
+
+def test_cross_origin_is_refused_for_another_origin(page: Page, stack, tmp_path):
+    api_port = free_port()
+    with static_site(tmp_path / "site", {"apiBaseUrl": f"http://127.0.0.1:{api_port}"}) as site:
+        endpoint = f"http://127.0.0.1:{stack.endpoint_port}"
+        other = ["--parameter-overrides", "AllowedOrigin=https://elsewhere.example"]
+        with running(
+            ["serve", "--endpoint-url", endpoint, "--port", str(api_port), *other], tmp_path / "a.log", api_port
+        ):
+            open_questions(page, site.url)
+            submit_answers(page)
+            # The browser hides the answer from a page the API does not allow: to the visitor it is unreachable.
+            assert_problem(page, "We can't reach our service", "Your answers are still here")

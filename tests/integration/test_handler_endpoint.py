@@ -60,13 +60,37 @@ def test_recommendations_are_the_model_table_s_answers(handler, table):
     for answers in sample:
         response, body = recommend(handler, answers)
         assert response["statusCode"] == 200, body
-        assert body == recommendation_for(table[cell_index(answers)]), answers
+        expected = recommendation_for(table[cell_index(answers)])
+        assert (body["recommendedMysfit"], body["mysfit"]) == (expected["recommendedMysfit"], expected["mysfit"])
+
+
+def test_the_why_is_the_endpoint_s_own_neighbourhood(handler, endpoint, table):
+    """The reasons come from the model's verbose answer, read here straight from the endpoint with a plain client."""
+    client = runtime_client(endpoint.url)
+    for answers in CORNERS:
+        _, body = recommend(handler, answers)
+        raw = client.invoke_endpoint(
+            EndpointName=ENDPOINT_NAME,
+            ContentType="text/csv",
+            Accept="application/json; verbose=true",
+            Body=",".join(map(str, answers)),
+        )
+        (prediction,) = json.loads(raw["Body"].read())["predictions"]
+        label = table[cell_index(answers)]
+        assert prediction["predicted_label"] == label
+        assert body == recommendation_for(label, [int(lab) for lab in prediction["labels"]])
+        votes = body["why"]["votes"]
+        assert body["why"]["neighbours"] == len(prediction["labels"]) == sum(v["count"] for v in votes)
+        assert votes[0]["mysfitId"] == body["recommendedMysfit"]
 
 
 def test_the_generated_event_round_trips(handler, table):
     response = handler.lambda_handler(load_event("post-recommendation.json"), LambdaContext())
     assert response["statusCode"] == 200
-    assert json.loads(response["body"]) == recommendation_for(table[cell_index((3, 1, 4, 1, 5))])
+    assert (
+        json.loads(response["body"])["recommendedMysfit"]
+        == recommendation_for(table[cell_index((3, 1, 4, 1, 5))])["recommendedMysfit"]
+    )
 
 
 def test_an_endpoint_name_the_server_does_not_serve_is_model_unavailable(handler, monkeypatch):
