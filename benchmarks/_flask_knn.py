@@ -15,8 +15,8 @@ import numpy as np
 from flask import Flask, Response, jsonify, request
 from sklearn.neighbors import KNeighborsClassifier
 
-from mysfits.artifact import load_model
-from mysfits.knn import sample_arrays
+from mysfits.model.artifact import load_model
+from mysfits.model.knn import sample_arrays
 
 
 def create_app(model_path: str) -> Flask:

@@ -40,16 +40,13 @@ def imports() -> list[str]:
 
 
 def batching() -> list[str]:
-    try:
-        from mysfits.endpoint.server import serve_in_thread
-    except ImportError:
-        return ["(skipped: the local endpoint, mysfits.endpoint, is not in this checkout)"]
     import boto3
 
-    from mysfits import dataset as ds
-    from mysfits import training
-    from mysfits.artifact import save_model
     from mysfits.aws.sagemaker_job import predict_through_endpoint
+    from mysfits.local.endpoint.server import serve_in_thread
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+    from mysfits.model.artifact import save_model
 
     data = ds.generate(60_000, seed=1)
     model = training.train_model(data, sample_size=20_000)

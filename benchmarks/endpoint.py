@@ -27,9 +27,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from mysfits import dataset
-from mysfits.artifact import save_model
-from mysfits.training import train_model
+from mysfits.model import dataset
+from mysfits.model.artifact import save_model
+from mysfits.model.training import train_model
 
 CONNECTIONS = 8
 SECONDS = 8

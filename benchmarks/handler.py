@@ -6,6 +6,9 @@ machine hits every variant alike; the figure is the median. The Lambda-like rows
 and never write bytecode, as on Lambda's read-only /var/task. Per-request overhead runs the real
 handler in a child process against a client whose invoke_endpoint returns at once, so the figure
 is everything but the endpoint call.
+
+The "before the split" rows build the project as it was at ``LAYOUT_BEFORE`` (the last commit whose Lambda shipped
+the whole ``mysfits`` package) from git, in the same run, so the two builds are compared under the same load.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from tests.api_support import HANDLER_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_RUNS = 7
+LAYOUT_BEFORE = "8b9cd72"
+HANDLER_BEFORE = "import mysfits.api.handler"
 REQUESTS = 3000
 
 IMPORT_PROBE = """
@@ -36,12 +41,12 @@ print(json.dumps({{"ms": elapsed * 1000, "rss_mb": resource.getrusage(resource.R
 """
 BOTO3_ONLY = "import boto3; boto3.client('sagemaker-runtime')"
 WITH_POWERTOOLS = BOTO3_ONLY + "; import aws_lambda_powertools.event_handler, aws_lambda_powertools.logging"
-HANDLER = "import mysfits.api.handler"
+HANDLER = "import mysfits_api.handler"
 
 REQUEST_PROBE = """
 import io, json, statistics, sys, time
-import mysfits.api.handler as handler
-from mysfits.api.recommend import parse_answers, predict_label, recommendation_for
+import mysfits_api.handler as handler
+from mysfits_api.recommend import parse_answers, predict_label, recommendation_for
 from tests.api_support import LambdaContext, answering_client, event_with
 
 class InstantRuntime:
@@ -112,6 +117,15 @@ def _cold_imports(scratch: Path) -> str:
             HANDLER,
             sam_build.runtime_env(stripped, sdk, **HANDLER_ENV),
         )
+        before = _build_before(scratch)
+        if before is None:
+            notes.append(f"No before-the-split row: commit {LAYOUT_BEFORE} is not in this clone's history.")
+        else:
+            variants[f"Lambda-like, handler as shipped before the split ({LAYOUT_BEFORE})"] = (
+                python313,
+                HANDLER_BEFORE,
+                sam_build.runtime_env(before, sdk, **HANDLER_ENV),
+            )
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         notes.append(f"Lambda-like rows skipped: {exc}")
     samples: dict[str, list[dict]] = {name: [] for name in variants}
@@ -165,31 +179,66 @@ def _per_request() -> str:
     )
 
 
-def _package(scratch: Path) -> str:
-    artifact = scratch / "build" / sam_build.FUNCTION
-    if not artifact.is_dir():
-        return "### `sam build` output\n\nnot built (see the cold-import notes)."
-    archive = scratch / "function.zip"
+def _build_before(scratch: Path) -> Path | None:
+    """`sam build` of the project at LAYOUT_BEFORE (its template and src/, from git), or None without that commit."""
+    project = scratch / "before"
+    project.mkdir()
+    archive = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "archive", LAYOUT_BEFORE, "template.yaml", "src"],  # noqa: S607
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", str(project)], input=archive.stdout, check=True, timeout=120)  # noqa: S603, S607
+    return sam_build.sam_build(scratch / "before-build", project)
+
+
+def _zip_size(artifact: Path, archive: Path) -> int:
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for file in sorted(artifact.rglob("*")):
             if file.is_file():
                 bundle.write(file, file.relative_to(artifact))
+    return archive.stat().st_size
+
+
+def _parts(artifact: Path, ours: str) -> dict[str, int]:
     parts = {
-        "mysfits (our code and data)": sam_build.tree_size(artifact / "mysfits"),
+        "our code and data": sam_build.tree_size(artifact / ours),
         "aws_lambda_powertools": sam_build.tree_size(artifact / "aws_lambda_powertools"),
     }
-    total = sam_build.tree_size(artifact)
-    parts["everything else (jmespath, typing_extensions, metadata)"] = total - sum(parts.values())
-    rows = [f"| {name} | {size / 1e6:.2f} |" for name, size in parts.items()]
+    parts["everything else (jmespath, typing_extensions, metadata)"] = sam_build.tree_size(artifact) - sum(
+        parts.values()
+    )
+    return parts
+
+
+def _package(scratch: Path) -> str:
+    artifact = scratch / "build" / sam_build.FUNCTION
+    if not artifact.is_dir():
+        return "### `sam build` output\n\nnot built (see the cold-import notes)."
+    builds = {"now (`mysfits_api`)": (artifact, "mysfits_api")}
+    before = scratch / "before-build" / sam_build.FUNCTION
+    if before.is_dir():
+        builds[f"before the split ({LAYOUT_BEFORE}, `mysfits`)"] = (before, "mysfits")
+    parts = {name: _parts(path, ours) for name, (path, ours) in builds.items()}
+    totals = {name: sam_build.tree_size(path) for name, (path, _) in builds.items()}
+    zipped = {
+        name: _zip_size(path, scratch / f"function-{n}.zip") for n, (name, (path, _)) in enumerate(builds.items())
+    }
+    names = list(builds)
+    rows = [
+        f"| {part} | " + " | ".join(f"{parts[name][part] / 1e6:.2f}" for name in names) + " |"
+        for part in parts[names[0]]
+    ]
     return "\n".join(
         [
             "### `sam build` output (`RecommendationsFunction`, python3.13 arm64, bytecode included)",
             "",
-            "| part | MB unzipped |",
-            "|---|---:|",
+            "| part, MB | " + " | ".join(names) + " |",
+            "|---|" + "---:|" * len(names),
             *rows,
-            f"| **total** | **{total / 1e6:.2f}** |",
-            f"| zipped (deflate), as uploaded | {archive.stat().st_size / 1e6:.2f} |",
+            "| **total unzipped** | " + " | ".join(f"**{totals[name] / 1e6:.2f}**" for name in names) + " |",
+            "| zipped (deflate), as uploaded | " + " | ".join(f"{zipped[name] / 1e6:.2f}" for name in names) + " |",
         ]
     )
 

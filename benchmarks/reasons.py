@@ -28,9 +28,9 @@ from pathlib import Path
 
 import boto3
 
-from mysfits import dataset
-from mysfits.artifact import save_model
-from mysfits.training import train_model
+from mysfits.model import dataset
+from mysfits.model.artifact import save_model
+from mysfits.model.training import train_model
 
 REPO = Path(__file__).resolve().parent.parent
 K = 10
@@ -81,7 +81,7 @@ def _direct_calls(endpoint_url: str, rows: list[list[int]]) -> dict[str, Callabl
 # first replaces recommend.predict (which the handler imports) with the plain call: the handler before `why`.
 GATEWAY = """
 import sys
-from mysfits.api import recommend
+from mysfits_api import recommend
 if sys.argv[1] == "plain":
     recommend.predict = lambda client, name, answers: recommend.Prediction(
         recommend.predict_label(client, name, answers))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits import dataset as ds
-from mysfits import knn, training
-from mysfits.evaluation import evaluate, write_confusion_png
+from mysfits.model import dataset as ds
+from mysfits.model import knn, training
+from mysfits.model.evaluation import evaluate, write_confusion_png
 
 ROWS = 1_000_000
 
@@ -57,7 +57,7 @@ def throughput(train: ds.Dataset, queries: np.ndarray) -> dict:
     table_bytes = table.tobytes()
 
     def lookups():
-        from mysfits.questionnaire import cell_index
+        from mysfits_api.questionnaire import cell_index
 
         return [table_bytes[cell_index(q)] for q in one_by_one_queries]
 

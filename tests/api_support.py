@@ -56,8 +56,8 @@ def imported_handler(**extra_env: str) -> Iterator[ModuleType]:
         patch.delenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", raising=False)
         for name, value in {**HANDLER_ENV, **extra_env}.items():
             patch.setenv(name, value)
-        sys.modules.pop("mysfits.api.handler", None)
-        yield importlib.import_module("mysfits.api.handler")
+        sys.modules.pop("mysfits_api.handler", None)
+        yield importlib.import_module("mysfits_api.handler")
 
 
 def load_event(name: str) -> dict:

@@ -6,9 +6,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from mysfits import dataset as ds
-from mysfits import training
-from mysfits.artifact import save_model
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.model.artifact import save_model
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +16,7 @@ def small_data(tmp_path_factory) -> ds.Dataset:
     """60k generated rows written to disk with their generator metadata, as `mysfits data generate` would."""
     path = tmp_path_factory.mktemp("data") / "answers.csv"
     data = ds.generate(60_000, seed=7, signal=ds.DEFAULT_SIGNAL)
-    ds.write_csv(data, path, metadata={"generator": "mysfits.dataset", "seed": 7, "signal": ds.DEFAULT_SIGNAL})
+    ds.write_csv(data, path, metadata={"generator": "mysfits.model.dataset", "seed": 7, "signal": ds.DEFAULT_SIGNAL})
     return ds.load_csv(path)
 
 

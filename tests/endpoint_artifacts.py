@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits.artifact import ModelArtifact, save_model
-from mysfits.catalog import N_MYSFITS
-from mysfits.knn import compile_table
-from mysfits.questionnaire import N_QUESTIONS
+from mysfits.model.artifact import ModelArtifact, save_model
+from mysfits.model.knn import compile_table
+from mysfits_api.catalog import N_MYSFITS
+from mysfits_api.questionnaire import N_QUESTIONS
 
 
 def make_artifact(seed: int = 7, rows: int = 3000, k: int = 10) -> ModelArtifact:

@@ -44,10 +44,10 @@ def runtime_python() -> str:
     return found
 
 
-def sam_build(build_dir: Path) -> Path:
-    """Run `sam build` on template.yaml into build_dir (outside the project); return the function's artifact dir."""
+def sam_build(build_dir: Path, project: Path = ROOT) -> Path:
+    """Run `sam build` on a project's template.yaml into build_dir (outside it); return the function's artifact dir."""
     command = [
-        sam_cli(), "build", "--template-file", str(ROOT / "template.yaml"),
+        sam_cli(), "build", "--template-file", str(project / "template.yaml"),
         "--build-dir", str(build_dir), "--no-cached",
     ]  # fmt: skip
     # cwd outside the project, so nothing lands in the worktree's .aws-sam/.

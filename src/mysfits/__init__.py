@@ -1,9 +1,10 @@
-"""Mythical Mysfits recommendations: a kNN recommender behind a serverless API.
+"""Mythical Mysfits recommendations: everything that runs on your machine or drives AWS.
 
-The package is split along the data flow: questionnaire and catalog (domain data),
-dataset, kNN model, model artifact, endpoint, Lambda handler, local gateway.
-Modules on the Lambda's import path (questionnaire, catalog, api) use only the
-standard library and boto3, so the function ships without numpy.
+The Lambda is the other package, ``mysfits_api`` (with the questionnaire and the catalog, which every step reads);
+it is all that ``sam build`` ships. Here, in the order the data moves: ``model`` (dataset, kNN, training,
+evaluation, the model file), ``local`` (the endpoint and API Gateway stand-ins, and ``mysfits serve``), ``aws``
+(SageMaker training and deploy, the page's upload, clean-up). ``tests/unit/test_import_graph.py`` keeps the imports
+free of cycles.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""The ``mysfits`` command: one subcommand per step of the data flow."""
+"""The ``mysfits`` command: one subcommand per step of the data flow, plus ``mysfits aws`` for the AWS path."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from mysfits.cli_base import CliError
+
 Register = Callable[[argparse._SubParsersAction], None]
 
 
 def _registrars() -> list[Register]:
     # Imported lazily so `mysfits --help` stays fast and each area owns its own flags.
-    from mysfits import training_cli
-    from mysfits.endpoint import cli as endpoint_cli
-    from mysfits.gateway import cli as gateway_cli
+    from mysfits.aws import cli as aws_cli
+    from mysfits.local.endpoint import cli as endpoint_cli
+    from mysfits.local.serve import cli as serve_cli
+    from mysfits.model import cli as model_cli
 
-    return [training_cli.register, endpoint_cli.register, gateway_cli.register]
+    return [model_cli.register, endpoint_cli.register, serve_cli.register, aws_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Each subcommand sets ``func(args) -> int``; a ``CliError`` becomes one line on stderr and exit code 2."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    from mysfits.aws import cli as aws_cli
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    forwarded = aws_cli.forward(argv)
+    if forwarded is not None:
+        return forwarded()
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except CliError as exc:
@@ -38,21 +46,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mysfits {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-def positive_int(text: str) -> int:
-    """argparse type for counts such as rows, k and sample sizes; accepts ``1_000_000``."""
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-class CliError(Exception):
-    """An expected failure (bad input, missing file) reported as one clear line, without a traceback."""
 
 
 if __name__ == "__main__":

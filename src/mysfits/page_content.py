@@ -15,9 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-from mysfits.catalog import load_catalog
 from mysfits.files import write_text_atomic
-from mysfits.questionnaire import load_questionnaire
+from mysfits_api.catalog import load_catalog
+from mysfits_api.questionnaire import load_questionnaire
 
 FORMAT_VERSION = 1
 

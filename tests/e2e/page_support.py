@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page, expect
 
-from mysfits.catalog import load_catalog
-from mysfits.gateway.app import Gateway
-from mysfits.gateway.server import BackgroundServer
-from mysfits.gateway.static import StaticSite
-from mysfits.gateway.template import ApiDefinition
+from mysfits.local.gateway.app import Gateway
+from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.template import ApiDefinition
+from mysfits.local.http_server import BackgroundServer
+from mysfits_api.catalog import load_catalog
 from tests.e2e.conftest import REPO
 
 ANSWERS = [3, 2, 2, 5, 6]

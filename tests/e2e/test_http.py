@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from mysfits.catalog import label_ids
+from mysfits_api.catalog import label_ids
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +74,8 @@ def test_concurrent_requests_each_get_their_own_answer(stack):
     import random
     from concurrent.futures import ThreadPoolExecutor
 
-    from mysfits.artifact import load_model
-    from mysfits.questionnaire import cell_index
+    from mysfits.model.artifact import load_model
+    from mysfits_api.questionnaire import cell_index
 
     model = load_model(stack.model)
     ids = label_ids()

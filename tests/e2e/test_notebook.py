@@ -41,7 +41,6 @@ def test_notebook_calls_the_package_rather_than_copying_it():
 
 @pytest.mark.slow
 def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
-    pytest.importorskip("mysfits.endpoint.server", reason="the local endpoint (endpoint branch) is needed")
     from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOK, as_version=4)

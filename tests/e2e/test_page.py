@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from mysfits.artifact import load_model
-from mysfits.catalog import load_catalog
-from mysfits.questionnaire import N_OPTIONS, N_QUESTIONS
+from mysfits.model.artifact import load_model
+from mysfits_api.catalog import load_catalog
+from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS
 from tests.e2e.conftest import SCREENSHOTS, free_port, running
 from tests.e2e.page_support import (
     ANSWERS,

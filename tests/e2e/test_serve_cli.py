@@ -134,3 +134,52 @@ def test_bad_parameter_overrides_name_the_parameter(tmp_path):
     done = serve("--parameter-overrides", "AllowedOrigin=not-a-url", "--port", str(free_port()))
     assert done.returncode == 2
     assert "AllowedOrigin='not-a-url'" in done.stderr
+
+
+FIXTURE_TEMPLATE = REPO / "tests" / "fixtures" / "gateway" / "template.yaml"
+
+
+def answers_in_parallel(port: int, count: int) -> list[tuple[str, dict]]:
+    """``count`` requests at once, each on its own connection, each with its own query: (what was sent, answer)."""
+    import concurrent.futures
+    import http.client
+    import json
+
+    def one(number: int) -> tuple[str, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            connection.request("GET", f"/fail/nap?n={number}")
+            return str(number), json.loads(connection.getresponse().read())
+        finally:
+            connection.close()
+
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_workers_are_processes_that_each_answer_their_own_requests(tmp_path, workers):
+    port = free_port()
+    args = ["serve", "--template", str(FIXTURE_TEMPLATE), "--endpoint-url", "http://127.0.0.1:9"]
+    args += ["--port", str(port), "--workers", str(workers), "--quiet"]
+    with running(args, tmp_path / "serve.log", port, ready_path="/items/latest") as process:
+        workers_now = children_of(process.proc.pid) if workers > 1 else [process.proc.pid]
+        assert len(workers_now) == workers
+        seen: set[int] = set()
+        for _ in range(10):  # the kernel picks the process for each connection; give it a few rounds to spread
+            for sent, answer in answers_in_parallel(port, 24):
+                assert answer["event"]["queryStringParameters"] == {"n": sent}
+                seen.add(answer["pid"])
+            if len(seen) == workers:
+                break
+        assert seen == set(workers_now)
+        assert "3 gateway processes" in process.output() if workers == 3 else "processes" not in process.output()
+        assert process.interrupt() == 0
+    assert all(wait_gone(pid) for pid in workers_now), "a worker outlived mysfits serve"
+    assert "Traceback" not in process.output()
+
+
+def test_workers_must_be_a_positive_number(tmp_path):
+    done = serve("--workers", "0", "--port", str(free_port()))
+    assert done.returncode == 2
+    assert "--workers: expected a number of at least 1, got 0" in done.stderr

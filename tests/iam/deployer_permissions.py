@@ -53,7 +53,7 @@ def handler_permissions(resource_type: str) -> set[str]:
 
 def template_resource_types() -> dict[str, set[str]]:
     """Resource type -> the templates that declare it (template.yaml as CloudFormation sees it, after SAM)."""
-    from mysfits.gateway.cfn_yaml import load_template
+    from mysfits.local.gateway.template import load_template
     from tests.templates.sam_template import cfn_template
 
     types: dict[str, set[str]] = defaultdict(set)
@@ -67,12 +67,10 @@ def template_resource_types() -> dict[str, set[str]]:
 
 
 def _sam_managed_stack_template() -> dict:
-    import yaml
     from samcli.lib.bootstrap.bootstrap import _get_stack_template
+    from samtranslator.yaml_helper import yaml_parse
 
-    from mysfits.gateway.cfn_yaml import CfnLoader
-
-    return yaml.load(_get_stack_template(), Loader=CfnLoader)
+    return yaml_parse(_get_stack_template())
 
 
 def sam_deploy_calls(session) -> list[AwsCall]:

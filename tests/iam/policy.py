@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysfits.gateway.cfn_yaml import load_template
-from mysfits.gateway.intrinsics import Resolver
+from mysfits.local.gateway.intrinsics import Resolver
+from mysfits.local.gateway.template import load_template
 from tests.iam.authorization import ACCOUNT, PARTITION, Check
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import nbformat
 
-from mysfits import dataset as ds
-from mysfits import training
-from mysfits.artifact import save_model
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.model.artifact import save_model
 from tests.aws_calls import AwsCall, record_aws_calls
 from tests.iam.policy import StackValues
 from tests.moto_update_endpoint import moto_update_endpoint
@@ -77,7 +77,7 @@ def _sdk_without_pauses() -> Iterator[None]:
 
 @contextlib.contextmanager
 def workspace(session, values: StackValues, tmp: Path) -> Iterator[Workspace]:
-    from mysfits.endpoint.server import serve_in_thread
+    from mysfits.local.endpoint.server import serve_in_thread
 
     session.client("cloudformation").create_stack(
         StackName=values.stack_name, TemplateBody=notebook_stack_stand_in(values)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.artifact import ArtifactError, save_model
-from mysfits.endpoint.server import serve_in_thread
-from mysfits.questionnaire import cell_index
+from mysfits.local.endpoint.server import serve_in_thread
+from mysfits.model.artifact import ArtifactError, save_model
+from mysfits_api.questionnaire import cell_index
 from tests.api_support import local_runtime_client
 from tests.endpoint_artifacts import make_artifact, write_artifact
 
@@ -70,7 +70,7 @@ def test_refuses_to_start_on_a_corrupt_model(tmp_path):
 
 
 def test_a_new_artifact_at_the_same_path_is_served_without_restart(tmp_path, caplog):
-    caplog.set_level("INFO", logger="mysfits.endpoint")
+    caplog.set_level("INFO", logger="mysfits.local.endpoint")
     path = tmp_path / "model.json"
     old = write_artifact(path, seed=1)
     new = make_artifact(seed=2)
@@ -89,7 +89,7 @@ def test_a_new_artifact_at_the_same_path_is_served_without_restart(tmp_path, cap
 
 
 def test_a_bad_new_file_keeps_the_old_model_serving_and_logs_why(tmp_path, caplog):
-    caplog.set_level("INFO", logger="mysfits.endpoint")
+    caplog.set_level("INFO", logger="mysfits.local.endpoint")
     path = tmp_path / "model.json"
     old = write_artifact(path, seed=1)
     rows = [(1, 2, 3, 4, 5), (8, 1, 8, 1, 8)]

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from mysfits import knn
-from mysfits.endpoint.protocol import MAX_PAYLOAD_BYTES, parse_response
-from mysfits.endpoint.server import serve_in_thread
-from mysfits.questionnaire import N_CELLS, cell_index
+from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, parse_response
+from mysfits.local.endpoint.server import serve_in_thread
+from mysfits.model import knn
+from mysfits_api.questionnaire import N_CELLS, cell_index
 from tests.api_support import local_runtime_client
 from tests.endpoint_artifacts import write_artifact
 
@@ -252,12 +252,12 @@ def test_container_contract_ping_and_invocations(endpoint, table):
 
 
 def test_every_request_is_logged_as_one_json_line(client, caplog):
-    caplog.set_level("INFO", logger="mysfits.endpoint")
+    caplog.set_level("INFO", logger="mysfits.local.endpoint")
     invoke(client, "1,2,3,4,5\n5,4,3,2,1\n")
     refused(client, Body="1,2,3\n")
 
     def request_lines():
-        messages = [r.getMessage() for r in caplog.records if r.name == "mysfits.endpoint"]
+        messages = [r.getMessage() for r in caplog.records if r.name == "mysfits.local.endpoint"]
         lines = [json.loads(line) for message in messages for line in message.splitlines()]
         return [line for line in lines if line["event"] == "request"]
 

@@ -11,8 +11,8 @@ import boto3
 import numpy as np
 import pytest
 
-from mysfits.endpoint.server import serve_in_thread
-from mysfits.questionnaire import cell_index
+from mysfits.local.endpoint.server import serve_in_thread
+from mysfits_api.questionnaire import cell_index
 from tests.endpoint_artifacts import write_artifact
 
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")

@@ -9,7 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mysfits.gateway.server import BackgroundServer, GatewaySettings, PortInUse, bind, build_gateway
+from mysfits.local.gateway.server import GatewaySettings, build_gateway
+from mysfits.local.http_server import BackgroundServer, PortInUse, bind
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
 

@@ -8,10 +8,10 @@ import random
 
 import pytest
 
-from mysfits.api.recommend import recommendation_for
-from mysfits.artifact import load_model
-from mysfits.endpoint.server import serve_in_thread
-from mysfits.questionnaire import cell_index
+from mysfits.local.endpoint.server import serve_in_thread
+from mysfits.model.artifact import load_model
+from mysfits_api.questionnaire import cell_index
+from mysfits_api.recommend import recommendation_for
 from tests.api_support import (
     ENDPOINT_NAME,
     LambdaContext,

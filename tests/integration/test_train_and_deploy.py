@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mysfits.artifact import load_model
 from mysfits.aws import PROJECT_TAGS
-from mysfits.aws.samconfig import read_overrides
 from mysfits.aws.train_and_deploy import Toolkit, main
+from mysfits.model.artifact import load_model
+from mysfits.samconfig import read_overrides
 from tests.conftest import FAKE_AWS_REGION as REGION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,10 +269,10 @@ def test_endpoint_outside_the_roles_prefix_is_refused(moto_aws, tmp_path, capsys
 
 @pytest.mark.slow
 def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, tmp_path, small_data, monkeypatch):
-    server = pytest.importorskip("mysfits.endpoint.server", reason="the local endpoint (endpoint branch) is needed")
-    from mysfits import dataset as ds
-    from mysfits import training
-    from mysfits.artifact import save_model
+    from mysfits.local.endpoint import server
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+    from mysfits.model.artifact import save_model
 
     cfn, s3, sm, cloudfront = (moto_aws.client(n) for n in ("cloudformation", "s3", "sagemaker", "cloudfront"))
     distribution = make_distribution(cloudfront)
@@ -388,11 +388,11 @@ def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, sma
     args = tad.build_parser().parse_args(
         ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml"), "--deploy-api"]
     )
-    run = tad.Run(args, Toolkit(session_factory=lambda r: moto_aws, runner=runner, out=lambda _: None), region=REGION)
-    run.overrides = read_overrides(tmp_path / "samconfig.toml")
-    build, *_rest = tad.api_steps(run)
-    with pytest.raises(tad.UsageError, match="sam build failed with exit code 1; its output is above"):
-        build.run()
+    resolved = tad.Resolved(region=REGION, api_stack="mysfits-recommendations")
+    ctx = tad.Context(args, Toolkit(runner=runner, out=lambda _: None), resolved, tad.AwsClients.create(moto_aws))
+    steps = tad.api_steps(args, resolved)
+    with pytest.raises(tad.CliError, match="sam build failed with exit code 1; its output is above"):
+        tad.execute(steps, ctx, tad.Results(tad.Overrides(read_overrides(tmp_path / "samconfig.toml"))))
     assert runner.calls[0][0][1:] == ["build"]
 
 
@@ -411,27 +411,26 @@ def web_run(moto_aws, tmp_path, samconfig_text: str = SAMCONFIG):
     argv = ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml")]
     args = tad.build_parser().parse_args([*argv, "--web-dir", str(web), "--deploy-api", "--deploy-web"])
     lines: list[str] = []
-    run = tad.Run(args, Toolkit(out=lines.append), region=REGION, clients=tad.AwsClients.create(moto_aws))
-    return tad, run, lines
+    ctx = tad.Context(args, Toolkit(out=lines.append), tad.Resolved(region=REGION), tad.AwsClients.create(moto_aws))
+    return tad, ctx, lines
 
 
 def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
     cloudfront, s3 = moto_aws.client("cloudfront"), moto_aws.client("s3")
     distribution = make_distribution(cloudfront)
-    tad, run, lines = web_run(moto_aws, tmp_path)
+    tad, ctx, lines = web_run(moto_aws, tmp_path)
     s3.create_bucket(Bucket="web-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
-    run.outputs = {
+    outputs = {
         "RecommendationsApiUrl": API_URL,
         "WebsiteBucketName": "web-bucket",
         "WebsiteDistributionId": distribution["Id"],
         "WebsiteUrl": "https://example.cloudfront.net",
     }
     puts: list[str] = []
-    run.clients.s3.meta.events.register(
+    ctx.aws.s3.meta.events.register(
         "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
     )
-    for step in tad.web_steps(run):
-        step.run()
+    tad.execute(tad.web_steps(ctx.args), ctx, tad.Results(tad.StackOutputs(outputs)))
     assert puts == ["img/a.svg", "config.json", "index.html"], "hidden files stay home; the page goes last"
     assert s3.head_object(Bucket="web-bucket", Key="img/a.svg")["ContentType"] == "image/svg+xml"
     assert s3.head_object(Bucket="web-bucket", Key="index.html")["ContentType"] == "text/html; charset=utf-8"
@@ -443,25 +442,46 @@ def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
 
 
 def test_a_stack_without_the_website_is_one_clear_error(moto_aws, tmp_path):
-    tad, run, _ = web_run(moto_aws, tmp_path)
-    run.outputs = {"RecommendationsApiUrl": API_URL}
-    upload, _invalidate = tad.web_steps(run)
-    with pytest.raises(tad.UsageError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
-        upload.run()
+    tad, ctx, _ = web_run(moto_aws, tmp_path)
+    upload, _invalidate = tad.web_steps(ctx.args)
+    with pytest.raises(tad.CliError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
+        upload.run(ctx, tad.Results(tad.StackOutputs({"RecommendationsApiUrl": API_URL})))
 
 
 def test_deploy_web_with_the_website_switched_off_fails_before_any_step(moto_aws, tmp_path):
-    tad, run, _ = web_run(moto_aws, tmp_path, SAMCONFIG.replace("LogLevel=INFO", "LogLevel=INFO DeployWebsite=false"))
-    with pytest.raises(tad.UsageError, match="sets DeployWebsite=false"):
-        tad.web_steps(run)
+    tad, ctx, _ = web_run(moto_aws, tmp_path, SAMCONFIG.replace("LogLevel=INFO", "LogLevel=INFO DeployWebsite=false"))
+    toolkit = Toolkit(session_factory=lambda region: moto_aws, out=lambda _: None)
+    args = tad.build_parser().parse_args(["--mode", "sagemaker", "--region", REGION, "--dry-run"])
+    for name in ("samconfig", "web_dir", "deploy_api", "deploy_web"):
+        setattr(args, name, getattr(ctx.args, name))
+    with pytest.raises(tad.CliError, match="sets DeployWebsite=false"):
+        tad.resolve(args, toolkit)
 
 
 def test_a_broken_config_json_is_named(tmp_path):
-    from mysfits.aws import train_and_deploy as tad
+    from mysfits.aws import website
+    from mysfits.cli_base import CliError
 
     (tmp_path / "config.json").write_text("{not json")
-    with pytest.raises(tad.UsageError, match=r"config\.json is not readable JSON"):
-        tad.page_config(tmp_path, API_URL)
+    with pytest.raises(CliError, match=r"config\.json is not readable JSON"):
+        website.page_config(tmp_path, API_URL)
     (tmp_path / "config.json").write_text("[1]")
-    with pytest.raises(tad.UsageError, match="must hold a JSON object, found list"):
-        tad.page_config(tmp_path, API_URL)
+    with pytest.raises(CliError, match="must hold a JSON object, found list"):
+        website.page_config(tmp_path, API_URL)
+
+
+def test_the_plan_is_pure_and_steps_hand_on_typed_results(tmp_path):
+    """plan() reads no file and calls nothing; a step that needs an earlier result says which one is missing."""
+    from mysfits.aws import train_and_deploy as tad
+
+    argv = ["--mode", "sagemaker", "--bucket", "b", "--role", "r", "--samconfig", str(tmp_path / "absent.toml")]
+    args = tad.build_parser().parse_args([*argv, "--deploy-api", "--api-stack", "s"])
+    resolved = tad.Resolved(data_missing=True, region=REGION, bucket="b", role="r", api_stack="s")
+    first, second = tad.plan(args, resolved), tad.plan(args, resolved)
+    assert [s.action for s in first] == [s.action for s in second]
+    assert first[0].action.startswith("generate 1,000,000 answers") and "`sam deploy` (stack s" in first[-2].action
+    assert list(tmp_path.iterdir()) == []
+    ctx = tad.Context(args, Toolkit(out=lambda _: None), resolved)
+    deploy = next(s for s in first if s.action.startswith("sagemaker:CreateModel"))
+    with pytest.raises(LookupError, match="no TrainingResult yet"):
+        deploy.run(ctx, tad.Results())

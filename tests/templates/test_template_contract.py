@@ -72,7 +72,7 @@ def test_function_runtime_and_handler(template):
 
 
 def test_the_function_environment_covers_what_the_handler_requires(template):
-    source = (ROOT / "src/mysfits/api/handler.py").read_text()
+    source = (ROOT / "src/mysfits_api/handler.py").read_text()
     required = set(re.findall(r'_(?:required_env|positive_seconds)\("([A-Z_]+)"\)', source))
     variables = function(template)["Properties"]["Environment"]["Variables"]
     assert required == {"SAGEMAKER_ENDPOINT_NAME", "ALLOWED_ORIGIN", "ENDPOINT_READ_TIMEOUT_S"}

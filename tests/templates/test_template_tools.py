@@ -53,8 +53,8 @@ def built(tmp_path_factory) -> Path:
 @pytest.mark.sam
 @pytest.mark.slow
 def test_sam_build_ships_the_handler_compiled_and_no_heavy_dependencies(built):
-    assert (built / "mysfits/api/handler.py").is_file()
-    assert (built / "mysfits/api/__pycache__/handler.cpython-313.pyc").is_file()
+    assert (built / "mysfits_api/handler.py").is_file()
+    assert (built / "mysfits_api/__pycache__/handler.cpython-313.pyc").is_file()
     assert (built / "aws_lambda_powertools/__pycache__/__init__.cpython-313.pyc").is_file()
     top_level = {path.name for path in built.iterdir()}
     assert not top_level & {"numpy", "sagemaker", "boto3", "botocore", "Makefile", "requirements.txt"}
@@ -68,7 +68,7 @@ def test_the_built_package_imports_and_answers_under_python313(built, tmp_path):
     sdk = sam_build.runtime_sdk(tmp_path / "sdk")
     probe = (
         "import json, sys\n"
-        "import mysfits.api.handler as h\n"
+        "import mysfits_api.handler as h\n"
         "event = json.load(open(sys.argv[1]))\n"
         "class Context: function_name='f'; memory_limit_in_mb=512; invoked_function_arn='arn'; aws_request_id='r'\n"
         "response = h.lambda_handler(event, Context())\n"

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 import pytest
 import tomlkit
 
-from mysfits.gateway.intrinsics import Resolver
-from mysfits.gateway.parameters import parse_overrides, resolve_parameters
+from mysfits.local.gateway.intrinsics import Resolver
+from mysfits.local.gateway.parameters import resolve_parameters
+from mysfits.samconfig import parse_overrides
 from tests.templates.sam_template import ROOT, cfn_template, sam_template, translate
 
 WEBSITE_TYPES = {

@@ -3,9 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from mysfits import artifact, files
-from mysfits.artifact import ArtifactError, load_model, save_model
-from mysfits.catalog import label_ids
+from mysfits import files
+from mysfits.model import artifact
+from mysfits.model.artifact import ArtifactError, load_model, save_model
+from mysfits_api.catalog import label_ids
 
 
 def test_round_trip_keeps_everything(small_model, tmp_path):
@@ -98,7 +99,7 @@ def test_a_failed_write_keeps_the_old_model_and_leaves_no_temp_file(small_model,
 
 
 def test_table_serves_predictions(small_model):
-    from mysfits.knn import sample_arrays
+    from mysfits.model.knn import sample_arrays
 
     X, y = sample_arrays(small_model)
     assert X.shape == (20_000, 5) and y.shape == (20_000,)

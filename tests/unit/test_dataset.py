@@ -3,8 +3,8 @@ import gzip
 import numpy as np
 import pytest
 
-from mysfits import dataset as ds
 from mysfits import files
+from mysfits.model import dataset as ds
 
 
 def test_generator_is_seeded_and_writes_the_seed_format(tmp_path):
@@ -29,7 +29,7 @@ def test_signal_zero_is_uniform_and_bayes_is_chance():
 
 
 def test_planted_signal_follows_the_catalog_favourites():
-    from mysfits.catalog import load_catalog
+    from mysfits_api.catalog import load_catalog
 
     data = ds.generate(120_000, seed=4, signal=1.0)
     for mysfit in load_catalog():

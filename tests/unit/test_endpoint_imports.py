@@ -11,7 +11,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 def test_serving_imports_no_sagemaker_sdk():
     code = (
-        "import sys; import mysfits.cli, mysfits.endpoint.cli, mysfits.endpoint.server; "
+        "import sys; import mysfits.cli, mysfits.local.endpoint.cli, mysfits.local.endpoint.server; "
         "mysfits.cli.build_parser(); "
         "print(sorted(m for m in sys.modules if m == 'sagemaker' or m.startswith('sagemaker.')))"
     )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mysfits.endpoint.protocol import (
+from mysfits.local.endpoint.protocol import (
     CSV,
     JSON,
     JSONLINES,
@@ -23,7 +23,7 @@ from mysfits.endpoint.protocol import (
     request_media_type,
     serialize,
 )
-from mysfits.questionnaire import cell_index
+from mysfits_api.questionnaire import cell_index
 
 answers = st.tuples(*[st.integers(1, 8)] * 5)
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.gateway.events import HttpRequest, InvalidProxyResult, build_event, response_from_result
-from mysfits.gateway.template import load_api
+from mysfits.local.gateway.events import HttpRequest, InvalidProxyResult, build_event, response_from_result
+from mysfits.local.gateway.template import load_api
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "fixtures" / "gateway" / "template.yaml"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.gateway.server import GatewaySettings, load_settings_api
-from mysfits.gateway.template import load_api
+from mysfits.local.gateway.server import GatewaySettings, load_settings_api
+from mysfits.local.gateway.template import load_api
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "gateway" / "template.yaml"

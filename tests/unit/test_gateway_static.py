@@ -2,7 +2,7 @@
 
 import pytest
 
-from mysfits.gateway.static import StaticSite
+from mysfits.local.gateway.static import StaticSite
 
 
 @pytest.fixture

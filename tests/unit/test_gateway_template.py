@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from mysfits.gateway.cfn_yaml import TemplateSyntaxError, load_template
-from mysfits.gateway.intrinsics import IntrinsicError, Resolver
-from mysfits.gateway.parameters import ParameterError, parse_overrides, samconfig_overrides
-from mysfits.gateway.template import TemplateError, load_api
+from mysfits.local.gateway.intrinsics import IntrinsicError, Resolver
+from mysfits.local.gateway.parameters import ParameterError, samconfig_overrides
+from mysfits.local.gateway.template import TemplateError, TemplateSyntaxError, load_api, load_template
+from mysfits.samconfig import SamConfigError, parse_overrides
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gateway"
 TEMPLATE = FIXTURES / "template.yaml"
@@ -112,16 +112,18 @@ def test_samconfig_sections_merge_global_then_deploy():
 
 
 def test_override_strings_accept_quotes_and_the_long_form():
-    parsed = parse_overrides('A=1 B="two words" ParameterKey=C,ParameterValue=x=y', "test")
-    assert parsed == {"A": "1", "B": "two words", "C": "x=y"}
-    with pytest.raises(ParameterError, match="'oops' is not Key=Value"):
-        parse_overrides("A=1 oops", "samconfig.toml")
+    assert parse_overrides('A=1 B="two words"', "test") == {"A": "1", "B": "two words"}
+    assert parse_overrides("ParameterKey=C,ParameterValue=x=y", "test") == {"C": "x=y"}
+    # As in SAM CLI: a string that holds the long form drops its short pairs (the gateway used to keep them).
+    assert parse_overrides('A=1 B="two words" ParameterKey=C,ParameterValue=x=y', "test") == {"C": "x=y"}
+    with pytest.raises(SamConfigError, match=r"samconfig\.toml: 'oops' is not Key=Value"):
+        parse_overrides("oops", "samconfig.toml")
 
 
 def test_broken_samconfig_names_the_file(tmp_path):
     config = tmp_path / "samconfig.toml"
     config.write_text("[default.deploy.parameters\n")
-    with pytest.raises(ParameterError, match=r"samconfig\.toml: not valid TOML"):
+    with pytest.raises(SamConfigError, match=r"samconfig\.toml: not valid TOML"):
         samconfig_overrides(config)
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mysfits import dataset as ds
-from mysfits import knn
+from mysfits.model import dataset as ds
+from mysfits.model import knn
 
 
 def reference_table(sample_X, sample_y, k):

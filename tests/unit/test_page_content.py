@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from mysfits import page_content
-from mysfits.catalog import load_catalog
-from mysfits.questionnaire import load_questionnaire
+from mysfits_api.catalog import load_catalog
+from mysfits_api.questionnaire import load_questionnaire
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from mysfits.catalog import label_ids, load_catalog, mysfit_for_label
-from mysfits.questionnaire import InvalidAnswers, cell_index, load_questionnaire, validate_answers
+from mysfits_api.catalog import label_ids, load_catalog, mysfit_for_label
+from mysfits_api.questionnaire import InvalidAnswers, cell_index, load_questionnaire, validate_answers
 
 # The ids, names, species, ages and alignments of the Mysfits site, in label order.
 EXPECTED = [

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mysfits.aws.samconfig import (
+from mysfits.samconfig import (
     SamConfigError,
     cli_overrides,
     parse_overrides,
@@ -199,3 +199,58 @@ def test_our_parser_agrees_with_sams_on_hand_written_strings(pairs, quote_all):
             parts.append(f"{key}={value}")
     text = " ".join(parts)
     assert parse_overrides(text) == sam_reads(text)
+
+
+# Inputs where a hand-written parser is likely to differ from SAM CLI's. "sam" is what SAM CLI's own parser returns
+# (the test asks it, so this column is checked, not copied); ours must equal it, whichever source the text came from.
+TRICKY = [
+    # (samconfig value or CLI string, what SAM reads)
+    ("A=1 B=2", {"A": "1", "B": "2"}),
+    ("ParameterKey=A,ParameterValue=1 ParameterKey=B,ParameterValue=2", {"A": "1", "B": "2"}),
+    # Mixed forms: once the long form appears, SAM ignores the short pairs (the local gateway used to keep A).
+    ("A=1 ParameterKey=B,ParameterValue=2", {"B": "2"}),
+    ("ParameterKey=B,ParameterValue=2 A=1", {"B": "2"}),
+    # Doubled single quotes end the value at the first closing quote (the local gateway used to read `its`).
+    ("A='it''s'", {"A": "it"}),
+    ('A="say ""hi"""', {"A": "say "}),
+    ("A=\"two words\" B='single quoted'", {"A": "two words", "B": "single quoted"}),
+    ('A="with \\"escaped\\" quotes"', {"A": 'with "escaped" quotes'}),
+    ("A=with\\ space", {"A": "with space"}),
+    ('A="" B=2', {"A": "", "B": "2"}),
+    ("A= B=2", {"B": "2"}),
+    ("A=x=y", {"A": "x=y"}),
+    ("ParameterKey=C,ParameterValue=x=y", {"C": "x=y"}),
+    ('ParameterKey=C,ParameterValue="a b"', {"C": "a b"}),
+    ("  A=1    B=2  ", {"A": "1", "B": "2"}),
+    ("A=1 A=2", {"A": "2"}),
+    ("A=1 stray B=2", {"A": "1", "B": "2"}),
+    (["A=1", 'B="two words"', "ParameterKey=C,ParameterValue=3"], {"A": "1", "B": "two words", "C": "3"}),
+    (["A=1 ParameterKey=B,ParameterValue=2", "C=3"], {"B": "2", "C": "3"}),
+    ("", {}),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), TRICKY, ids=[repr(v) for v, _ in TRICKY])
+def test_tricky_overrides_read_as_sam_reads_them(value, expected):
+    assert sam_reads(value) == expected
+    assert parse_overrides(value) == expected
+
+
+@pytest.mark.parametrize("value", ["oops", "=1", ["A=1", "oops"], ["A=1", ""]])
+def test_what_sam_refuses_is_refused(value):
+    with pytest.raises(Exception, match="not a valid format"):
+        sam_reads(value)
+    with pytest.raises(SamConfigError, match="is not Key=Value"):
+        parse_overrides(value)
+
+
+def test_the_local_gateway_and_the_deploy_read_one_samconfig_alike(tmp_path):
+    """The two disagreements this parser fixed, end to end: both readers of samconfig.toml get SAM's values."""
+    from mysfits.local.gateway.parameters import samconfig_overrides
+
+    path = tmp_path / "samconfig.toml"
+    path.write_text(
+        "version = 0.1\n[default.deploy.parameters]\n"
+        "parameter_overrides = [\"A=1 ParameterKey=B,ParameterValue=2\", \"C='it''s'\"]\n"
+    )
+    assert samconfig_overrides(path) == read_overrides(path) == {"B": "2", "C": "it"}

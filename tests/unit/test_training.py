@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from mysfits import dataset as ds
-from mysfits import training
-from mysfits.evaluation import confusion_matrix, evaluate, format_report, write_confusion_png
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.model.evaluation import confusion_matrix, evaluate, format_report, write_confusion_png
 
 
 def _true_accuracy(table, signal):

@@ -9,8 +9,10 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, samconfig
-from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, caller_account, resolve_region
+from mysfits import samconfig
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup
+from mysfits.aws.account import aws_failure, caller_account, resolve_region
+from mysfits.cli_base import CliError, OneLineParser
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
@@ -69,7 +71,7 @@ def main(
     args = build_parser(prog).parse_args(argv)
     try:
         return _run(args, session, ask, sleep, out)
-    except UsageError as exc:
+    except CliError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except (cleanup.CleanupError, samconfig.SamConfigError) as exc:
@@ -136,5 +138,5 @@ def _confirmed(ask: Callable[[str], str], count: int) -> bool:
     try:
         answer = ask(f"delete these {count}? [y/N] ")
     except EOFError:
-        raise UsageError("no terminal to ask on: pass --yes to delete without asking") from None
+        raise CliError("no terminal to ask on: pass --yes to delete without asking") from None
     return answer.strip().lower() in {"y", "yes"}

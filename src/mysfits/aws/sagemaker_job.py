@@ -516,7 +516,7 @@ def evaluate_endpoint(
     runtime, endpoint_name: str, test_X: np.ndarray, test_y: np.ndarray, train_y: np.ndarray, batch_size: int = 500
 ) -> dict:
     """The same metrics as the local trainer reports, but computed from the endpoint's answers on the test split."""
-    from mysfits.evaluation import evaluate
+    from mysfits.model.evaluation import evaluate
 
     predicted = predict_through_endpoint(runtime, endpoint_name, test_X, batch_size)
     metrics = evaluate(np.asarray(test_y), predicted, np.asarray(train_y))

@@ -1,34 +1,37 @@
-"""``scripts/train_and_deploy.py``: from data to a serving endpoint, locally or on SageMaker, in one command.
+"""``scripts/train_and_deploy.py`` (``mysfits aws train-and-deploy``): from data to a serving endpoint in one command.
 
 Both modes end the same way: the endpoint name is written into samconfig.toml, so a plain ``sam deploy`` (or
-``--deploy-api``) points the Lambda at it. The run is a list of steps, each described by the AWS action it takes;
-``--dry-run`` prints that list and stops, so what is printed is exactly what a real run would do, in order.
+``--deploy-api``) points the Lambda at it.
+
+The run is a plan: :func:`plan` turns the flags (and what was looked up before it: region, bucket, role, stack name)
+into a list of steps, each described by the action it takes, and does nothing else. ``--dry-run`` prints that list
+and stops, so what is printed is exactly what a real run does, in order. Each step returns one frozen value (the
+split, an S3 channel, the training job, the stack outputs...) that later steps look up by its type in
+:class:`Results`; nothing else passes between them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import mimetypes
 import shutil
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mysfits.artifact import ArtifactError
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, samconfig
-from mysfits.aws.cli_common import OneLineParser, UsageError, aws_failure, resolve_region
-from mysfits.cli import positive_int
+from mysfits import endpoint_name, samconfig
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, website
+from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
+from mysfits.cli_base import CliError, OneLineParser, positive_int
+from mysfits.model.artifact import ArtifactError
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
-DEFAULT_ENDPOINT = "mysfits-knn"
 DEFAULT_SAMCONFIG = Path("samconfig.toml")
 DEFAULT_WEB = Path("web")
 API_URL_OUTPUT = "RecommendationsApiUrl"
@@ -37,13 +40,9 @@ WEB_URL_OUTPUT = "WebsiteUrl"
 WEB_DISTRIBUTION_OUTPUT = "WebsiteDistributionId"
 API_ORIGIN_OUTPUT = "ApiAllowedOrigin"
 WEBSITE_PARAMETER = "DeployWebsite"
-# One wildcard path is billed as one path, and it also covers the scripts and styles, which are cached for minutes.
-INVALIDATION_PATHS = ("/*",)
-# Uploaded after the assets, in this order, so the new page never refers to something not yet there.
-LAST_UPLOADS = ("config.json", "index.html")
 EVALUATION_BATCH = 500
 
-Runner = Callable[[Sequence[str]], int]
+T = TypeVar("T")
 
 
 # --- the seams: everything that reaches outside the process -------------------------------------------------------
@@ -54,35 +53,34 @@ def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
     return subprocess.run(list(argv), cwd=cwd, check=False).returncode  # noqa: S603 - argv list, no shell
 
 
-@dataclass
+def boto3_session(region: str) -> Any:
+    import boto3
+
+    return boto3.Session(region_name=region)
+
+
+@dataclass(frozen=True)
 class Toolkit:
     """What the run needs from the outside world; tests swap in moto-backed sessions and a recording runner."""
 
-    session_factory: Callable[[str], object] = field(default=None)  # type: ignore[assignment]
+    session_factory: Callable[[str], Any] = boto3_session
     trainer: Callable[..., sagemaker_job.TrainingResult] = sagemaker_job.train_with_sdk
     runner: Callable[[Sequence[str], Path | None], int] = run_command
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
-
-    def session(self, region: str):
-        if self.session_factory is not None:
-            return self.session_factory(region)
-        import boto3
-
-        return boto3.Session(region_name=region)
 
 
 @dataclass(frozen=True)
 class AwsClients:
     """Created once per run from one session, then passed to the functions that call AWS."""
 
-    session: object
-    s3: object
-    sagemaker: object
-    runtime: object
-    cloudformation: object
-    sts: object
-    cloudfront: object
+    session: Any
+    s3: Any
+    sagemaker: Any
+    runtime: Any
+    cloudformation: Any
+    sts: Any
+    cloudfront: Any
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -100,16 +98,9 @@ class AwsClients:
 # --- flags --------------------------------------------------------------------------------------------------------
 
 
-def _endpoint_name(text: str) -> str:
-    try:
-        return samconfig.validate_endpoint_name(text)
-    except samconfig.SamConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
-    from mysfits import dataset as ds
-    from mysfits import training
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
 
     parser = OneLineParser(
         prog=prog,
@@ -152,8 +143,8 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     common = parser.add_argument_group("endpoint, API and web")
     common.add_argument(
         "--endpoint-name",
-        type=_endpoint_name,
-        default=DEFAULT_ENDPOINT,
+        type=endpoint_name.flag(lowercase=True),
+        default=endpoint_name.DEFAULT,
         help="lowercase; stable across runs (default %(default)s)",
     )
     common.add_argument(
@@ -174,7 +165,7 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     return parser
 
 
-def _check_flags(args: argparse.Namespace) -> None:
+def check_flags(args: argparse.Namespace) -> None:
     sagemaker_only = {
         "--notebook-stack": args.notebook_stack,
         "--bucket": args.bucket,
@@ -190,18 +181,18 @@ def _check_flags(args: argparse.Namespace) -> None:
     if args.mode == "local":
         used = [flag for flag, value in sagemaker_only.items() if value]
         if used:
-            raise UsageError(f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS)")
+            raise CliError(f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS)")
         return
     if args.serverless and args.instance_type:
-        raise UsageError("--serverless and --instance-type exclude each other: a serverless endpoint has no instance")
+        raise CliError("--serverless and --instance-type exclude each other: a serverless endpoint has no instance")
     if not args.serverless and (args.memory_mb or args.max_concurrency):
-        raise UsageError("--memory-mb and --max-concurrency need --serverless")
+        raise CliError("--memory-mb and --max-concurrency need --serverless")
     if args.deploy_web and not args.deploy_api:
-        raise UsageError("--deploy-web needs --deploy-api (the page's config.json holds the API URL it deploys)")
+        raise CliError("--deploy-web needs --deploy-api (the page's config.json holds the API URL it deploys)")
     if args.deploy_web and not (args.web_dir / "index.html").is_file():
-        raise UsageError(f"--web-dir {args.web_dir} has no index.html; point it at the page (default web/)")
+        raise CliError(f"--web-dir {args.web_dir} has no index.html; point it at the page (default web/)")
     if args.bucket and args.notebook_stack:
-        raise UsageError("give --bucket or --notebook-stack, not both")
+        raise CliError("give --bucket or --notebook-stack, not both")
 
 
 def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
@@ -209,176 +200,220 @@ def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
         try:
             return sagemaker_job.Serverless(args.memory_mb or 2048, args.max_concurrency or 5)
         except ValueError as exc:
-            raise UsageError(str(exc)) from None
+            raise CliError(str(exc)) from None
     return sagemaker_job.RealTime(args.instance_type or "ml.m5.large")
 
 
-# --- the steps ------------------------------------------------------------------------------------------------
+# --- what is known before the plan --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the plan needs beyond the flags, looked up once before it: in a dry run, only what needs no AWS."""
+
+    data_missing: bool = False
+    region: str | None = None
+    bucket: str | None = None
+    role: str | None = None
+    api_stack: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every step may read: the flags, the outside world, and what was resolved before the plan."""
+
+    args: argparse.Namespace
+    toolkit: Toolkit
+    resolved: Resolved
+    clients: AwsClients | None = None
+
+    def say(self, message: str) -> None:
+        self.toolkit.out(message)
+
+    @property
+    def aws(self) -> AwsClients:
+        if self.clients is None:
+            raise RuntimeError("this step calls AWS, but the run was planned without clients")
+        return self.clients
+
+
+def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsClients | None]:
+    """Whether the data exists; for SageMaker also the region, then (unless a dry run) credentials, bucket and role;
+    then the API stack's name, and whether samconfig switched the website off."""
+    if args.mode == "local":
+        return Resolved(data_missing=not args.data.exists()), None
+    region = resolve_region(args.region)
+    clients, bucket, role = None, args.bucket, args.role
+    if not args.dry_run:
+        clients = AwsClients.create(toolkit.session_factory(region))
+        bucket, role = preflight(args, clients, region, toolkit.out)
+    api_stack = _stack_name(args) if args.deploy_api else ""
+    if args.deploy_web and samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false":
+        raise CliError(
+            f"--deploy-web needs the stack's website, but {args.samconfig} sets {WEBSITE_PARAMETER}=false; "
+            f"set it to true, or host {args.web_dir} yourself"
+        )
+    return Resolved(not args.data.exists(), region, bucket, role, api_stack), clients
+
+
+def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: Callable[[str], None]) -> tuple:
+    """Check credentials, the bucket and the role before anything is created; returns (bucket, role)."""
+    account = caller_account(clients.sts, hint=" (or use --mode local)")
+    say(f"AWS account {account}, region {region}")
+    if args.notebook_stack:
+        from mysfits.aws.cleanup import CleanupError, stack_outputs
+
+        try:
+            outputs = stack_outputs(clients.cloudformation, args.notebook_stack)
+        except CleanupError as exc:
+            raise CliError(f"{exc}; create it from notebook-template.yaml or pass --bucket and --role") from None
+        bucket, role = outputs.get("BucketName"), args.role or outputs.get("RoleArn")
+        prefix = outputs.get("ResourcePrefix")
+        if prefix and not args.endpoint_name.startswith(prefix + "-"):
+            raise CliError(
+                f"--endpoint-name {args.endpoint_name} must start with {prefix}- : the notebook stack's role may "
+                "only manage SageMaker resources with that prefix"
+            )
+    else:
+        bucket, role = args.bucket, args.role
+    if not bucket:
+        raise CliError("no bucket: pass --bucket NAME or --notebook-stack STACK (notebook-template.yaml)")
+    if not role:
+        raise CliError("no SageMaker execution role: pass --role ARN or --notebook-stack STACK")
+    try:
+        clients.s3.head_bucket(Bucket=bucket)
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code in {"404", "NoSuchBucket", "NotFound"}:
+            raise CliError(f"bucket {bucket} does not exist (create it, or use the notebook stack's)") from None
+        raise CliError(f"cannot use bucket {bucket}: {code} {exc.response['Error']['Message']}") from None
+    return bucket, role
+
+
+def _stack_name(args: argparse.Namespace) -> str:
+    if args.api_stack:
+        return args.api_stack
+    name = samconfig.read_setting(args.samconfig, "deploy", "stack_name")
+    if not name:
+        raise CliError(f"no stack_name in {args.samconfig}; pass --api-stack NAME")
+    return name
+
+
+# --- what steps hand on -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Split:
+    train: Any  # mysfits.model.dataset.Dataset (numpy is imported only when a step runs)
+    test: Any
+    k: int
+    sample_size: int
+
+
+@dataclass(frozen=True)
+class TrainChannel:
+    uri: str
+
+
+@dataclass(frozen=True)
+class TestChannel:
+    uri: str
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Every parameter override in samconfig.toml after the endpoint name was written."""
+
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    values: Mapping[str, str]
+
+
+class Results:
+    """What the steps so far returned, one value per type; a step reads what it needs by type, nothing else."""
+
+    def __init__(self, *values: object):
+        self._by_type: dict[type, object] = {}
+        for value in values:
+            self.add(value)
+
+    def add(self, value: object) -> None:
+        if value is not None:
+            self._by_type[type(value)] = value
+
+    def get(self, kind: type[T]) -> T:
+        value = self._by_type.get(kind)
+        if not isinstance(value, kind):
+            raise LookupError(f"no {kind.__name__} yet: a step ran before the one that makes it")
+        return value
 
 
 @dataclass(frozen=True)
 class Step:
     action: str
-    run: Callable[[], None]
+    run: Callable[[Context, Results], object]
 
 
-@dataclass
-class Run:
-    """The state that later steps read from earlier ones."""
-
-    args: argparse.Namespace
-    toolkit: Toolkit
-    region: str | None = None
-    clients: AwsClients | None = None
-    bucket: str | None = None
-    role: str | None = None
-    train: object = None
-    test: object = None
-    k: int = 0
-    sample_size: int = 0
-    training: sagemaker_job.TrainingResult | None = None
-    overrides: dict[str, str] = field(default_factory=dict)
-    outputs: dict[str, str] = field(default_factory=dict)
-
-    def say(self, message: str) -> None:
-        self.toolkit.out(message)
+# --- the plan -----------------------------------------------------------------------------------------------------
 
 
-def _root(args: argparse.Namespace) -> Path:
-    """SAM runs where samconfig.toml is (the project root), whatever the current directory."""
-    return args.samconfig.resolve().parent
+def plan(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    """Flags (and what :func:`resolve` looked up) in, steps out: it reads no file, calls no AWS, runs nothing."""
+    steps = local_steps(args, resolved) if args.mode == "local" else sagemaker_steps(args, resolved)
+    return steps + api_steps(args, resolved) + web_steps(args)
 
 
-def _data_steps(run: Run) -> list[Step]:
-    args = run.args
-    if args.data.exists():
+def _data_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    if not resolved.data_missing:
         return []
-
-    def generate() -> None:
-        from mysfits import dataset as ds
-
-        data = ds.generate(args.rows, args.seed, args.signal)
-        meta = {"generator": "mysfits.dataset", "rows": args.rows, "seed": args.seed, "signal": args.signal}
-        meta["bayes_accuracy"] = ds.bayes_accuracy(args.signal)
-        ds.write_csv(data, args.data, metadata=meta)
-
-    return [Step(f"generate {args.rows:,} answers (seed {args.seed}, signal {args.signal}) into {args.data}", generate)]
+    action = f"generate {args.rows:,} answers (seed {args.seed}, signal {args.signal}) into {args.data}"
+    return [Step(action, _generate)]
 
 
-def _samconfig_step(run: Run) -> Step:
-    args = run.args
-
-    def write() -> None:
-        run.overrides = samconfig.set_endpoint_name(args.samconfig, args.endpoint_name)
-
+def _samconfig_step(args: argparse.Namespace) -> Step:
     return Step(
         f"write SageMakerEndpointName={args.endpoint_name} into {args.samconfig} "
         "[default.deploy.parameters].parameter_overrides (other overrides kept)",
-        write,
+        _write_samconfig,
     )
 
 
-def local_steps(run: Run) -> list[Step]:
-    args = run.args
-
-    def train() -> None:
-        from mysfits.evaluation import format_report
-        from mysfits.training_cli import train_from_args
-
-        model = train_from_args(args)
-        run.say(format_report(model.metrics))
-
+def local_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
     tuned = ", tuned on a validation split" if args.tune else ""
     return [
-        *_data_steps(run),
+        *_data_steps(args, resolved),
         Step(
             f"train the kNN locally (k={args.k}, sample_size={args.sample_size:,}{tuned}), evaluate on the test "
             f"split, and write {args.model} atomically: a local endpoint serving that file reloads it",
-            train,
+            _train_locally,
         ),
-        _samconfig_step(run),
+        _samconfig_step(args),
     ]
 
 
-def _prepare_split(run: Run) -> None:
-    from mysfits import dataset as ds
-    from mysfits import training
-
-    data = ds.load_csv(run.args.data)
-    run.train, run.test = ds.split(data, test_fraction=0.1, seed=run.args.seed)
-    run.k, run.sample_size = run.args.k, run.args.sample_size
-    if run.args.tune:
-        run.k, run.sample_size, _results = training.tune(run.train, run.args.seed)
-        run.say(f"  tuned locally: k={run.k}, sample_size={run.sample_size:,}")
-    run.say(f"  {run.train.rows:,} training rows, {run.test.rows:,} test rows")
-
-
-def sagemaker_steps(run: Run) -> list[Step]:
-    args = run.args
-    endpoint = args.endpoint_name
-    prefix = args.prefix or endpoint
-    bucket = run.bucket or args.bucket or f"<BucketName output of stack {args.notebook_stack}>"
-    role = run.role or args.role or f"<RoleArn output of stack {args.notebook_stack}>"
-    train_key, test_key = f"{prefix}/data/train/train.csv", f"{prefix}/data/test/test.csv"
+def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    endpoint, prefix = args.endpoint_name, args.prefix or args.endpoint_name
+    bucket = resolved.bucket or f"<BucketName output of stack {args.notebook_stack}>"
+    role = resolved.role or f"<RoleArn output of stack {args.notebook_stack}>"
     capacity = capacity_from(args)
-    channels: dict[str, str] = {}
     tag = f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}"
-
-    def upload(split: str, key: str) -> Callable[[], None]:
-        def put() -> None:
-            data = run.train if split == "train" else run.test
-            body = sagemaker_job.training_csv(data.X, data.y)
-            channels[split] = sagemaker_job.upload_channel(run.clients.s3, run.bucket, key, body)
-
-        return put
-
-    def train() -> None:
-        spec = sagemaker_job.TrainingSpec(
-            region=run.region,
-            role_arn=run.role,
-            bucket=run.bucket,
-            base_job_name=endpoint,
-            prefix=prefix,
-            instance_type=args.train_instance_type,
-            k=run.k,
-            sample_size=min(run.sample_size, run.train.rows),
-        )
-        run.training = run.toolkit.trainer(
-            spec, run.clients.session, channels["train"], channels["test"], logs=not args.no_logs
-        )
-        shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(run.training.metrics.items()))
-        run.say(f"  training job {run.training.job_name} done: {run.training.model_data_url} {shown}")
-
-    def deploy() -> None:
-        sagemaker_job.deploy(
-            run.clients.sagemaker, endpoint, run.training, run.role, capacity, report=run.say, sleep=run.toolkit.sleep
-        )
-
-    def evaluate() -> None:
-        from mysfits.evaluation import format_report, write_confusion_png
-
-        metrics = sagemaker_job.evaluate_endpoint(
-            run.clients.runtime, endpoint, run.test.X, run.test.y, run.train.y, batch_size=EVALUATION_BATCH
-        )
-        run.say(f"through endpoint {endpoint} ({metrics['endpoint']['requests']} requests):")
-        run.say(format_report(metrics))
-        if args.confusion:
-            write_confusion_png(metrics, args.confusion)
-
     hyper = "the tuned k and sample_size" if args.tune else f"k={args.k}, sample_size={args.sample_size:,}"
     return [
-        *_data_steps(run),
+        *_data_steps(args, resolved),
         Step(
             f"split {args.data} 90/10 (seed {args.seed})" + (", tune k and sample_size locally" if args.tune else ""),
-            lambda: _prepare_split(run),
+            _split,
         ),
-        Step(f"s3:PutObject s3://{bucket}/{train_key} (train split as CSV, label first)", upload("train", train_key)),
-        Step(f"s3:PutObject s3://{bucket}/{test_key} (test split as CSV, label first)", upload("test", test_key)),
+        Step(f"s3:PutObject s3://{bucket}/{_key(args, 'train')} (train split as CSV, label first)", _upload_train),
+        Step(f"s3:PutObject s3://{bucket}/{_key(args, 'test')} (test split as CSV, label first)", _upload_test),
         Step(
             f"sagemaker:CreateTrainingJob {endpoint}-<time>: built-in kNN on {args.train_instance_type}, {hyper}, "
             f"predictor_type=classifier, feature_dim=5, channels train+test ({sagemaker_job.CSV_WITH_LABEL}), "
             f"role {role}, output s3://{bucket}/{prefix}/output, tag {tag}; wait for it",
-            train,
+            _train_on_sagemaker,
         ),
         Step(
             f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
@@ -387,253 +422,250 @@ def sagemaker_steps(run: Run) -> list[Step]:
             "SageMaker cannot update, sagemaker:DeleteEndpoint and CreateEndpoint under the same name: the API "
             "answers 5xx for those minutes); wait for InService; then delete the replaced config and model. "
             "If a step fails, the new model and config are deleted again",
-            deploy,
+            _deploy,
         ),
         Step(
             f"sagemaker-runtime:InvokeEndpoint {endpoint}: the test split as text/csv, {EVALUATION_BATCH} rows per "
             "request; report accuracy and per-Mysfit precision/recall",
-            evaluate,
+            _evaluate,
         ),
-        _samconfig_step(run),
+        _samconfig_step(args),
     ]
+
+
+def api_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    if not args.deploy_api:
+        return []
+    overrides = "the samconfig overrides with SageMakerEndpointName=" + args.endpoint_name
+    stack = resolved.api_stack
+    return [
+        Step(f"run `sam build` in {_root(args)}", _sam_build),
+        Step(
+            f"run `sam deploy` (stack {stack}, region {resolved.region or '<region>'}) with --parameter-overrides = "
+            f"{overrides} (a CLI override list replaces samconfig's, so all are passed)",
+            _sam_deploy,
+        ),
+        Step(f"cloudformation:DescribeStacks {stack}: read its outputs and print {API_URL_OUTPUT}", _read_outputs),
+    ]
+
+
+def web_steps(args: argparse.Namespace) -> list[Step]:
+    if not args.deploy_web:
+        return []
+    return [
+        Step(
+            f"s3:PutObject every file under {args.web_dir} into the stack's {WEB_BUCKET_OUTPUT}, index.html last; "
+            f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
+            "(the file in the repository is not changed)",
+            _upload_site,
+        ),
+        Step(
+            f"cloudfront:CreateInvalidation {' '.join(website.INVALIDATION_PATHS)} on the stack's "
+            f"{WEB_DISTRIBUTION_OUTPUT}, so visitors get the new page; then print {WEB_URL_OUTPUT}",
+            _invalidate,
+        ),
+    ]
+
+
+# --- the steps: each reads the context and earlier results, and returns its own ------------------------------------
+
+
+def _root(args: argparse.Namespace) -> Path:
+    """SAM runs where samconfig.toml is (the project root), whatever the current directory."""
+    return args.samconfig.resolve().parent
+
+
+def _key(args: argparse.Namespace, split: str) -> str:
+    return f"{args.prefix or args.endpoint_name}/data/{split}/{split}.csv"
+
+
+def _generate(ctx: Context, _results: Results) -> None:
+    from mysfits.model import dataset as ds
+
+    ds.generate_file(ctx.args.data, ctx.args.rows, ctx.args.seed, ctx.args.signal)
+
+
+def _write_samconfig(ctx: Context, _results: Results) -> Overrides:
+    return Overrides(samconfig.set_endpoint_name(ctx.args.samconfig, ctx.args.endpoint_name))
+
+
+def _train_locally(ctx: Context, _results: Results) -> None:
+    from mysfits.model import training
+    from mysfits.model.evaluation import format_report
+    from mysfits.progress import Progress
+
+    args = ctx.args
+    run = training.TrainingRun(args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune)
+    model = run.run(Progress())
+    ctx.say(format_report(model.metrics))
+
+
+def _split(ctx: Context, _results: Results) -> Split:
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+
+    args = ctx.args
+    train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
+    k, sample_size = args.k, args.sample_size
+    if args.tune:
+        k, sample_size, _results_table = training.tune(train, args.seed)
+        ctx.say(f"  tuned locally: k={k}, sample_size={sample_size:,}")
+    ctx.say(f"  {train.rows:,} training rows, {test.rows:,} test rows")
+    return Split(train, test, k, sample_size)
+
+
+def _upload_train(ctx: Context, results: Results) -> TrainChannel:
+    data = results.get(Split).train
+    body = sagemaker_job.training_csv(data.X, data.y)
+    return TrainChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "train"), body))
+
+
+def _upload_test(ctx: Context, results: Results) -> TestChannel:
+    data = results.get(Split).test
+    body = sagemaker_job.training_csv(data.X, data.y)
+    return TestChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "test"), body))
+
+
+def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.TrainingResult:
+    args, split = ctx.args, results.get(Split)
+    spec = sagemaker_job.TrainingSpec(
+        region=ctx.resolved.region,
+        role_arn=ctx.resolved.role,
+        bucket=ctx.resolved.bucket,
+        base_job_name=args.endpoint_name,
+        prefix=args.prefix or args.endpoint_name,
+        instance_type=args.train_instance_type,
+        k=split.k,
+        sample_size=min(split.sample_size, split.train.rows),
+    )
+    train, test = results.get(TrainChannel).uri, results.get(TestChannel).uri
+    trained = ctx.toolkit.trainer(spec, ctx.aws.session, train, test, logs=not args.no_logs)
+    shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(trained.metrics.items()))
+    ctx.say(f"  training job {trained.job_name} done: {trained.model_data_url} {shown}")
+    return trained
+
+
+def _deploy(ctx: Context, results: Results) -> None:
+    trained = results.get(sagemaker_job.TrainingResult)
+    sagemaker_job.deploy(
+        ctx.aws.sagemaker,
+        ctx.args.endpoint_name,
+        trained,
+        ctx.resolved.role,
+        capacity_from(ctx.args),
+        report=ctx.say,
+        sleep=ctx.toolkit.sleep,
+    )
+
+
+def _evaluate(ctx: Context, results: Results) -> None:
+    from mysfits.model.evaluation import format_report, write_confusion_png
+
+    endpoint, split = ctx.args.endpoint_name, results.get(Split)
+    metrics = sagemaker_job.evaluate_endpoint(
+        ctx.aws.runtime, endpoint, split.test.X, split.test.y, split.train.y, batch_size=EVALUATION_BATCH
+    )
+    ctx.say(f"through endpoint {endpoint} ({metrics['endpoint']['requests']} requests):")
+    ctx.say(format_report(metrics))
+    if ctx.args.confusion:
+        write_confusion_png(metrics, ctx.args.confusion)
 
 
 def _sam_binary() -> str:
     beside_python = Path(sys.executable).parent / "sam"
     found = shutil.which("sam") or (str(beside_python) if beside_python.exists() else None)
     if not found:
-        raise UsageError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
+        raise CliError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
     return found
 
 
-def _stack_name(args: argparse.Namespace) -> str:
-    if args.api_stack:
-        return args.api_stack
-    name = samconfig.read_setting(args.samconfig, "deploy", "stack_name")
-    if not name:
-        raise UsageError(f"no stack_name in {args.samconfig}; pass --api-stack NAME")
-    return name
+def _sam(ctx: Context, words: list[str]) -> None:
+    code = ctx.toolkit.runner([_sam_binary(), *words], _root(ctx.args))
+    if code != 0:
+        raise CliError(f"sam {words[0]} failed with exit code {code}; its output is above")
 
 
-def api_steps(run: Run) -> list[Step]:
-    args = run.args
-    root = _root(args)
-    stack = _stack_name(args) if args.deploy_api else ""
-
-    def sam(*words: str) -> Callable[[], None]:
-        def call() -> None:
-            argv = [_sam_binary(), *words]
-            if words[0] == "deploy":
-                argv += ["--region", run.region, "--parameter-overrides", *samconfig.cli_overrides(run.overrides)]
-                if args.api_stack:
-                    argv += ["--stack-name", args.api_stack]
-            code = run.toolkit.runner(argv, root)
-            if code != 0:
-                raise UsageError(f"sam {words[0]} failed with exit code {code}; its output is above")
-
-        return call
-
-    def read_outputs() -> None:
-        from mysfits.aws.cleanup import stack_outputs
-
-        run.outputs = stack_outputs(run.clients.cloudformation, stack)
-        if API_URL_OUTPUT not in run.outputs:
-            raise UsageError(f"stack {stack} has no {API_URL_OUTPUT} output; is it this project's template.yaml?")
-        run.say(f"  API: {run.outputs[API_URL_OUTPUT]}")
-        if API_ORIGIN_OUTPUT in run.outputs:
-            run.say(f"  it accepts browser calls from: {run.outputs[API_ORIGIN_OUTPUT]}")
-        if WEB_BUCKET_OUTPUT in run.outputs and not args.deploy_web:
-            run.say(f"  the website bucket stays empty until a run with --deploy-web uploads {args.web_dir}")
-
-    if not args.deploy_api:
-        return []
-    overrides = "the samconfig overrides with SageMakerEndpointName=" + args.endpoint_name
-    return [
-        Step(f"run `sam build` in {root}", sam("build")),
-        Step(
-            f"run `sam deploy` (stack {stack}, region {run.region or '<region>'}) with --parameter-overrides = "
-            f"{overrides} (a CLI override list replaces samconfig's, so all are passed)",
-            sam("deploy"),
-        ),
-        Step(f"cloudformation:DescribeStacks {stack}: read its outputs and print {API_URL_OUTPUT}", read_outputs),
-    ]
+def _sam_build(ctx: Context, _results: Results) -> None:
+    _sam(ctx, ["build"])
 
 
-def web_steps(run: Run) -> list[Step]:
-    args = run.args
-    if not args.deploy_web:
-        return []
-    switched_off = samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false"
-    if switched_off:
-        raise UsageError(
-            f"--deploy-web needs the stack's website, but {args.samconfig} sets {WEBSITE_PARAMETER}=false; "
-            f"set it to true, or host {args.web_dir} yourself"
+def _sam_deploy(ctx: Context, results: Results) -> None:
+    overrides = samconfig.cli_overrides(dict(results.get(Overrides).values))
+    words = ["deploy", "--region", str(ctx.resolved.region), "--parameter-overrides", *overrides]
+    if ctx.args.api_stack:
+        words += ["--stack-name", ctx.args.api_stack]
+    _sam(ctx, words)
+
+
+def _read_outputs(ctx: Context, _results: Results) -> StackOutputs:
+    from mysfits.aws.cleanup import stack_outputs
+
+    stack = ctx.resolved.api_stack
+    outputs = stack_outputs(ctx.aws.cloudformation, stack)
+    if API_URL_OUTPUT not in outputs:
+        raise CliError(f"stack {stack} has no {API_URL_OUTPUT} output; is it this project's template.yaml?")
+    ctx.say(f"  API: {outputs[API_URL_OUTPUT]}")
+    if API_ORIGIN_OUTPUT in outputs:
+        ctx.say(f"  it accepts browser calls from: {outputs[API_ORIGIN_OUTPUT]}")
+    if WEB_BUCKET_OUTPUT in outputs and not ctx.args.deploy_web:
+        ctx.say(f"  the website bucket stays empty until a run with --deploy-web uploads {ctx.args.web_dir}")
+    return StackOutputs(outputs)
+
+
+def _upload_site(ctx: Context, results: Results) -> None:
+    outputs, web_dir = results.get(StackOutputs).values, ctx.args.web_dir
+    bucket = outputs.get(WEB_BUCKET_OUTPUT)
+    if not bucket:
+        raise CliError(
+            f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with {WEBSITE_PARAMETER}=true, "
+            f"or host {web_dir} yourself"
         )
-
-    def upload() -> None:
-        bucket = run.outputs.get(WEB_BUCKET_OUTPUT)
-        if not bucket:
-            raise UsageError(
-                f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with {WEBSITE_PARAMETER}=true, "
-                f"or host {args.web_dir} yourself"
-            )
-        config = page_config(args.web_dir, run.outputs[API_URL_OUTPUT])
-        count = upload_site(run.clients.s3, args.web_dir, bucket, config)
-        run.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {run.outputs[API_URL_OUTPUT]})")
-
-    def invalidate() -> None:
-        distribution = run.outputs.get(WEB_DISTRIBUTION_OUTPUT)
-        if distribution:
-            invalidation = invalidate_site(run.clients.cloudfront, distribution)
-            run.say(f"  invalidation {invalidation} of {', '.join(INVALIDATION_PATHS)} on {distribution} started")
-        else:
-            run.say(f"  no {WEB_DISTRIBUTION_OUTPUT} output: nothing to invalidate")
-        run.say(f"website: {run.outputs.get(WEB_URL_OUTPUT, '(no ' + WEB_URL_OUTPUT + ' output)')}")
-
-    return [
-        Step(
-            f"s3:PutObject every file under {args.web_dir} into the stack's {WEB_BUCKET_OUTPUT}, index.html last; "
-            f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
-            "(the file in the repository is not changed)",
-            upload,
-        ),
-        Step(
-            f"cloudfront:CreateInvalidation {' '.join(INVALIDATION_PATHS)} on the stack's {WEB_DISTRIBUTION_OUTPUT}, "
-            f"so visitors get the new page; then print {WEB_URL_OUTPUT}",
-            invalidate,
-        ),
-    ]
+    config = website.page_config(web_dir, outputs[API_URL_OUTPUT])
+    count = website.upload_site(ctx.aws.s3, web_dir, bucket, config)
+    ctx.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {outputs[API_URL_OUTPUT]})")
 
 
-def page_config(web_dir: Path, api_url: str) -> bytes:
-    """The deployed config.json: the committed one (which serves the local stack) with the API's URL filled in."""
-    path = web_dir / "config.json"
-    try:
-        config = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not readable JSON ({exc}); it is the base of the deployed config.json") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"{path} must hold a JSON object, found {type(config).__name__}")
-    return (json.dumps({**config, "apiBaseUrl": api_url}, indent=2) + "\n").encode()
-
-
-def _content_type(name: str) -> str:
-    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    textual = guessed.startswith("text/") or guessed in {"application/javascript", "application/json"}
-    return f"{guessed}; charset=utf-8" if textual else guessed
-
-
-def site_keys(web_dir: Path) -> list[str]:
-    """The object keys to upload, in order: assets first, then config.json, then index.html.
-
-    A visitor who gets the new index.html then finds what it refers to. Hidden files (.DS_Store) stay home.
-    """
-    files = (p.relative_to(web_dir).as_posix() for p in web_dir.rglob("*") if p.is_file())
-    assets = sorted(key for key in files if key not in LAST_UPLOADS and not key.rsplit("/", 1)[-1].startswith("."))
-    return [*assets, *LAST_UPLOADS]
-
-
-def upload_site(s3, web_dir: Path, bucket: str, config: bytes) -> int:
-    """Upload the page with content types and cache lifetimes set, since S3 serves whatever it was given.
-
-    config.json and index.html are revalidated on every visit (CloudFront still keeps them for its 1 s minimum), so
-    a deploy shows at once; the rest may be cached for five minutes. config.json is the generated one.
-    """
-    keys = site_keys(web_dir)
-    for key in keys:
-        body = config if key == "config.json" else (web_dir / key).read_bytes()
-        cache = "no-cache" if key in LAST_UPLOADS else "max-age=300"
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=_content_type(key), CacheControl=cache)
-    return len(keys)
-
-
-def invalidate_site(cloudfront, distribution_id: str) -> str:
-    """Ask CloudFront to drop its cached copies; returns the invalidation id (it completes within minutes)."""
-    response = cloudfront.create_invalidation(
-        DistributionId=distribution_id,
-        InvalidationBatch={
-            "Paths": {"Quantity": len(INVALIDATION_PATHS), "Items": list(INVALIDATION_PATHS)},
-            "CallerReference": f"mysfits-{uuid.uuid4()}",
-        },
-    )
-    return response["Invalidation"]["Id"]
-
-
-# --- preflight and main ---------------------------------------------------------------------------------------
-
-
-def preflight(run: Run) -> None:
-    """Check credentials, the bucket and the role before anything is created, so failures are early and plain."""
-    args = run.args
-    clients = run.clients
-    try:
-        identity = clients.sts.get_caller_identity()
-    except NoCredentialsError:
-        raise UsageError(
-            "no AWS credentials found: run `aws configure` or set AWS_PROFILE (or use --mode local)"
-        ) from None
-    except ClientError as exc:
-        raise UsageError(f"AWS rejected the credentials: {exc.response['Error']['Message']}") from None
-    run.say(f"AWS account {identity['Account']}, region {run.region}")
-    if args.notebook_stack:
-        from mysfits.aws.cleanup import CleanupError, stack_outputs
-
-        try:
-            outputs = stack_outputs(clients.cloudformation, args.notebook_stack)
-        except CleanupError as exc:
-            raise UsageError(f"{exc}; create it from notebook-template.yaml or pass --bucket and --role") from None
-        run.bucket, run.role = outputs.get("BucketName"), args.role or outputs.get("RoleArn")
-        prefix = outputs.get("ResourcePrefix")
-        if prefix and not args.endpoint_name.startswith(prefix + "-"):
-            raise UsageError(
-                f"--endpoint-name {args.endpoint_name} must start with {prefix}- : the notebook stack's role may "
-                "only manage SageMaker resources with that prefix"
-            )
+def _invalidate(ctx: Context, results: Results) -> None:
+    outputs = results.get(StackOutputs).values
+    distribution = outputs.get(WEB_DISTRIBUTION_OUTPUT)
+    if distribution:
+        invalidation = website.invalidate_site(ctx.aws.cloudfront, distribution)
+        ctx.say(f"  invalidation {invalidation} of {', '.join(website.INVALIDATION_PATHS)} on {distribution} started")
     else:
-        run.bucket, run.role = args.bucket, args.role
-    if not run.bucket:
-        raise UsageError("no bucket: pass --bucket NAME or --notebook-stack STACK (notebook-template.yaml)")
-    if not run.role:
-        raise UsageError("no SageMaker execution role: pass --role ARN or --notebook-stack STACK")
-    try:
-        clients.s3.head_bucket(Bucket=run.bucket)
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code in {"404", "NoSuchBucket", "NotFound"}:
-            raise UsageError(f"bucket {run.bucket} does not exist (create it, or use the notebook stack's)") from None
-        raise UsageError(f"cannot use bucket {run.bucket}: {code} {exc.response['Error']['Message']}") from None
+        ctx.say(f"  no {WEB_DISTRIBUTION_OUTPUT} output: nothing to invalidate")
+    ctx.say(f"website: {outputs.get(WEB_URL_OUTPUT, '(no ' + WEB_URL_OUTPUT + ' output)')}")
 
 
-def plan(run: Run) -> list[Step]:
-    steps = local_steps(run) if run.args.mode == "local" else sagemaker_steps(run)
-    return steps + api_steps(run) + web_steps(run)
+# --- main ---------------------------------------------------------------------------------------------------------
+
+
+def execute(steps: Sequence[Step], ctx: Context, results: Results | None = None) -> Results:
+    """Run the steps in order, numbered as they run; each one's value is handed on to the rest."""
+    results = results or Results()
+    for number, step in enumerate(steps, 1):
+        ctx.say(f"[{number}/{len(steps)}] {step.action}")
+        results.add(step.run(ctx, results))
+    return results
 
 
 def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog: str = "train_and_deploy.py") -> int:
     toolkit = toolkit or Toolkit()
     args = build_parser(prog).parse_args(argv)
-    run = Run(args, toolkit)
     try:
-        _check_flags(args)
-        if args.mode == "sagemaker":
-            run.region = resolve_region(args.region)
-            if not args.dry_run:
-                run.clients = AwsClients.create(toolkit.session(run.region))
-                preflight(run)
-        steps = plan(run)
+        check_flags(args)
+        resolved, clients = resolve(args, toolkit)
+        steps = plan(args, resolved)
         if args.dry_run:
             toolkit.out(f"dry run ({args.mode} mode): these steps would run, in order; nothing was changed")
             for number, step in enumerate(steps, 1):
                 toolkit.out(f"  {number}. {step.action}")
             return 0
-        for number, step in enumerate(steps, 1):
-            toolkit.out(f"[{number}/{len(steps)}] {step.action}")
-            step.run()
-    except UsageError as exc:
+        execute(steps, Context(args, toolkit, resolved, clients))
+    except CliError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except NoCredentialsError:
-        print(f"{prog}: error: no AWS credentials found: run `aws configure` or set AWS_PROFILE", file=sys.stderr)
+        print(f"{prog}: error: {NO_CREDENTIALS}", file=sys.stderr)
         return 2
     except (ClientError, BotoCoreError) as exc:
         print(f"{prog}: error: {aws_failure(exc)}", file=sys.stderr)

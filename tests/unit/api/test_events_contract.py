@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mysfits.api.recommend import recommendation_for
+from mysfits_api.recommend import recommendation_for
 from tests.api_support import (
     ALLOWED_ORIGIN,
     EVENTS_DIR,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mysfits.api.recommend import recommendation_for
-from mysfits.catalog import N_MYSFITS
+from mysfits_api.catalog import N_MYSFITS
+from mysfits_api.recommend import recommendation_for
 from tests.api_support import ALLOWED_ORIGIN, LambdaContext, answering_client, event_with, response_headers
 
 json_values = st.recursive(

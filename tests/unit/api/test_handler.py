@@ -10,8 +10,8 @@ import sys
 import pytest
 from botocore import exceptions as boto_errors
 
-from mysfits.api.recommend import recommendation_for
-from mysfits.questionnaire import load_questionnaire
+from mysfits_api.questionnaire import load_questionnaire
+from mysfits_api.recommend import recommendation_for
 from tests.api_support import (
     ALLOWED_ORIGIN,
     HANDLER_ENV,
@@ -191,9 +191,9 @@ def test_importing_without_the_template_environment_names_the_variable(handler, 
     for name, value in HANDLER_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv(missing)
-    monkeypatch.delitem(sys.modules, "mysfits.api.handler")
+    monkeypatch.delitem(sys.modules, "mysfits_api.handler")
     with pytest.raises(RuntimeError, match=missing):
-        importlib.import_module("mysfits.api.handler")
+        importlib.import_module("mysfits_api.handler")
 
 
 def test_the_template_s_empty_endpoint_url_means_the_regional_endpoint():

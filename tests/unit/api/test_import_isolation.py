@@ -23,7 +23,7 @@ PROBE = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, Block())
-    import mysfits.api.handler
+    import mysfits_api.handler
     print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in {BLOCKED!r})))
     """
 )
@@ -43,6 +43,6 @@ def test_the_handler_imports_with_numpy_and_sagemaker_blocked():
 
 
 def test_the_block_really_blocks():
-    result = run_probe(PROBE.replace("import mysfits.api.handler", "import numpy"))
+    result = run_probe(PROBE.replace("import mysfits_api.handler", "import numpy"))
     assert result.returncode != 0
     assert "numpy is blocked" in result.stderr

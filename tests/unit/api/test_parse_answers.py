@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from mysfits.api.errors import PayloadTooLarge, RequestError
-from mysfits.api.recommend import MAX_BODY_BYTES, parse_answers
+from mysfits_api.errors import PayloadTooLarge, RequestError
+from mysfits_api.recommend import MAX_BODY_BYTES, parse_answers
 
 
 def test_plain_and_base64_bodies_give_the_same_answers():

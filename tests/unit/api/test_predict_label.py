@@ -12,9 +12,9 @@ import pytest
 from botocore import exceptions as boto_errors
 from botocore.stub import Stubber
 
-from mysfits.api.errors import MalformedPrediction, ModelBusy, ModelFailed, ModelTimeout, ModelUnavailable
-from mysfits.api.recommend import predict_label, recommendation_for
-from mysfits.catalog import load_catalog
+from mysfits_api.catalog import load_catalog
+from mysfits_api.errors import MalformedPrediction, ModelBusy, ModelFailed, ModelTimeout, ModelUnavailable
+from mysfits_api.recommend import predict_label, recommendation_for
 from tests.api_support import ENDPOINT_NAME, label_payload, prediction_body, runtime_client
 
 ANSWERS = (3, 1, 4, 1, 5)

@@ -9,9 +9,9 @@ import json
 import pytest
 from botocore.stub import Stubber
 
-from mysfits.api.errors import MalformedPrediction
-from mysfits.api.recommend import VERBOSE_JSON, explain, predict, recommendation_for
-from mysfits.catalog import load_catalog
+from mysfits_api.catalog import load_catalog
+from mysfits_api.errors import MalformedPrediction
+from mysfits_api.recommend import VERBOSE_JSON, explain, predict, recommendation_for
 from tests.api_support import ENDPOINT_NAME, LambdaContext, event_with, prediction_body, runtime_client
 
 ANSWERS = (3, 1, 4, 1, 5)

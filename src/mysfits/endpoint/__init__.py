@@ -1,5 +1,0 @@
-"""A local endpoint that speaks SageMaker Runtime's protocol and serves a trained model artifact.
-
-``serve_in_thread`` (tests, the local stack) and ``run`` (the ``mysfits endpoint`` command) live in
-:mod:`mysfits.endpoint.server`; the wire formats are in :mod:`mysfits.endpoint.protocol`.
-"""

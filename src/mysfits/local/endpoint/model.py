@@ -1,0 +1,130 @@
+"""The model the endpoint serves, and how it is swapped for a newer artifact without a restart.
+
+A :class:`ServedModel` is an immutable snapshot; the server reads ``holder.current`` once per request, so a swap
+(one attribute assignment) never mixes two models inside one answer. A new file that fails to load leaves the old
+model serving and logs the loader's error; the next change to the file is tried again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mysfits.local.endpoint.logs import log_event
+from mysfits.local.endpoint.protocol import Neighbourhood, Row
+from mysfits.model import knn
+from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model
+
+# neighbours() holds a (chunk x sample_size) distance matrix; this keeps it near 100 MB for a 100k sample.
+_CHUNK_ROWS = 128
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What changes when a model file is replaced, even by an atomic rename within the same second."""
+
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp:
+        info = os.stat(path)
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+class InvocationTimeout(Exception):
+    """The direct kNN ran past the request's deadline; it stops between chunks rather than run on unseen."""
+
+
+class ServedModel:
+    """An artifact plus what serving needs: the label table for grid rows and the sample for everything else."""
+
+    def __init__(self, artifact: ModelArtifact, path: Path):
+        self.artifact = artifact
+        self.path = path
+        self.table = artifact.table
+        self.version = artifact.version
+        self.k = artifact.k
+        # Built once here, in the loading thread, so the first verbose request pays no conversion.
+        self._index = knn.NeighbourIndex(*knn.sample_arrays(artifact))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ServedModel:
+        return cls(load_model(path), Path(path))
+
+    def describe(self) -> dict:
+        return {
+            "model": str(self.path),
+            "model_version": self.version,
+            "k": self.k,
+            "sample_size": self.artifact.sample_size,
+            "metrics": self.artifact.metrics,
+        }
+
+    def neighbourhoods(self, rows: Sequence[Row], deadline: float | None = None) -> list[Neighbourhood]:
+        """Direct kNN over the training sample, for verbose answers and off-grid feature values.
+
+        ``deadline`` is a ``time.monotonic()`` value; past it, :class:`InvocationTimeout` is raised at the next chunk.
+        """
+        out: list[Neighbourhood] = []
+        for start in range(0, len(rows), _CHUNK_ROWS):
+            if deadline is not None and time.monotonic() > deadline:
+                raise InvocationTimeout(f"{start} of {len(rows)} rows done")
+            queries = np.asarray(rows[start : start + _CHUNK_ROWS], dtype=np.float64)
+            predicted, distances, labels = self._index.query(queries, self.k)
+            out.extend(
+                Neighbourhood(int(p), d.tolist(), lab.tolist())
+                for p, d, lab in zip(predicted, distances, labels, strict=True)
+            )
+        return out
+
+
+class ModelHolder:
+    """Owns ``current`` and replaces it when the file at ``path`` changes (or on request)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        stamp = self._stamp_or_none()
+        self.current = ServedModel.load(self.path)  # raises ArtifactError with the loader's message
+        self._seen = stamp
+        self._lock = threading.Lock()
+
+    def _stamp_or_none(self) -> FileStamp | None:
+        try:
+            return FileStamp.of(self.path)
+        except OSError:
+            return None
+
+    def refresh(self, force: bool = False) -> bool:
+        """Load the file again if it changed since the last attempt (or if ``force``); True when swapped."""
+        with self._lock:
+            stamp = self._stamp_or_none()
+            if stamp is None:
+                if self._seen is not None:
+                    log_event(
+                        logging.WARNING,
+                        "model_file_missing",
+                        model=str(self.path),
+                        serving_version=self.current.version,
+                    )
+                self._seen = None
+                return False
+            if stamp == self._seen and not force:
+                return False
+            self._seen = stamp
+            try:
+                fresh = ServedModel.load(self.path)
+            except ArtifactError as exc:
+                log_event(logging.ERROR, "model_reload_failed", error=str(exc), serving_version=self.current.version)
+                return False
+            previous, self.current = self.current, fresh
+            log_event(logging.INFO, "model_reloaded", previous_version=previous.version, **fresh.describe())
+            return True

@@ -1,0 +1,72 @@
+"""Build the gateway from a template: its parameters, its functions' environments, their handlers.
+
+It is served like the endpoint, by :mod:`mysfits.local.http_server`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mysfits.local.gateway.app import Gateway
+from mysfits.local.gateway.lambda_runtime import (
+    apply_environment,
+    function_environment,
+    load_handler,
+    local_aws_environment,
+)
+from mysfits.local.gateway.parameters import samconfig_overrides
+from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.template import ApiDefinition, load_api
+
+log = logging.getLogger("mysfits.local.gateway")
+
+
+# The gateway serves web/ itself, so a template's optional CloudFront website never exists here. With it off,
+# values that would otherwise name the distribution (the API's allowed CORS origin) take their no-website form.
+LOCAL_PARAMETER_VALUES = {"DeployWebsite": "false"}
+
+
+@dataclass
+class GatewaySettings:
+    template: Path
+    sagemaker_runtime_url: str
+    web_root: Path | None = None
+    samconfig: Path | None = None
+    samconfig_env: str = "default"
+    # None: take samconfig's overrides; a mapping replaces them entirely, as `sam --parameter-overrides` does.
+    parameter_overrides: Mapping[str, str] | None = None
+    extra_overrides: Mapping[str, str] = field(default_factory=dict)
+    # Applied last, and only to parameters the template declares (see LOCAL_PARAMETER_VALUES).
+    local_values: Mapping[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETER_VALUES))
+    region: str = "us-east-1"
+
+
+def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
+    """The template's API with parameters from the flags, else samconfig.toml, else the template's defaults."""
+    if settings.parameter_overrides is not None:
+        overrides, source = dict(settings.parameter_overrides), "--parameter-overrides"
+    else:
+        samconfig = settings.samconfig or settings.template.parent / "samconfig.toml"
+        overrides, source = samconfig_overrides(samconfig, settings.samconfig_env), str(samconfig)
+    overrides.update(settings.extra_overrides)
+    return load_api(settings.template, overrides, source, settings.local_values)
+
+
+def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -> Gateway:
+    """Set up this process's function and AWS environment, import the handlers, and return the ASGI app.
+
+    The local AWS settings go on top of the template's variables: a template may declare
+    ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: ""`` for AWS, and locally the local endpoint must win.
+    """
+    api = api or load_settings_api(settings)
+    local_aws = local_aws_environment(settings.sagemaker_runtime_url, settings.region)
+    handlers = {}
+    for logical_id, function in api.functions.items():
+        apply_environment(function_environment(function))
+        apply_environment(local_aws)
+        handlers[logical_id] = load_handler(function)
+    static = StaticSite(settings.web_root) if settings.web_root is not None else None
+    return Gateway(api, handlers, static)

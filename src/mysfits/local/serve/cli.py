@@ -1,0 +1,164 @@
+"""``mysfits serve``: the whole flow on one machine (model, endpoint, gateway, page), the way ``make run`` starts it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from mysfits.cli_base import CliError, positive_int
+from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
+from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
+
+DEFAULT_PORT = 3000
+DEFAULT_ENDPOINT_PORT = 8080
+DEFAULT_HOST = "127.0.0.1"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the page, the API (the real Lambda handler) and the model endpoint locally",
+        description=(
+            "Train a model if there is none, start the local SageMaker-style endpoint and a local API Gateway that "
+            "serves template.yaml's routes with the real handler and the page in web/. No AWS, no Docker."
+        ),
+    )
+    parser.add_argument(
+        "--model", type=Path, default=Path("models/mysfits-knn.json"), help="model file (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/answers.csv"),
+        help="training data, generated if missing (default: %(default)s)",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port of the page and API (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--endpoint-port",
+        type=int,
+        default=DEFAULT_ENDPOINT_PORT,
+        help="port of the model endpoint (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--endpoint-name",
+        help=f"endpoint name (default: the template's {ENDPOINT_NAME_PARAMETER}, from samconfig.toml)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        help="use an endpoint that is already running at this URL instead of training and starting one",
+    )
+    parser.add_argument(
+        "--template", type=Path, default=Path("template.yaml"), help="SAM template (default: %(default)s)"
+    )
+    parser.add_argument("--web", type=Path, help="static page directory (default: web/ beside the template)")
+    parser.add_argument(
+        "--parameter-overrides",
+        metavar="'KEY=VALUE ...'",
+        help="template parameters; like sam, this replaces samconfig.toml's parameter_overrides entirely "
+        "(DeployWebsite is always false here: this server is the website)",
+    )
+    parser.add_argument("--config-env", default="default", help="samconfig.toml environment (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="gateway processes (default: %(default)s). Each runs one invocation of a function at a time, as one "
+        "Lambda instance does; more processes, like Lambda's concurrency, let a load test run several at once",
+    )
+    parser.set_defaults(func=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mysfits.local.gateway.intrinsics import IntrinsicError
+    from mysfits.local.gateway.lambda_runtime import HandlerImportError
+    from mysfits.local.gateway.parameters import ParameterError
+    from mysfits.local.gateway.server import GatewaySettings, build_gateway, load_settings_api
+    from mysfits.local.gateway.template import TemplateError, TemplateSyntaxError
+    from mysfits.local.http_server import PortInUse, bind, serve_workers
+    from mysfits.local.serve import processes
+    from mysfits.samconfig import SamConfigError, parse_overrides
+
+    _log_requests(not args.quiet)
+    template = args.template.resolve()
+    try:
+        overrides = (
+            None
+            if args.parameter_overrides is None
+            else parse_overrides(args.parameter_overrides, "--parameter-overrides")
+        )
+        settings = GatewaySettings(
+            template=template,
+            sagemaker_runtime_url=args.endpoint_url or f"http://{args.host}:{args.endpoint_port}",
+            web_root=args.web or template.parent / "web",
+            samconfig_env=args.config_env,
+            parameter_overrides=overrides,
+            extra_overrides={ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {},
+        )
+        api = load_settings_api(settings)
+        gateway_socket = bind(args.host, args.port)
+    except (TemplateSyntaxError, TemplateError, ParameterError, SamConfigError, IntrinsicError) as exc:
+        raise CliError(str(exc)) from None
+    except PortInUse:
+        raise CliError(processes.port_in_use_message(processes.GATEWAY_PORT, args.host, args.port)) from None
+    endpoint_name = str(api.parameters.get(ENDPOINT_NAME_PARAMETER, args.endpoint_name or DEFAULT_ENDPOINT_NAME))
+    try:
+        with _endpoint(args, endpoint_name, processes) as endpoint:
+            try:
+                # Importing the handler (boto3, Powertools) overlaps with the endpoint process starting.
+                app = build_gateway(settings, api)
+            except HandlerImportError as exc:
+                raise CliError(str(exc)) from None
+            endpoint.wait_ready()
+            url = f"http://{args.host}:{args.port}"
+            workers = f" ({args.workers} gateway processes)" if args.workers > 1 else ""
+
+            def announce() -> None:
+                print(
+                    f"Mythical Mysfits is running at {url}{workers}\n"
+                    f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
+                    f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
+                    "Press Ctrl-C to stop.",
+                    flush=True,
+                )
+
+            # API Gateway keeps a browser's connection open longer than uvicorn's default of 5 s.
+            serve_workers(app, gateway_socket, args.workers, on_ready=announce, keep_alive_s=30)
+    except (processes.ServeError, RuntimeError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        gateway_socket.close()
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _endpoint(args: argparse.Namespace, name: str, processes):
+    import contextlib
+
+    from mysfits.progress import Progress
+
+    if args.endpoint_url:
+        return contextlib.nullcontext(processes.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
+    # Before training, which can take a while: a busy port should not cost the user that wait.
+    processes.check_port_free(processes.ENDPOINT_PORT, args.host, args.endpoint_port)
+    processes.ensure_model(args.model, args.data, Progress())
+    return processes.endpoint_process(args.model, name, args.host, args.endpoint_port)
+
+
+def _log_requests(enabled: bool) -> None:
+    """One short line per request on stderr from the gateway (the handler's own JSON logs go there too)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    gateway_log = logging.getLogger("mysfits.local.gateway")
+    gateway_log.addHandler(handler)
+    gateway_log.setLevel(logging.INFO if enabled else logging.WARNING)
+    gateway_log.propagate = False
+
+
+def _handlers(api) -> str:
+    return ", ".join(sorted({f.handler for f in api.functions.values()})) or "none"

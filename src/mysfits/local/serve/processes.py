@@ -1,0 +1,160 @@
+"""The processes behind ``mysfits serve``: a model (trained if missing), the endpoint child, the gateway's port.
+
+The endpoint runs as a child process rather than a thread: the gateway's handler
+threads and the endpoint's kNN lookups then run on separate interpreters and cores. The
+child is tied to this process three ways so none is ever left behind: it shares the
+terminal's process group (Ctrl-C reaches both), it is stopped explicitly on the way
+out, and on Linux the kernel sends it SIGTERM if this process dies without cleaning up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import http.client
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mysfits.local.http_server import PortInUse, bind
+
+ENDPOINT_START_TIMEOUT_S = 60.0
+ENDPOINT_STOP_TIMEOUT_S = 8.0
+_PR_SET_PDEATHSIG = 1
+
+
+class ServeError(RuntimeError):
+    """A step of bringing `mysfits serve` up failed; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class PortRole:
+    """Which port a message is about, and how the user changes it."""
+
+    what: str
+    make_variable: str
+    flag: str
+
+
+GATEWAY_PORT = PortRole("the page and API", "PORT", "--port")
+ENDPOINT_PORT = PortRole("the model endpoint", "ENDPOINT_PORT", "--endpoint-port")
+
+
+def port_in_use_message(role: PortRole, host: str, port: int) -> str:
+    return (
+        f"port {port} on {host} ({role.what}) is already in use; stop what is using it or choose another port: "
+        f"make run {role.make_variable}={port + 1}  (or mysfits serve {role.flag} {port + 1})"
+    )
+
+
+def check_port_free(role: PortRole, host: str, port: int) -> None:
+    try:
+        bind(host, port).close()
+    except PortInUse:
+        raise ServeError(port_in_use_message(role, host, port)) from None
+
+
+def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
+    """Train a model if there is none (generating the default data set first if needed); True if it trained.
+
+    Both the data and the model are written atomically by the modules that write them, so
+    Ctrl-C during this step leaves either the old state or the complete new file.
+    """
+    from mysfits.model.artifact import ArtifactError, load_model
+
+    if model_path.exists():
+        try:
+            load_model(model_path)
+        except ArtifactError as exc:
+            raise ServeError(f"{exc}. Delete it to retrain on the next start, or pass --model PATH") from exc
+        return False
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+
+    progress.note(f"no model at {model_path}: training one (this happens once)")
+    if not data_path.exists():
+        ds.generate_file(data_path, progress=progress)
+    try:
+        training.run_training(data_path, model_path, progress=progress)
+    except (ds.DataError, ValueError) as exc:
+        raise ServeError(f"training on {data_path} failed: {exc}") from exc
+    return True
+
+
+def _die_with_parent() -> None:
+    """Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent exits."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class EndpointChild:
+    """A started endpoint process; ``wait_ready`` returns once it answers, so callers can work meanwhile."""
+
+    url: str
+    process: subprocess.Popen | None
+    host: str
+    port: int
+
+    def wait_ready(self) -> None:
+        if self.process is not None:
+            _wait_until_ready(self.process, self.host, self.port)
+
+
+@contextlib.contextmanager
+def endpoint_process(model: Path, name: str, host: str, port: int) -> Iterator[EndpointChild]:
+    """Run ``mysfits endpoint`` as a child until the block exits.
+
+    The child logs warnings and errors only: the gateway already prints one line per request.
+    """
+    check_port_free(ENDPOINT_PORT, host, port)
+    command = [sys.executable, "-m", "mysfits", "endpoint", "--model", str(model), "--name", name]
+    command += ["--host", host, "--port", str(port), "--quiet"]
+    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, arguments from our flags
+        command,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+    try:
+        yield EndpointChild(f"http://{host}:{port}", child, host, port)
+    finally:
+        stop_process(child)
+
+
+def _wait_until_ready(child: subprocess.Popen, host: str, port: int) -> None:
+    deadline = time.monotonic() + ENDPOINT_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        code = child.poll()
+        if code is not None:
+            raise ServeError(f"the endpoint process exited with code {code} while starting; see its message above")
+        if _pings(host, port):
+            return
+        time.sleep(0.05)
+    raise ServeError(f"the endpoint did not answer GET /ping on {host}:{port} within {ENDPOINT_START_TIMEOUT_S:.0f} s")
+
+
+def _pings(host: str, port: int) -> bool:
+    connection = http.client.HTTPConnection(host, port, timeout=1)
+    try:
+        connection.request("GET", "/ping")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def stop_process(child: subprocess.Popen) -> None:
+    """SIGTERM (the endpoint drains in-flight requests), then SIGKILL if it does not exit in time."""
+    if child.poll() is None:
+        child.send_signal(signal.SIGTERM)
+    try:
+        child.wait(ENDPOINT_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

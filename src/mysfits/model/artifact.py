@@ -1,0 +1,183 @@
+"""The model artifact: one self-describing, checksummed JSON file.
+
+Why JSON: it is readable with ``jq``, diffable, and loads without numpy. The prediction
+table (one byte per answer vector, 32,768 cells) and the training sample (kept so the
+endpoint can answer ``verbose=true`` and off-grid feature values exactly like the
+built-in kNN) are stored as base64 of zlib-compressed bytes.
+
+The checksum is SHA-256 over the canonical JSON of every other field, so any edit,
+truncation or bit flip is caught on load. Files are written to a temporary file in the
+same directory and renamed into place, so a crash never leaves half a model behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mysfits import __version__
+from mysfits.files import write_bytes_atomic
+from mysfits_api.catalog import N_MYSFITS, load_catalog
+from mysfits_api.questionnaire import N_CELLS, N_QUESTIONS
+
+FORMAT = "mysfits-knn-model"
+FORMAT_VERSION = 1
+
+
+class ArtifactError(Exception):
+    """A model file that is missing, corrupt, truncated or from an incompatible version."""
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """Everything needed to serve and to explain a trained model.
+
+    ``table[cell]`` is the predicted label for the answer vector whose
+    :func:`mysfits_api.questionnaire.cell_index` is ``cell``. ``sample_features`` holds
+    ``sample_size * 5`` bytes (row-major answers 1..8) and ``sample_labels`` one label
+    byte per row, in the order the kNN tie rule uses.
+    """
+
+    hyperparameters: dict
+    training_data: dict
+    metrics: dict
+    table: bytes
+    sample_features: bytes
+    sample_labels: bytes
+    labels: list[dict] = field(
+        default_factory=lambda: [{"label": m.label, "id": m.id, "name": m.name} for m in load_catalog()]
+    )
+    created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    package_version: str = __version__
+
+    @property
+    def version(self) -> str:
+        """A short, stable name for this model: the first 12 hex digits of its table and data hash."""
+        digest = hashlib.sha256(self.table + self.training_data.get("sha256", "").encode()).hexdigest()
+        return digest[:12]
+
+    @property
+    def k(self) -> int:
+        return int(self.hyperparameters["k"])
+
+    @property
+    def sample_size(self) -> int:
+        return len(self.sample_labels)
+
+    def predict_label(self, cell: int) -> int:
+        return self.table[cell]
+
+    def to_document(self) -> dict:
+        body = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "package_version": self.package_version,
+            "created_at": self.created_at,
+            "hyperparameters": self.hyperparameters,
+            "training_data": self.training_data,
+            "metrics": self.metrics,
+            "labels": self.labels,
+            "table": _pack(self.table),
+            "sample": {
+                "rows": self.sample_size,
+                "features": _pack(self.sample_features),
+                "labels": _pack(self.sample_labels),
+            },
+        }
+        return {**body, "checksum": "sha256:" + _digest(body)}
+
+
+def _pack(data: bytes) -> dict:
+    return {"encoding": "zlib+base64", "bytes": len(data), "data": base64.b64encode(zlib.compress(data, 6)).decode()}
+
+
+def _unpack(packed: dict, what: str) -> bytes:
+    try:
+        data = zlib.decompress(base64.b64decode(packed["data"], validate=True))
+    except (KeyError, TypeError, ValueError, zlib.error) as exc:
+        raise ArtifactError(f"{what} is not valid zlib+base64 data: {exc}") from exc
+    if len(data) != packed.get("bytes"):
+        raise ArtifactError(f"{what} holds {len(data)} bytes, the header says {packed.get('bytes')}")
+    return data
+
+
+def _digest(body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def save_model(model: ModelArtifact, path: str | os.PathLike) -> Path:
+    """Write atomically, so a serving endpoint that reloads on change never sees half a model."""
+    return write_bytes_atomic(path, json.dumps(model.to_document(), indent=1, sort_keys=True).encode())
+
+
+def load_model(path: str | os.PathLike) -> ModelArtifact:
+    """Read and verify a model file; every failure is an :class:`ArtifactError` naming the file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no model file here; train one with `mysfits train`") from None
+    except OSError as exc:
+        raise ArtifactError(f"{path}: cannot read the model file: {exc.strerror}") from exc
+    try:
+        doc = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{path}: not a model file, or it is truncated ({exc})") from exc
+    try:
+        return _from_document(doc)
+    except ArtifactError as exc:
+        raise ArtifactError(f"{path}: {exc}") from exc
+
+
+def _from_document(doc: object) -> ModelArtifact:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ArtifactError(f"not a {FORMAT} file")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ArtifactError(
+            f"format version {version!r} is not supported; this build reads version {FORMAT_VERSION}. "
+            "Retrain with `mysfits train`"
+        )
+    body = {key: value for key, value in doc.items() if key != "checksum"}
+    expected = doc.get("checksum", "")
+    if expected != "sha256:" + _digest(body):
+        raise ArtifactError("checksum mismatch: the file was modified or damaged after it was written")
+    try:
+        table = _unpack(doc["table"], "table")
+        sample = doc["sample"]
+        features = _unpack(sample["features"], "sample features")
+        sample_labels = _unpack(sample["labels"], "sample labels")
+        model = ModelArtifact(
+            hyperparameters=doc["hyperparameters"],
+            training_data=doc["training_data"],
+            metrics=doc["metrics"],
+            table=table,
+            sample_features=features,
+            sample_labels=sample_labels,
+            labels=doc["labels"],
+            created_at=doc["created_at"],
+            package_version=doc["package_version"],
+        )
+    except KeyError as exc:
+        raise ArtifactError(f"missing field {exc}") from exc
+    _check_shapes(model)
+    return model
+
+
+def _check_shapes(model: ModelArtifact) -> None:
+    if len(model.table) != N_CELLS:
+        raise ArtifactError(f"table has {len(model.table)} cells, expected {N_CELLS}")
+    if max(model.table) >= N_MYSFITS:
+        raise ArtifactError(f"table holds a label above {N_MYSFITS - 1}")
+    if len(model.sample_features) != N_QUESTIONS * len(model.sample_labels):
+        raise ArtifactError("sample features and labels disagree in length")
+    catalog_ids = [m.id for m in load_catalog()]
+    if [entry.get("id") for entry in model.labels] != catalog_ids:
+        raise ArtifactError("label -> Mysfit map differs from this build's catalog")

@@ -1,0 +1,129 @@
+"""The Lambda behind API Gateway: ``POST /recommendations`` and ``GET /questionnaire``.
+
+A thin layer over :mod:`mysfits_api.recommend`. Everything that should happen once per
+container happens at import: reading the environment ``template.yaml`` sets, and creating
+the sagemaker-runtime client, so warm requests pay for neither. Importing this module
+therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``ALLOWED_ORIGIN`` and ``ENDPOINT_READ_TIMEOUT_S`` to be set
+(and a region, as on Lambda).
+"""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from botocore.config import Config
+
+from mysfits_api.cors import ensure_cors_headers
+from mysfits_api.errors import ApiError, EndpointError, RequestError
+from mysfits_api.questionnaire import load_questionnaire
+from mysfits_api.recommend import parse_answers, predict, recommendation_for
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set; template.yaml sets it from a stack parameter")
+    return value
+
+
+def _positive_seconds(name: str) -> float:
+    text = _required_env(name)
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 29:
+        raise RuntimeError(
+            f"environment variable {name} must be a number of seconds above 0 and below 29, got {text!r}"
+        )
+    return seconds
+
+
+CONNECT_TIMEOUT_S = 2
+READ_TIMEOUT_S = _positive_seconds("ENDPOINT_READ_TIMEOUT_S")
+MAX_ATTEMPTS = 1
+"""One attempt: the read timeout is long enough for a serverless endpoint's cold start (template.yaml's
+EndpointReadTimeoutSeconds), and a retry after such a wait would run past API Gateway's 29 s. The worst case is the
+connect plus the read timeout, which the function's Timeout covers, so we answer 504 ourselves. A throttled call is
+not retried here either: the client gets 503 with Retry-After at once."""
+
+CLIENT_CONFIG = Config(
+    connect_timeout=CONNECT_TIMEOUT_S,
+    read_timeout=READ_TIMEOUT_S,
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+)
+
+
+ENDPOINT_NAME = _required_env("SAGEMAKER_ENDPOINT_NAME")
+ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
+
+logger = Logger(service="mysfits-recommendations")
+app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_age=600))
+# Honours AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, which is how the local gateway reaches the local endpoint.
+runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
+
+
+@app.post("/recommendations")
+def post_recommendation() -> dict:
+    event = app.current_event
+    answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
+    prediction = predict(runtime, ENDPOINT_NAME, answers)
+    if prediction.why_missing:
+        # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
+        logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
+    return recommendation_for(prediction.label, prediction.neighbours)
+
+
+# It changes only with a deployment; five minutes of browser caching spares repeat visitors a round trip.
+@app.get("/questionnaire", cache_control="public, max-age=300")
+def get_questionnaire() -> dict:
+    return load_questionnaire().to_dict()
+
+
+@app.exception_handler(RequestError)
+def reject_request(error: RequestError) -> Response:
+    logger.info("rejected request", extra={"status": error.status, "field": error.field, "reason": error.message})
+    return _error_response(error)
+
+
+@app.exception_handler(EndpointError)
+def report_endpoint_failure(error: EndpointError) -> Response:
+    # Called inside Powertools' except block, so exc_info carries the chained botocore error.
+    logger.exception("endpoint call failed", extra={"status": error.status, "cause": error.detail})
+    return _error_response(error)
+
+
+@app.not_found
+def no_such_route(_error: Exception) -> Response:
+    event = app.current_event
+    return Response(
+        status_code=404,
+        content_type=content_types.APPLICATION_JSON,
+        body={"message": f"no route for {event.http_method} {event.path}"},
+    )
+
+
+@app.exception_handler(Exception)
+def report_bug(_error: Exception) -> Response:
+    """A bug of ours: log it in full, answer a JSON 500 that still carries CORS headers and reveals nothing."""
+    logger.exception("unhandled error")
+    return Response(status_code=500, content_type=content_types.APPLICATION_JSON, body={"message": "internal error"})
+
+
+def _error_response(error: ApiError) -> Response:
+    # Built through the resolver, so Powertools adds the CORS headers to errors as to any response.
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error.body(),
+        headers=error.headers(),
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict, context: object) -> dict:
+    return ensure_cors_headers(app.resolve(event, context), ALLOWED_ORIGIN)
