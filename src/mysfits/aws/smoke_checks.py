@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import time
 import urllib.error
 import urllib.request
@@ -184,17 +186,29 @@ def check_website(site_url: str, api_url: str, *, require_https: bool, browser: 
     return checks
 
 
+SYSTEM_CHROMIUMS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def system_chromium() -> str | None:
+    """A Chromium installed by the system's package manager, which Playwright can drive instead of its own download
+    (``playwright install`` is an extra step most users have not taken)."""
+    return os.environ.get("MYSFITS_CHROMIUM") or next(filter(None, map(shutil.which, SYSTEM_CHROMIUMS)), None)
+
+
 def playwright_browser() -> Callable | None:
     """Chromium through Playwright when both are installed, else None (the plain HTTP checks above still run)."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
         return None
+    executable = system_chromium()
+    # Chromium's sandbox needs a non-root user; as root (containers, CI) it refuses to start without this flag.
+    flags = ["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
 
     def look(site_url: str, api_url: str) -> Check:
         try:
             with sync_playwright() as playwright:
-                chromium = playwright.chromium.launch()
+                chromium = playwright.chromium.launch(executable_path=executable, args=flags)
                 try:
                     page = chromium.new_page()
                     errors: list[str] = []
