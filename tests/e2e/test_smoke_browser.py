@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,14 @@ def browser_check():
     look = smoke_checks.playwright_browser()
     if look is None or smoke_checks.system_chromium() is None:
         pytest.skip("Playwright and a system Chromium are needed (make browser installs Debian's chromium)")
-    return look
+
+    def in_a_thread_of_its_own(site_url: str, api_url: str):
+        # The page tests keep a sync Playwright, and so its event loop, open on this thread; the smoke command runs
+        # with none, as a fresh thread does.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(look, site_url, api_url).result()
+
+    return in_a_thread_of_its_own
 
 
 @pytest.mark.browser
