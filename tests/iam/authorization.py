@@ -71,9 +71,13 @@ class Check:
         return dict(self.context)
 
 
+# Where the IAM prefix differs from the name requests are signed for.
+IAM_PREFIX_FOR_SIGNING_NAME = {"tagging": "tag"}
+
+
 def iam_prefix(call: AwsCall) -> str:
-    """The IAM service prefix: the name requests are signed for (sagemaker-runtime signs as "sagemaker")."""
-    return call.signing_name
+    """The IAM service prefix: mostly the name requests are signed for (sagemaker-runtime signs as "sagemaker")."""
+    return IAM_PREFIX_FOR_SIGNING_NAME.get(call.signing_name, call.signing_name)
 
 
 def actions_for(call: AwsCall) -> list[str]:

@@ -137,6 +137,21 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     return calls
 
 
+def smoke_calls(session, tmp: Path) -> list[AwsCall]:
+    """scripts/smoke_aws.py --yes from start to teardown, in the same offline world as its own tests."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    from tests.smoke_world import smoke_world
+
+    moto_api_backend.reset()  # a fresh account: the runs above used the same stand-ins (the distribution, say)
+    (tmp / "smoke").mkdir()
+    with smoke_world(session, tmp / "smoke") as world, record_aws_calls() as calls:
+        code, report = world.run("--yes")
+    if code != 0:
+        raise RuntimeError(f"the recorded smoke run failed ({report['outcome']}):\n" + "\n".join(world.lines))
+    return calls
+
+
 def _call_actions(calls: list[AwsCall], source: str) -> dict[str, set[str]]:
     actions: dict[str, set[str]] = defaultdict(set)
     for call in calls:
@@ -151,7 +166,12 @@ def collect(session, tmp: Path) -> dict[str, set[str]]:
     for resource_type, templates in sorted(template_resource_types().items()):
         for action in handler_permissions(resource_type):
             needed[action].add(f"CloudFormation handler of {resource_type} ({', '.join(sorted(templates))})")
-    for source, calls in (("sam deploy", sam_deploy_calls(session)), ("scripts", script_calls(session, tmp))):
+    sources = (
+        ("sam deploy", sam_deploy_calls(session)),
+        ("scripts", script_calls(session, tmp)),
+        ("smoke run", smoke_calls(session, tmp)),
+    )
+    for source, calls in sources:
         for action, reasons in _call_actions(calls, source).items():
             needed[action] |= reasons
     return needed
@@ -177,7 +197,8 @@ def render(needed: dict[str, set[str]]) -> tuple[str, str]:
         "",
         "They cover `aws cloudformation deploy` of `notebook-template.yaml`, `sam deploy --resolve-s3` of",
         "`template.yaml`, `scripts/train_and_deploy.py --mode sagemaker --deploy-api --deploy-web` and",
-        "`scripts/cleanup.py --delete-stacks`, run with your own credentials (the notebook's role is separate and",
+        "`scripts/cleanup.py --delete-stacks`, and `scripts/smoke_aws.py` (which runs all of these), run with your",
+        "own credentials (the notebook's role is separate and",
         "much narrower). [`deployer-policy.json`](deployer-policy.json) holds them as one policy you can attach.",
         "",
         "How to read it:",
