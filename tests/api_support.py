@@ -31,6 +31,7 @@ ALLOWED_ORIGIN = "https://mysfits.example.com"
 ENDPOINT_NAME = "mysfits-knn"
 HANDLER_ENV = {
     "SAGEMAKER_ENDPOINT_NAME": ENDPOINT_NAME,
+    "MODEL_ENCODING": "ordinal",
     "ALLOWED_ORIGIN": ALLOWED_ORIGIN,
     "ENDPOINT_READ_TIMEOUT_S": "20",
     "AWS_DEFAULT_REGION": "us-east-1",

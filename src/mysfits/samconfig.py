@@ -24,6 +24,7 @@ from tomlkit.items import Array, String, Table
 from mysfits.endpoint_name import TEMPLATE_PARAMETER, EndpointNameError
 from mysfits.endpoint_name import check as check_endpoint_name
 from mysfits.files import write_text_atomic
+from mysfits_api import encoding as encodings
 
 PARAMETER_KEY = re.compile(r"^[A-Za-z0-9]+$")
 # The value and key patterns of SAM CLI's CfnParameterOverridesType (quoted, or a run without spaces or quotes).
@@ -200,6 +201,21 @@ def set_endpoint_name(path: str | os.PathLike, endpoint_name: str, env: str = "d
     except EndpointNameError as exc:
         raise SamConfigError(str(exc)) from None
     return set_override(path, TEMPLATE_PARAMETER, endpoint_name, env=env)
+
+
+ENCODING_PARAMETER = "ModelEncoding"
+"""template.yaml's parameter for the model's encoding: the Lambda must encode answers as the model was trained."""
+
+
+def set_model(path: str | os.PathLike, endpoint_name: str, encoding: str, env: str = "default") -> dict[str, str]:
+    """Write the endpoint name and its model's encoding side by side: a deploy that took one without the other
+    would have the Lambda send rows of the wrong width."""
+    try:
+        encodings.check(encoding, "the model's encoding")
+    except ValueError as exc:
+        raise SamConfigError(str(exc)) from None
+    set_endpoint_name(path, endpoint_name, env)
+    return set_override(path, ENCODING_PARAMETER, encoding, env=env)
 
 
 def read_setting(path: str | os.PathLike, command: str, key: str, env: str = "default") -> str | None:

@@ -3,8 +3,8 @@
 A thin layer over :mod:`mysfits_api.recommend`. Everything that should happen once per
 container happens at import: reading the environment ``template.yaml`` sets, and creating
 the sagemaker-runtime client, so warm requests pay for neither. Importing this module
-therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``ALLOWED_ORIGIN`` and ``ENDPOINT_READ_TIMEOUT_S`` to be set
-(and a region, as on Lambda).
+therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``MODEL_ENCODING``, ``ALLOWED_ORIGIN`` and
+``ENDPOINT_READ_TIMEOUT_S`` to be set (and a region, as on Lambda).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
+from mysfits_api import encoding as encodings
 from mysfits_api.cors import ensure_cors_headers
 from mysfits_api.errors import ApiError, EndpointError, RequestError
 from mysfits_api.questionnaire import load_questionnaire
@@ -58,7 +59,18 @@ CLIENT_CONFIG = Config(
 )
 
 
+def _encoding(name: str) -> str:
+    text = _required_env(name)
+    try:
+        return encodings.check(text, f"environment variable {name}")
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
+
+
 ENDPOINT_NAME = _required_env("SAGEMAKER_ENDPOINT_NAME")
+MODEL_ENCODING = _encoding("MODEL_ENCODING")
+"""How the endpoint's model was trained: the answers are encoded so before every call (template.yaml's
+ModelEncoding, which train_and_deploy.py writes next to the endpoint name)."""
 ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
 
 logger = Logger(service="mysfits-recommendations")
@@ -71,7 +83,7 @@ runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 def post_recommendation() -> dict:
     event = app.current_event
     answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
-    prediction = predict(runtime, ENDPOINT_NAME, answers)
+    prediction = predict(runtime, ENDPOINT_NAME, answers, MODEL_ENCODING)
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore import exceptions as boto_errors
 
+from mysfits_api import encoding as encodings
 from mysfits_api.catalog import N_MYSFITS, mysfit_for_label
 from mysfits_api.errors import (
     EndpointError,
@@ -116,13 +117,14 @@ def parse_answers(body: str | None, *, is_base64: bool = False) -> tuple[int, ..
         raise RequestError(str(exc), exc.field, exc.allowed, exc.received) from exc
 
 
-def predict(client: Any, endpoint_name: str, answers: Sequence[int]) -> Prediction:
+def predict(client: Any, endpoint_name: str, answers: Sequence[int], encoding: str = encodings.ORDINAL) -> Prediction:
     """Ask the endpoint for a label and the neighbours behind it: a CSV row in, verbose JSON out.
 
-    The label is checked as strictly as :func:`predict_label` checks it; the neighbours are not
-    allowed to fail the request (a model that cannot explain itself still recommends).
+    The row is the answers encoded as the model was trained (``encoding``); the neighbours' labels mean the same
+    whatever the encoding. The label is checked as strictly as :func:`predict_label` checks it; the neighbours are
+    not allowed to fail the request (a model that cannot explain itself still recommends).
     """
-    payload = _invoke(client, endpoint_name, answers, VERBOSE_JSON)
+    payload = _invoke(client, endpoint_name, encodings.encode(answers, encoding), VERBOSE_JSON)
     prediction = _single_prediction(payload)
     label = _label_of(prediction)
     try:
@@ -137,10 +139,10 @@ def predict_label(client: Any, endpoint_name: str, answers: Sequence[int]) -> in
     return parse_prediction(_invoke(client, endpoint_name, answers, PLAIN_JSON))
 
 
-def _invoke(client: Any, endpoint_name: str, answers: Sequence[int], accept: str) -> bytes:
+def _invoke(client: Any, endpoint_name: str, features: Sequence[int], accept: str) -> bytes:
     """One InvokeEndpoint call. Every failure becomes an :class:`EndpointError` chosen by its cause, with the
     original exception chained for the log."""
-    row = ",".join(str(answer) for answer in answers)
+    row = ",".join(str(feature) for feature in features)
     try:
         response = client.invoke_endpoint(
             EndpointName=endpoint_name, ContentType="text/csv", Accept=accept, Body=row.encode("ascii")

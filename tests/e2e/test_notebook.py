@@ -40,7 +40,12 @@ def test_notebook_calls_the_package_rather_than_copying_it():
 
 
 @pytest.mark.slow
-def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("extra", "encoding"),
+    [("", "ordinal"), ('PREFERENCES = "categorical"\nENCODING = "one-hot"\n', "one-hot")],
+    ids=["ordinal", "one-hot"],
+)
+def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch, extra, encoding):
     from nbclient import NotebookClient
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
@@ -48,7 +53,7 @@ def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
     # Like papermill: a cell after the parameters cell overrides them (small data so it takes seconds).
     overrides = nbformat.v4.new_code_cell(
         'MODE = "local"\nROWS = 6_000\nSAMPLE_SIZE = 4_000\n'
-        f"WORK_DIR = {str(tmp_path / 'run')!r}\nSAMCONFIG = {str(tmp_path / 'samconfig.toml')!r}"
+        f"WORK_DIR = {str(tmp_path / 'run')!r}\nSAMCONFIG = {str(tmp_path / 'samconfig.toml')!r}\n{extra}"
     )
     nb.cells.insert(position + 1, overrides)
     # A first cell stops the run unless the kernel runs the expected Python: MYSFITS_KERNEL_PYTHON (make test's 3.10
@@ -77,4 +82,6 @@ def test_notebook_runs_end_to_end_in_local_mode(tmp_path, monkeypatch):
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1, "the confusion matrix is shown"
     assert (tmp_path / "run" / "mysfits-knn.json").exists()
-    assert "SageMakerEndpointName=mysfits-knn" in (tmp_path / "samconfig.toml").read_text()
+    written = (tmp_path / "samconfig.toml").read_text()
+    assert "SageMakerEndpointName=mysfits-knn" in written and f"ModelEncoding={encoding}" in written
+    assert f"encoding {encoding}, k=10" in text

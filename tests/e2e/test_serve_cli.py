@@ -183,3 +183,32 @@ def test_workers_must_be_a_positive_number(tmp_path):
     done = serve("--workers", "0", "--port", str(free_port()))
     assert done.returncode == 2
     assert "--workers: expected a number of at least 1, got 0" in done.stderr
+
+
+def test_the_local_stack_serves_a_one_hot_model_end_to_end(tmp_path):
+    """`mysfits serve` with a one-hot model: the handler is told the served model's encoding, not samconfig's."""
+    import json
+    import urllib.request
+
+    from mysfits.model import dataset as ds
+    from mysfits.model import training
+    from mysfits.model.artifact import save_model
+    from mysfits_api.questionnaire import cell_index
+
+    data = ds.generate(30_000, seed=9, preferences="categorical")
+    model = training.train_model(data, k=10, sample_size=20_000, seed=3, encoding="one-hot")
+    path = save_model(model, tmp_path / "one-hot.json")
+    port, endpoint_port = free_port(), free_port()
+    args = ["serve", "--model", str(path), "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    with running(args, tmp_path / "serve.log", port):
+        for answers in [(1, 1, 1, 1, 1), (3, 7, 1, 5, 8)]:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/recommendations",
+                data=json.dumps({"entry": list(answers)}).encode(),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = json.loads(response.read())
+            assert body["recommendedMysfit"] == model.labels[model.table[cell_index(answers)]]["id"]
+            assert body["why"]["neighbours"] == 10

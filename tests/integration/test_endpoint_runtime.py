@@ -167,7 +167,7 @@ def test_unknown_endpoint_is_a_validation_error(client):
 @pytest.mark.parametrize(
     ("args", "status", "fragment"),
     [
-        ({"Body": "1,2,3,4,5\n1,2,3,4\n"}, 400, "row 2 (line 2): expected 5 comma-separated numbers, got 4 values"),
+        ({"Body": "1,2,3,4,5\n1,2,3,4\n"}, 400, "row 2 (line 2): expected 5 comma-separated numbers (the model"),
         ({"Body": "1,2,3,4,5\n1,x,3,4,5\n"}, 400, "row 2 (line 2, column 2): 'x' is not a number"),
         ({"Body": '{"instances": [{"features": [1,2,3]}]}', "ContentType": "application/json"}, 400, "row 1"),
         ({"Body": "", "ContentType": "text/csv"}, 400, "the request body is empty"),

@@ -61,4 +61,6 @@ def test_predictor_sees_model_errors_as_on_aws(predictor):
     with pytest.raises(predictor.sagemaker_session.sagemaker_runtime_client.exceptions.ModelError) as caught:
         predictor.predict([[1, 2, 3]])
     assert caught.value.response["OriginalStatusCode"] == 400
-    assert "row 1 (line 1): expected 5 comma-separated numbers, got 3 values" in str(caught.value)
+    assert "row 1 (line 1): expected 5 comma-separated numbers (the model's feature_dim), got 3 values" in str(
+        caught.value
+    )

@@ -77,11 +77,14 @@ def run_script(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
 def test_local_mode_generates_trains_writes_the_model_and_samconfig(tmp_path):
     (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
     result = run_script(
-        tmp_path, "--rows", "4000", "--sample-size", "3000", "--seed", "5", "--confusion", "confusion.png"
+        tmp_path,
+        *("--rows", "4000", "--sample-size", "3000", "--seed", "5", "--confusion", "confusion.png"),
+        *("--encoding", "one-hot"),
     )
     assert result.returncode == 0, result.stderr
     model = load_model(tmp_path / "models" / "mysfits-knn.json")
     assert model.k == 10 and model.sample_size == 3000
+    assert model.encoding == "one-hot" and model.hyperparameters["feature_dim"] == 40
     assert model.training_data["rows"] == 4000
     assert "accuracy on 400 test rows" in result.stdout
     assert (tmp_path / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -89,8 +92,12 @@ def test_local_mode_generates_trains_writes_the_model_and_samconfig(tmp_path):
         "SageMakerEndpointName": "mysfits-knn",
         "AllowedOrigin": "*",
         "LogLevel": "INFO",
+        "ModelEncoding": "one-hot",  # the Lambda must encode answers as this model was trained
     }
-    assert SAMCONFIG.replace("old-name", "mysfits-knn") == (tmp_path / "samconfig.toml").read_text()
+    expected = SAMCONFIG.replace("old-name", "mysfits-knn").replace(
+        "LogLevel=INFO", "LogLevel=INFO ModelEncoding=one-hot"
+    )
+    assert expected == (tmp_path / "samconfig.toml").read_text()
 
 
 def test_local_mode_refreshes_an_existing_model_in_place(tmp_path, small_data):
@@ -356,7 +363,7 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     assert build[1:] == ["build"] and build_cwd == tmp_path
     assert deploy[1:] == [
         "deploy", "--region", REGION, "--parameter-overrides",
-        "SageMakerEndpointName=mysfits-knn", "AllowedOrigin=*", "LogLevel=INFO",
+        "SageMakerEndpointName=mysfits-knn", "AllowedOrigin=*", "LogLevel=INFO", "ModelEncoding=ordinal",
     ]  # fmt: skip
     assert f"API: {API_URL}" in text
 

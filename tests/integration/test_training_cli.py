@@ -32,7 +32,7 @@ def test_generate_then_train_writes_model_png_and_a_readable_report(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "accuracy on 4,000 test rows" in done.stdout and "Bayes-optimal" in done.stdout and "Rujin" in done.stdout
-    assert "training kNN (k=10, sample_size=20,000)" in done.stderr and "done in" in done.stderr
+    assert "training kNN (ordinal, k=10, sample_size=20,000)" in done.stderr and "done in" in done.stderr
     doc = json.loads((tmp_path / "m/model.json").read_text())
     assert doc["hyperparameters"]["sample_size"] == 20000
     assert (tmp_path / "m/confusion.png").read_bytes()[:4] == b"\x89PNG"

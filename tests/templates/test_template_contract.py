@@ -10,6 +10,7 @@ import shlex
 import pytest
 import tomlkit
 
+from mysfits_api import encoding as encodings
 from tests.api_support import LambdaContext, event_with, imported_handler
 from tests.templates.sam_template import ROOT, cfn_template, sam_template
 
@@ -73,14 +74,16 @@ def test_function_runtime_and_handler(template):
 
 def test_the_function_environment_covers_what_the_handler_requires(template):
     source = (ROOT / "src/mysfits_api/handler.py").read_text()
-    required = set(re.findall(r'_(?:required_env|positive_seconds)\("([A-Z_]+)"\)', source))
+    required = set(re.findall(r'_(?:required_env|positive_seconds|encoding)\("([A-Z_]+)"\)', source))
     variables = function(template)["Properties"]["Environment"]["Variables"]
-    assert required == {"SAGEMAKER_ENDPOINT_NAME", "ALLOWED_ORIGIN", "ENDPOINT_READ_TIMEOUT_S"}
+    assert required == {"SAGEMAKER_ENDPOINT_NAME", "MODEL_ENCODING", "ALLOWED_ORIGIN", "ENDPOINT_READ_TIMEOUT_S"}
     assert required <= set(variables)
     assert variables["SAGEMAKER_ENDPOINT_NAME"] == {"Ref": "SageMakerEndpointName"}
     assert "AllowedOrigin" in json.dumps(variables["ALLOWED_ORIGIN"])  # the choice itself: test_template_website.py
     assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
     assert variables["ENDPOINT_READ_TIMEOUT_S"] == {"Ref": "EndpointReadTimeoutSeconds"}
+    assert variables["MODEL_ENCODING"] == {"Ref": "ModelEncoding"}
+    assert template["Parameters"]["ModelEncoding"]["AllowedValues"] == list(encodings.ENCODINGS)
 
 
 def test_the_worst_endpoint_call_fits_in_the_function_timeout_and_api_gateway(template, handler):

@@ -105,3 +105,34 @@ def test_table_serves_predictions(small_model):
     assert X.shape == (20_000, 5) and y.shape == (20_000,)
     table = np.frombuffer(small_model.table, dtype=np.uint8)
     assert table.shape == (32768,) and table.max() < 12
+
+
+def _resealed(doc):
+    """A document whose checksum is recomputed, so only the field under test is wrong."""
+    body = {key: value for key, value in doc.items() if key != "checksum"}
+    return {**body, "checksum": "sha256:" + artifact._digest(body)}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"encoding": "binary"}, "hyperparameters.encoding is 'binary'; this build serves ordinal or one-hot"),
+        ({"encoding": "one-hot", "feature_dim": 5}, "feature_dim is 5, but the one-hot encoding has 40 features"),
+    ],
+)
+def test_the_encoding_is_recorded_and_checked_at_load(model_path, tmp_path, edit, message):
+    doc = json.loads(model_path.read_text())
+    assert doc["hyperparameters"]["encoding"] == "ordinal" and doc["hyperparameters"]["feature_dim"] == 5
+    doc["hyperparameters"].update(edit)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_resealed(doc)))
+    with pytest.raises(ArtifactError, match=message):
+        load_model(path)
+
+
+def test_a_model_without_the_encoding_field_is_ordinal(model_path, tmp_path):
+    doc = json.loads(model_path.read_text())
+    del doc["hyperparameters"]["encoding"]
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(_resealed(doc)))
+    assert load_model(path).encoding == "ordinal" and load_model(path).feature_dim == 5

@@ -167,3 +167,39 @@ def test_writes_are_atomic_and_leave_no_temp_files(tmp_path, monkeypatch):
         ds.write_csv(ds.generate(100, seed=1), target)
     assert target.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_categorical_preferences_have_no_scale_and_their_own_bayes_optimum():
+    ordinal = ds.preference_matrix(0.5)
+    categorical = ds.preference_matrix(0.5, "categorical")
+    assert categorical.shape == ordinal.shape == (12, 5, 8)
+    assert np.allclose(categorical.sum(axis=2), 1)
+    # Ordinal tastes fall off with distance from the favourite; categorical ones need not (option 3 is not nearer 4).
+    peaks = ordinal.argmax(axis=2)
+    for m, q in np.ndindex(12, 5):
+        left, right = ordinal[m, q, : peaks[m, q] + 1], ordinal[m, q, peaks[m, q] :]
+        assert np.all(np.diff(left) >= 0) and np.all(np.diff(right) <= 0)
+    assert not all(
+        np.all(np.diff(row[: row.argmax() + 1]) >= 0) and np.all(np.diff(row[row.argmax() :]) <= 0)
+        for row in categorical.reshape(-1, 8)
+    )
+    assert ds.bayes_accuracy(0.5, "categorical") == pytest.approx(0.744, abs=0.001)
+    assert ds.bayes_accuracy(0.0, "categorical") == pytest.approx(1 / 12)
+    # The same tastes whatever the data seed; the data seed draws only the visitors.
+    assert np.array_equal(
+        ds.generate(500, seed=1, preferences="categorical").y, ds.generate(500, seed=1, preferences="ordinal").y
+    )
+    sample = ds.generate(200_000, seed=3, preferences="categorical")
+    observed = np.bincount(sample.X[sample.y == 4][:, 2] - 1, minlength=8) / (sample.y == 4).sum()
+    assert observed == pytest.approx(categorical[4, 2], abs=0.01)
+
+
+def test_expected_accuracy_of_the_bayes_table_is_the_bayes_optimum():
+    for preferences in ds.PREFERENCES:
+        table = ds.bayes_table(0.5, preferences)
+        assert ds.expected_accuracy(table, 0.5, preferences) == pytest.approx(ds.bayes_accuracy(0.5, preferences))
+
+
+def test_unknown_preferences_are_refused_with_the_allowed_names():
+    with pytest.raises(ValueError, match="preferences must be one of ordinal, categorical; got 'nominal'"):
+        ds.generate(10, preferences="nominal")

@@ -120,7 +120,7 @@ def test_csv_wrong_feature_count_names_the_row():
     error = refusal(b"1,2,3,4,5\n1,2,3,4,5\n1,2,3,4\n")
     assert error.status == 400
     assert error.row == 2
-    assert str(error) == "row 3 (line 3): expected 5 comma-separated numbers, got 4 values"
+    assert str(error) == "row 3 (line 3): expected 5 comma-separated numbers (the model's feature_dim), got 4 values"
 
 
 def test_csv_non_numeric_value_names_row_and_column():

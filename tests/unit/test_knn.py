@@ -5,15 +5,24 @@ from mysfits.model import dataset as ds
 from mysfits.model import knn
 
 
-def reference_table(sample_X, sample_y, k):
+def one_hot(X):
+    """One-hot rows written independently of mysfits_api.encoding: eight columns per question, option order."""
+    X = np.asarray(X, dtype=np.int64)
+    return np.eye(8, dtype=np.int64)[X - 1].reshape(len(X), -1)
+
+
+def reference_table(sample_X, sample_y, k, encoding="ordinal"):
     """An independent brute-force statement of the tie rule (full sort, score-based vote) to check the fast paths."""
     space = ds.answer_space().astype(np.int64)
     X = sample_X.astype(np.int64)
+    if encoding == "one-hot":
+        space, X = one_hot(space), one_hot(X)
     n = len(X)
     out = np.empty(len(space), dtype=np.int64)
     for start in range(0, len(space), 2048):
         q = space[start : start + 2048]
-        d2 = (q**2).sum(1)[:, None] + (X**2).sum(1)[None, :] - 2 * q @ X.T
+        # Float products of small integers are exact, and BLAS keeps the 40-column case quick.
+        d2 = np.rint((q**2).sum(1)[:, None] + (X**2).sum(1)[None, :] - 2.0 * (q * 1.0) @ (X * 1.0).T).astype(np.int64)
         nearest = np.sort(d2 * n + np.arange(n), axis=1)[:, :k]  # by distance, then sample position
         pos = nearest % n
         onehot = np.eye(12, dtype=np.int64)[sample_y[pos]]  # (q, k, 12), neighbours in tie-rule order
@@ -26,14 +35,35 @@ def reference_table(sample_X, sample_y, k):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("sample_size", "k", "signal"),
-    [(1500, 10, 0.5), (4000, 10, 0.5), (4000, 25, 0.0), (2500, 1, 0.5)],
+    ("sample_size", "k", "signal", "encoding"),
+    [
+        (1500, 10, 0.5, "ordinal"),
+        (4000, 10, 0.5, "ordinal"),
+        (4000, 25, 0.0, "ordinal"),
+        (2500, 1, 0.5, "ordinal"),
+        (1500, 10, 0.5, "one-hot"),
+        (4000, 10, 0.5, "one-hot"),
+        (4000, 25, 0.0, "one-hot"),
+        (2500, 1, 0.5, "one-hot"),
+        (8000, 3, 0.0, "one-hot"),
+    ],
 )
-def test_compiled_table_matches_direct_knn_on_every_cell(sample_size, k, signal):
+def test_compiled_table_matches_direct_knn_on_every_cell(sample_size, k, signal, encoding):
+    """One-hot distances tie far more often than ordinal ones (only six distances exist), so the rule is tested hard."""
     data = ds.generate(sample_size, seed=sample_size + k, signal=signal)
-    table = knn.compile_table(data.X, data.y, k)
-    expected = reference_table(data.X, data.y.astype(np.intp), k)
+    table = knn.compile_table(data.X, data.y, k, encoding)
+    expected = reference_table(data.X, data.y.astype(np.intp), k, encoding)
     assert np.array_equal(table, expected)
+
+
+def test_one_hot_distances_count_the_questions_answered_differently():
+    sample = np.array([[1, 2, 3, 4, 5], [8, 2, 3, 4, 1]], dtype=np.uint8)
+    features = knn.encode_rows(sample, "one-hot")
+    assert features.shape == (2, 40) and features.sum(axis=1).tolist() == [5, 5]
+    assert np.flatnonzero(features[0]).tolist() == [0, 9, 18, 27, 36]
+    _, distances, labels = knn.neighbours(features, np.array([3, 7]), knn.encode_rows([[2, 2, 3, 4, 5]], "one-hot"), 2)
+    # One question differs from the first row and two from the second: sqrt(2 * 1) and sqrt(2 * 2).
+    assert labels.tolist() == [[3, 7]] and distances[0] == pytest.approx([np.sqrt(2), 2.0])
 
 
 def test_neighbours_agrees_with_the_table_and_returns_sorted_distances():

@@ -62,11 +62,24 @@ def endpoint(status: str, config: str, reason: str | None = None) -> dict:
     return description
 
 
+def test_one_hot_training_csv_and_feature_dim_match():
+    X = np.array([[1, 2, 3, 4, 5]], dtype=np.uint8)
+    row = training_csv(X, np.array([7], dtype=np.uint8), "one-hot").decode().strip().split(",")
+    assert row[0] == "7" and len(row) == 41
+    assert [i for i, v in enumerate(row[1:]) if v == "1"] == [0, 9, 18, 27, 36]
+    spec = TrainingSpec(region="us-east-1", role_arn="arn", bucket="b", base_job_name="mysfits-knn", encoding="one-hot")
+    assert spec.hyperparameters()["feature_dim"] == 40 == len(row) - 1
+    assert (
+        TrainingSpec(region="us-east-1", role_arn="arn", bucket="b", base_job_name="x").hyperparameters()["feature_dim"]
+        == 5
+    )
+
+
 def test_training_csv_puts_the_label_first():
     X = np.array([[1, 2, 3, 4, 5], [8, 7, 6, 5, 4]], dtype=np.uint8)
     y = np.array([11, 0], dtype=np.uint8)
     assert training_csv(X, y) == b"11,1,2,3,4,5\n0,8,7,6,5,4\n"
-    with pytest.raises(ValueError, match="expected n x 5 features"):
+    with pytest.raises(ValueError, match="expected n x 5 answers"):
         training_csv(X[:, :4], y)
 
 

@@ -29,6 +29,32 @@ def test_uniform_data_scores_within_one_point_of_chance():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preferences", "signal", "encoding", "within"),
+    [
+        ("categorical", ds.DEFAULT_SIGNAL, "one-hot", 0.015),
+        ("ordinal", ds.DEFAULT_SIGNAL, "ordinal", 0.01),
+    ],
+)
+def test_tuning_picks_the_encoding_that_fits_the_data(preferences, signal, encoding, within):
+    """Scored by the table's exact expected accuracy on the generator's distribution, so no test-set noise."""
+    data = ds.generate(300_000, seed=23, signal=signal, preferences=preferences)
+    tuned = training.train_model(data, seed=23, tune_hyperparameters=True)
+    assert tuned.encoding == encoding, tuned.metrics["tuning"]
+    expected = ds.expected_accuracy(np.frombuffer(tuned.table, np.uint8), signal, preferences)
+    assert ds.bayes_accuracy(signal, preferences) - expected < within
+    searched = {(r["encoding"], r["k"], r["whole_split"]) for r in tuned.metrics["tuning"]}
+    assert {("ordinal", 1, True), ("one-hot", 1, True), ("one-hot", 80, False)} <= searched
+
+
+@pytest.mark.slow
+def test_tuned_on_uniform_data_stays_within_a_point_of_chance():
+    data = ds.generate(300_000, seed=24, signal=0.0, preferences="categorical")
+    tuned = training.train_model(data, seed=24, tune_hyperparameters=True)
+    assert abs(ds.expected_accuracy(np.frombuffer(tuned.table, np.uint8), 0.0) - 1 / 12) < 0.01
+
+
+@pytest.mark.slow
 def test_tuning_gets_within_one_and_a_half_points_of_bayes():
     signal = ds.DEFAULT_SIGNAL
     data = ds.generate(300_000, seed=22, signal=signal)
@@ -39,7 +65,8 @@ def test_tuning_gets_within_one_and_a_half_points_of_bayes():
     default_acc = _true_accuracy(np.frombuffer(default.table, np.uint8), signal)
     assert bayes - tuned_acc < 0.015
     assert tuned_acc > default_acc  # the seed's k=10 leaves accuracy on the table
-    assert len(tuned.metrics["tuning"]) == len(training.TUNE_K) * len(training.TUNE_SAMPLE_SIZES)
+    sizes = len(training.TUNE_SAMPLE_SIZES)
+    assert len(tuned.metrics["tuning"]) == len(training.TUNE_ENCODINGS) * len(training.TUNE_K) * sizes
     assert tuned.hyperparameters["tuned"] is True
 
 

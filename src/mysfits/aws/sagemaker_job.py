@@ -21,10 +21,12 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from mysfits.aws import PROJECT_TAGS
+from mysfits.model import knn
+from mysfits_api import encoding as encodings
+from mysfits_api.questionnaire import N_QUESTIONS
 
 Report = Callable[[str], None]
 CSV_WITH_LABEL = "text/csv;label_size=1"
-FEATURE_DIM = 5
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 FAILED = {"Failed", "OutOfService", "UpdateRollbackFailed"}
 
@@ -93,13 +95,15 @@ class TrainingSpec:
     instance_type: str = "ml.m5.large"
     k: int = 10
     sample_size: int = 100_000
+    encoding: str = encodings.DEFAULT
 
     def hyperparameters(self) -> dict[str, str | int]:
+        """``feature_dim`` follows the encoding: the built-in kNN refuses rows of any other width."""
         return {
             "k": self.k,
             "sample_size": self.sample_size,
             "predictor_type": "classifier",
-            "feature_dim": FEATURE_DIM,
+            "feature_dim": encodings.feature_dim(self.encoding),
         }
 
     @property
@@ -115,12 +119,17 @@ class TrainingResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def training_csv(features: np.ndarray, labels: np.ndarray) -> bytes:
-    """The built-in kNN's CSV input: no header, the label first, then the five answers."""
-    features = np.asarray(features)
+def training_csv(answers: np.ndarray, labels: np.ndarray, encoding: str = encodings.DEFAULT) -> bytes:
+    """The built-in kNN's CSV input: no header, the label first, then the answers' features under ``encoding``.
+
+    SageMaker never sees the answers themselves, so the encoding happens here, with the same definition the
+    Lambda applies to a visitor's answers before it calls the endpoint.
+    """
+    answers = np.asarray(answers)
     labels = np.asarray(labels)
-    if features.ndim != 2 or features.shape[1] != FEATURE_DIM or len(features) != len(labels):
-        raise ValueError(f"expected n x {FEATURE_DIM} features and n labels, got {features.shape} and {labels.shape}")
+    if answers.ndim != 2 or answers.shape[1] != N_QUESTIONS or len(answers) != len(labels):
+        raise ValueError(f"expected n x {N_QUESTIONS} answers and n labels, got {answers.shape} and {labels.shape}")
+    features = knn.encode_rows(answers, encoding)
     buffer = io.StringIO()
     np.savetxt(buffer, np.column_stack([labels, features]).astype(np.int64), fmt="%d", delimiter=",")
     return buffer.getvalue().encode()
@@ -538,12 +547,21 @@ def predict_through_endpoint(runtime, endpoint_name: str, features: np.ndarray, 
 
 
 def evaluate_endpoint(
-    runtime, endpoint_name: str, test_X: np.ndarray, test_y: np.ndarray, train_y: np.ndarray, batch_size: int = 500
+    runtime,
+    endpoint_name: str,
+    test_X: np.ndarray,
+    test_y: np.ndarray,
+    train_y: np.ndarray,
+    batch_size: int = 500,
+    encoding: str = encodings.DEFAULT,
 ) -> dict:
-    """The same metrics as the local trainer reports, but computed from the endpoint's answers on the test split."""
+    """The same metrics as the local trainer reports, but computed from the endpoint's answers on the test split.
+
+    ``test_X`` holds answers; they are sent encoded as the model was trained, as the Lambda sends them.
+    """
     from mysfits.model.evaluation import evaluate
 
-    predicted = predict_through_endpoint(runtime, endpoint_name, test_X, batch_size)
+    predicted = predict_through_endpoint(runtime, endpoint_name, knn.encode_rows(test_X, encoding), batch_size)
     metrics = evaluate(np.asarray(test_y), predicted, np.asarray(train_y))
     metrics["endpoint"] = {"name": endpoint_name, "requests": -(-len(test_y) // batch_size), "batch_size": batch_size}
     return metrics

@@ -29,6 +29,7 @@ from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, websi
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.cli_base import CliError, OneLineParser, positive_int
 from mysfits.model.artifact import ArtifactError
+from mysfits_api import encoding as encodings
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
@@ -122,7 +123,21 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     data.add_argument(
         "--sample-size", type=positive_int, default=training.DEFAULT_SAMPLE_SIZE, help="training rows the model keeps"
     )
-    data.add_argument("--tune", action="store_true", help="choose k and sample size on a validation split (locally)")
+    data.add_argument(
+        "--encoding",
+        choices=encodings.ENCODINGS,
+        default=training.DEFAULT_ENCODING,
+        help="the model's features: the five answers (ordinal) or 40 one-hot features",
+    )
+    data.add_argument(
+        "--preferences",
+        choices=ds.PREFERENCES,
+        default=ds.DEFAULT_PREFERENCES,
+        help="kind of data to generate if --data is missing",
+    )
+    data.add_argument(
+        "--tune", action="store_true", help="choose the encoding, k and sample size on a validation split (locally)"
+    )
     data.add_argument("--confusion", type=Path, help="write the confusion matrix PNG here")
 
     aws = parser.add_argument_group("SageMaker (--mode sagemaker)")
@@ -308,6 +323,14 @@ class Split:
     test: Any
     k: int
     sample_size: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """What the local training wrote: its encoding goes into samconfig.toml beside the endpoint name."""
+
+    encoding: str
 
 
 @dataclass(frozen=True)
@@ -374,9 +397,10 @@ def _data_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
 
 
 def _samconfig_step(args: argparse.Namespace) -> Step:
+    encoding = "the tuned encoding" if args.tune else args.encoding
     return Step(
-        f"write SageMakerEndpointName={args.endpoint_name} into {args.samconfig} "
-        "[default.deploy.parameters].parameter_overrides (other overrides kept)",
+        f"write SageMakerEndpointName={args.endpoint_name} and {samconfig.ENCODING_PARAMETER}=<{encoding}> into "
+        f"{args.samconfig} [default.deploy.parameters].parameter_overrides (other overrides kept)",
         _write_samconfig,
     )
 
@@ -386,7 +410,8 @@ def local_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
     return [
         *_data_steps(args, resolved),
         Step(
-            f"train the kNN locally (k={args.k}, sample_size={args.sample_size:,}{tuned}), evaluate on the test "
+            f"train the kNN locally ({args.encoding}, k={args.k}, sample_size={args.sample_size:,}{tuned}), "
+            "evaluate on the test "
             f"split, and write {args.model} atomically: a local endpoint serving that file reloads it",
             _train_locally,
         ),
@@ -400,18 +425,30 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
     role = resolved.role or f"<RoleArn output of stack {args.notebook_stack}>"
     capacity = capacity_from(args)
     tag = f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}"
-    hyper = "the tuned k and sample_size" if args.tune else f"k={args.k}, sample_size={args.sample_size:,}"
+    hyper = (
+        "the tuned encoding, k and sample_size"
+        if args.tune
+        else f"{args.encoding}, k={args.k}, sample_size={args.sample_size:,}"
+    )
     return [
         *_data_steps(args, resolved),
         Step(
-            f"split {args.data} 90/10 (seed {args.seed})" + (", tune k and sample_size locally" if args.tune else ""),
+            f"split {args.data} 90/10 (seed {args.seed})"
+            + (", tune the encoding, k and sample_size locally" if args.tune else ""),
             _split,
         ),
-        Step(f"s3:PutObject s3://{bucket}/{_key(args, 'train')} (train split as CSV, label first)", _upload_train),
-        Step(f"s3:PutObject s3://{bucket}/{_key(args, 'test')} (test split as CSV, label first)", _upload_test),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_key(args, 'train')} (train split as CSV, label first, features encoded)",
+            _upload_train,
+        ),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_key(args, 'test')} (test split as CSV, label first, features encoded)",
+            _upload_test,
+        ),
         Step(
             f"sagemaker:CreateTrainingJob {endpoint}-<time>: built-in kNN on {args.train_instance_type}, {hyper}, "
-            f"predictor_type=classifier, feature_dim=5, channels train+test ({sagemaker_job.CSV_WITH_LABEL}), "
+            "predictor_type=classifier, feature_dim=<5 ordinal, 40 one-hot>, "
+            f"channels train+test ({sagemaker_job.CSV_WITH_LABEL}), "
             f"role {role}, output s3://{bucket}/{prefix}/output, tag {tag}; wait for it",
             _train_on_sagemaker,
         ),
@@ -482,22 +519,26 @@ def _key(args: argparse.Namespace, split: str) -> str:
 def _generate(ctx: Context, _results: Results) -> None:
     from mysfits.model import dataset as ds
 
-    ds.generate_file(ctx.args.data, ctx.args.rows, ctx.args.seed, ctx.args.signal)
+    ds.generate_file(ctx.args.data, ctx.args.rows, ctx.args.seed, ctx.args.signal, preferences=ctx.args.preferences)
 
 
-def _write_samconfig(ctx: Context, _results: Results) -> Overrides:
-    return Overrides(samconfig.set_endpoint_name(ctx.args.samconfig, ctx.args.endpoint_name))
+def _write_samconfig(ctx: Context, results: Results) -> Overrides:
+    encoding = results.get(LocalModel).encoding if ctx.args.mode == "local" else results.get(Split).encoding
+    return Overrides(samconfig.set_model(ctx.args.samconfig, ctx.args.endpoint_name, encoding))
 
 
-def _train_locally(ctx: Context, _results: Results) -> None:
+def _train_locally(ctx: Context, _results: Results) -> LocalModel:
     from mysfits.model import training
     from mysfits.model.evaluation import format_report
     from mysfits.progress import Progress
 
     args = ctx.args
-    run = training.TrainingRun(args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune)
+    run = training.TrainingRun(
+        args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune, args.encoding
+    )
     model = run.run(Progress())
     ctx.say(format_report(model.metrics))
+    return LocalModel(model.encoding)
 
 
 def _split(ctx: Context, _results: Results) -> Split:
@@ -506,23 +547,24 @@ def _split(ctx: Context, _results: Results) -> Split:
 
     args = ctx.args
     train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
-    k, sample_size = args.k, args.sample_size
+    encoding, k, sample_size = args.encoding, args.k, args.sample_size
     if args.tune:
-        k, sample_size, _results_table = training.tune(train, args.seed)
-        ctx.say(f"  tuned locally: k={k}, sample_size={sample_size:,}")
+        tuned = training.tune(train, args.seed)
+        encoding, k, sample_size = tuned.encoding, tuned.k, tuned.sample_size
+        ctx.say(f"  tuned locally: encoding={encoding}, k={k}, sample_size={sample_size:,}")
     ctx.say(f"  {train.rows:,} training rows, {test.rows:,} test rows")
-    return Split(train, test, k, sample_size)
+    return Split(train, test, k, sample_size, encoding)
 
 
 def _upload_train(ctx: Context, results: Results) -> TrainChannel:
-    data = results.get(Split).train
-    body = sagemaker_job.training_csv(data.X, data.y)
+    split = results.get(Split)
+    body = sagemaker_job.training_csv(split.train.X, split.train.y, split.encoding)
     return TrainChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "train"), body))
 
 
 def _upload_test(ctx: Context, results: Results) -> TestChannel:
-    data = results.get(Split).test
-    body = sagemaker_job.training_csv(data.X, data.y)
+    split = results.get(Split)
+    body = sagemaker_job.training_csv(split.test.X, split.test.y, split.encoding)
     return TestChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "test"), body))
 
 
@@ -537,6 +579,7 @@ def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.Trainin
         instance_type=args.train_instance_type,
         k=split.k,
         sample_size=min(split.sample_size, split.train.rows),
+        encoding=split.encoding,
     )
     train, test = results.get(TrainChannel).uri, results.get(TestChannel).uri
     trained = ctx.toolkit.trainer(spec, ctx.aws.session, train, test, logs=not args.no_logs)
@@ -563,7 +606,13 @@ def _evaluate(ctx: Context, results: Results) -> None:
 
     endpoint, split = ctx.args.endpoint_name, results.get(Split)
     metrics = sagemaker_job.evaluate_endpoint(
-        ctx.aws.runtime, endpoint, split.test.X, split.test.y, split.train.y, batch_size=EVALUATION_BATCH
+        ctx.aws.runtime,
+        endpoint,
+        split.test.X,
+        split.test.y,
+        split.train.y,
+        batch_size=EVALUATION_BATCH,
+        encoding=split.encoding,
     )
     ctx.say(f"through endpoint {endpoint} ({metrics['endpoint']['requests']} requests):")
     ctx.say(format_report(metrics))

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mysfits import __version__
 from mysfits.files import write_bytes_atomic
+from mysfits_api import encoding as encodings
 from mysfits_api.catalog import N_MYSFITS, load_catalog
 from mysfits_api.questionnaire import N_CELLS, N_QUESTIONS
 
@@ -65,6 +66,16 @@ class ModelArtifact:
     @property
     def k(self) -> int:
         return int(self.hyperparameters["k"])
+
+    @property
+    def encoding(self) -> str:
+        """What the features are (:mod:`mysfits_api.encoding`); files from before the field existed are ordinal."""
+        return self.hyperparameters.get("encoding", encodings.DEFAULT)
+
+    @property
+    def feature_dim(self) -> int:
+        """How many features an endpoint serving this model expects per row."""
+        return encodings.feature_dim(self.encoding)
 
     @property
     def sample_size(self) -> int:
@@ -176,6 +187,19 @@ def _check_shapes(model: ModelArtifact) -> None:
         raise ArtifactError(f"table has {len(model.table)} cells, expected {N_CELLS}")
     if max(model.table) >= N_MYSFITS:
         raise ArtifactError(f"table holds a label above {N_MYSFITS - 1}")
+    encoding = (
+        model.hyperparameters.get("encoding", encodings.DEFAULT) if isinstance(model.hyperparameters, dict) else None
+    )
+    if encoding not in encodings.ENCODINGS:
+        raise ArtifactError(
+            f"hyperparameters.encoding is {encoding!r}; this build serves {' or '.join(encodings.ENCODINGS)}"
+        )
+    dim = model.hyperparameters.get("feature_dim", encodings.feature_dim(encoding))
+    if dim != encodings.feature_dim(encoding):
+        raise ArtifactError(
+            f"hyperparameters.feature_dim is {dim!r}, but the {encoding} encoding has "
+            f"{encodings.feature_dim(encoding)} features"
+        )
     if len(model.sample_features) != N_QUESTIONS * len(model.sample_labels):
         raise ArtifactError("sample features and labels disagree in length")
     catalog_ids = [m.id for m in load_catalog()]

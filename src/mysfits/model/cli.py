@@ -11,6 +11,7 @@ from mysfits.model import training
 from mysfits.model.artifact import ArtifactError
 from mysfits.model.evaluation import format_report
 from mysfits.progress import Progress
+from mysfits_api import encoding as encodings
 
 DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
@@ -43,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=ds.DEFAULT_SIGNAL,
         help=f"how strongly fans favour their Mysfit's answers; 0 = uniform random (default {ds.DEFAULT_SIGNAL})",
     )
+    gen.add_argument(
+        "--preferences",
+        choices=ds.PREFERENCES,
+        default=ds.DEFAULT_PREFERENCES,
+        help="ordinal: fans answer near a favourite option; categorical: each Mysfit has an arbitrary distribution "
+        f"over each question's options (default {ds.DEFAULT_PREFERENCES})",
+    )
     gen.add_argument("--force", action="store_true", help="overwrite an existing file")
     gen.set_defaults(func=_generate)
     check = data_sub.add_parser("check", help="validate a data file and summarise it")
@@ -62,7 +70,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="training rows kept by the model (default 100,000)",
     )
     train.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help="seed for the split and the sample")
-    train.add_argument("--tune", action="store_true", help="choose k and sample size on a validation split")
+    train.add_argument(
+        "--encoding",
+        choices=encodings.ENCODINGS,
+        default=training.DEFAULT_ENCODING,
+        help="features the model measures distances in: the five answers (ordinal) or 40 one-hot features "
+        f"(default {training.DEFAULT_ENCODING})",
+    )
+    train.add_argument(
+        "--tune", action="store_true", help="choose the encoding, k and sample size on a validation split"
+    )
     train.add_argument("--confusion", type=Path, help="also write the confusion matrix as a PNG here")
     train.set_defaults(func=_train)
 
@@ -72,7 +89,9 @@ def _generate(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out} already exists; pass --force to overwrite it or --out to choose another path")
     if args.out.suffix not in {".csv", ".gz"}:
         raise CliError(f"--out must end in .csv or .csv.gz, got {args.out.name}")
-    meta = ds.generate_file(args.out, args.rows, args.seed, args.signal, progress=Progress())
+    meta = ds.generate_file(
+        args.out, args.rows, args.seed, args.signal, progress=Progress(), preferences=args.preferences
+    )
     bayes = meta["bayes_accuracy"]
     print(f"{args.out}: {args.rows:,} rows; Bayes-optimal accuracy {bayes:.2%} (chance 8.33%)")
     return 0
@@ -91,7 +110,7 @@ def _check(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     try:
         run = training.TrainingRun(
-            args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune
+            args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune, args.encoding
         )
         model = run.run(Progress())
     except (ds.DataError, ArtifactError, ValueError) as exc:

@@ -13,6 +13,11 @@ fixes one rule and uses it everywhere:
   neighbour is closest (and earlier in the sample at equal distance). Because the sample
   order is random, no Mysfit is favoured by its position in the catalog.
 
+Distances are measured between encoded answers (:mod:`mysfits_api.encoding`): the answers
+themselves (``ordinal``) or eight 0/1 features per question (``one-hot``, where the squared
+distance is twice the number of questions answered differently). The tie rule is the same
+for both.
+
 Because every answer is an integer 1..8, there are only 8**5 = 32,768 possible queries.
 :func:`compile_table` computes the prediction for all of them at once, and serving is a
 table lookup. :func:`neighbours` is the direct computation, used to check the table, to
@@ -25,6 +30,7 @@ from functools import cache
 
 import numpy as np
 
+from mysfits_api import encoding as encodings
 from mysfits_api.catalog import N_MYSFITS
 from mysfits_api.questionnaire import N_CELLS, N_OPTIONS, N_QUESTIONS, OPTION_MIN
 
@@ -34,6 +40,25 @@ _PLACE = (N_OPTIONS ** np.arange(N_QUESTIONS - 1, -1, -1)).astype(np.int64)  # c
 def cells_of(X: np.ndarray) -> np.ndarray:
     """Vectorised :func:`mysfits_api.questionnaire.cell_index` for rows of answers 1..8."""
     return (np.asarray(X, dtype=np.int64) - OPTION_MIN) @ _PLACE
+
+
+@cache
+def encoded_space(encoding: str) -> np.ndarray:
+    """Every cell's feature row under ``encoding``, built from :func:`mysfits_api.encoding.encode` itself.
+
+    Built once per encoding (32,768 calls, tens of milliseconds), so the Lambda's encoding and the trainer's are
+    one function, never two definitions that could drift apart.
+    """
+    digits = (np.arange(N_CELLS)[:, None] // _PLACE[None, :]) % N_OPTIONS + OPTION_MIN
+    rows = [encodings.encode(answers, encoding) for answers in digits.tolist()]
+    space = np.array(rows, dtype=np.uint8).reshape(N_CELLS, encodings.feature_dim(encoding))
+    space.setflags(write=False)
+    return space
+
+
+def encode_rows(X: np.ndarray, encoding: str) -> np.ndarray:
+    """Feature rows for rows of answers 1..8 (uint8, ``(n, feature_dim)``)."""
+    return encoded_space(encoding)[cells_of(X)]
 
 
 def sample_rows(n_rows: int, sample_size: int, seed: int) -> np.ndarray:
@@ -132,11 +157,22 @@ _DIRECT_BELOW = 2000
 
 
 @cache
-def _shells() -> list[tuple[int, np.ndarray]]:
-    """Offsets between grid cells grouped by squared length, nearest first: ``[(d2, offsets (s, 5)), ...]``."""
-    span = np.arange(-(N_OPTIONS - 1), N_OPTIONS)
+def _shells(encoding: str) -> list[tuple[int, np.ndarray]]:
+    """Offsets between grid cells grouped by squared distance, nearest first: ``[(d2, offsets (s, 5)), ...]``.
+
+    Ordinal: signed offsets in answer space, ``d2`` their squared length (the neighbour must stay on the grid).
+    One-hot: offsets 0..7 added modulo 8 on each question, so every other option of a question is one step
+    away; ``d2`` is twice the number of questions changed, the squared L2 between the one-hot rows.
+    """
+    if encodings.check(encoding) == encodings.ORDINAL:
+        span = np.arange(-(N_OPTIONS - 1), N_OPTIONS)
+    else:
+        span = np.arange(N_OPTIONS)
     grid = np.stack(np.meshgrid(*[span] * N_QUESTIONS, indexing="ij"), axis=-1).reshape(-1, N_QUESTIONS)
-    d2 = (grid.astype(np.int64) ** 2).sum(axis=1)
+    if encoding == encodings.ORDINAL:
+        d2 = (grid.astype(np.int64) ** 2).sum(axis=1)
+    else:
+        d2 = 2 * (grid != 0).sum(axis=1).astype(np.int64)
     order = np.argsort(d2, kind="stable")
     grid, d2 = grid[order].astype(np.int8), d2[order]
     bounds = np.flatnonzero(np.diff(d2)) + 1
@@ -145,17 +181,19 @@ def _shells() -> list[tuple[int, np.ndarray]]:
     ]
 
 
-def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndarray:
+def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: str = encodings.ORDINAL) -> np.ndarray:
     """The prediction for every cell of the answer space, identical to :func:`neighbours` on each.
 
-    Sample rows sit on the 8**5 grid, so instead of measuring 32,768 x sample_size
-    distances we walk outwards from every cell in shells of equal distance, adding whole
-    shells of neighbours while fewer than ``k`` are taken. In the shell that crosses ``k``
-    only the rows that come first in sample order are taken, as the tie rule says.
+    ``sample_X`` holds answers 1..8 whatever the encoding. Sample rows sit on the 8**5 grid, so
+    instead of measuring 32,768 x sample_size distances we walk outwards from every cell in
+    shells of equal distance, adding whole shells of neighbours while fewer than ``k`` are
+    taken. In the shell that crosses ``k`` only the rows that come first in sample order are
+    taken, as the tie rule says.
     """
     _check_k(k, len(sample_y))
     if len(sample_y) <= _DIRECT_BELOW:
-        return _compile_direct(sample_X, sample_y, k)
+        return _compile_direct(sample_X, sample_y, k, encoding)
+    wrap = encodings.check(encoding) == encodings.ONE_HOT
     sample_cells = cells_of(sample_X)
     labels = np.asarray(sample_y, dtype=np.int64)
     by_cell = np.argsort(sample_cells, kind="stable")  # sample positions grouped by cell, in sample order
@@ -172,7 +210,7 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
     np.minimum.at(cell_first, (sample_cells, labels), np.arange(n, dtype=np.int64))
     taken = np.zeros(N_CELLS, dtype=np.int64)
     active = np.arange(N_CELLS)
-    for d2, offsets in _shells():
+    for d2, offsets in _shells(encoding):
         if active.size == 0:
             break
         linear = offsets.astype(np.int64) @ _PLACE
@@ -182,9 +220,14 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
         for lo in range(0, active.size, step):
             rows = active[lo : lo + step]
             nb = coords[rows][:, None, :] + offsets[None, :, :]  # (a, s, 5) int8
-            valid = (nb.view(np.uint8) < N_OPTIONS).all(axis=2)  # negative int8 wraps to >= 128
-            nb_cell = np.where(valid, rows[:, None] + linear[None, :], 0)
-            nb_count = np.where(valid, cell_count[nb_cell], 0)
+            if wrap:
+                nb &= N_OPTIONS - 1
+                nb_cell = _cells_of_coords(nb)
+                nb_count = cell_count[nb_cell]
+            else:
+                valid = (nb.view(np.uint8) < N_OPTIONS).all(axis=2)  # negative int8 wraps to >= 128
+                nb_cell = np.where(valid, rows[:, None] + linear[None, :], 0)
+                nb_count = np.where(valid, cell_count[nb_cell], 0)
             shell_total = nb_count.sum(axis=1)
             need = k - taken[rows]
             whole = shell_total <= need
@@ -216,34 +259,48 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int) -> np.ndar
     return _vote(counts, first).astype(np.uint8)
 
 
+def _cells_of_coords(coords: np.ndarray) -> np.ndarray:
+    """Cell indices of ``(..., 5)`` coordinates 0..7, one question at a time to keep the temporaries small."""
+    out = np.zeros(coords.shape[:-1], dtype=np.int64)
+    for question in range(N_QUESTIONS):
+        out += coords[..., question].astype(np.int64) * _PLACE[question]
+    return out
+
+
 def _take_first(rows, need, nb_cell, nb_count, d2, by_cell, cell_start, labels, counts, first_met) -> None:
-    """For each query row, add the first ``need`` sample rows (by sample position) found in its shell."""
+    """For each query row, add the first ``need`` sample rows (by sample position) found in its shell.
+
+    A neighbour cell's rows are stored in sample order, so no more than its first ``need`` can be among the
+    query's first ``need``; only those are gathered and sorted, which keeps the sort small when ``k`` is.
+    """
+    n = len(labels)
     pair_row, pair_col = np.nonzero(nb_count)
-    lengths = nb_count[pair_row, pair_col]
+    lengths = np.minimum(nb_count[pair_row, pair_col], need[pair_row])
     starts = cell_start[nb_cell[pair_row, pair_col]]
-    owner = np.repeat(pair_row, lengths)  # index into `rows`
-    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    within = np.arange(lengths.sum()) - first
+    owner = np.repeat(pair_row.astype(np.int64), lengths)  # index into `rows`
+    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     position = by_cell[np.repeat(starts, lengths) + within]  # sample position of each candidate
-    order = np.lexsort((position, owner))
-    owner, position = owner[order], position[order]
-    group_start = np.searchsorted(owner, owner, side="left")
-    rank = np.arange(len(owner)) - group_start
+    key = np.sort(owner * n + position)  # by query row, then by sample position
+    owner, position = key // n, key % n
+    per_owner = np.bincount(owner, minlength=len(rows))
+    rank = np.arange(len(owner)) - np.repeat(np.cumsum(per_owner) - per_owner, per_owner)
     keep = rank < need[owner]
     np.add.at(counts, (rows[owner[keep]], labels[position[keep]]), 1)
-    np.minimum.at(first_met, (rows[owner[keep]], labels[position[keep]]), d2 * len(labels) + position[keep])
+    np.minimum.at(first_met, (rows[owner[keep]], labels[position[keep]]), d2 * n + position[keep])
 
 
-def _compile_direct(sample_X: np.ndarray, sample_y: np.ndarray, k: int, chunk: int = 512) -> np.ndarray:
+def _compile_direct(
+    sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: str = encodings.ORDINAL, chunk: int = 512
+) -> np.ndarray:
     """Brute force over all cells, for small samples where the shell walk would travel far.
 
-    Distances between grid points are small integers, so ``d2 * n + position`` is a unique
-    integer key that orders candidates by distance and then by sample position in one go.
+    Distances between encoded grid points are small integers, so ``d2 * n + position`` is a
+    unique integer key that orders candidates by distance and then by sample position in one go.
     """
     n = len(sample_y)
-    sample = np.asarray(sample_X, dtype=np.float64)
+    sample = encode_rows(sample_X, encoding).astype(np.float64)
     labels = np.asarray(sample_y, dtype=np.intp)
-    queries = ((np.arange(N_CELLS)[:, None] // _PLACE[None, :]) % N_OPTIONS + OPTION_MIN).astype(np.float64)
+    queries = encoded_space(encoding).astype(np.float64)
     sample_sq = (sample**2).sum(axis=1)
     positions = np.arange(n, dtype=np.int64)
     out = np.empty(N_CELLS, dtype=np.uint8)

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from mysfits.local.endpoint.logs import log_event
-from mysfits.local.endpoint.protocol import Neighbourhood, Row
+from mysfits.local.endpoint.protocol import Neighbourhood, Row, grid_cell
 from mysfits.model import knn
 from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model
+from mysfits_api import encoding as encodings
+from mysfits_api.questionnaire import cell_index
 
 # neighbours() holds a (chunk x sample_size) distance matrix; this keeps it near 100 MB for a 100k sample.
 _CHUNK_ROWS = 128
@@ -53,18 +55,30 @@ class ServedModel:
         self.table = artifact.table
         self.version = artifact.version
         self.k = artifact.k
-        # Built once here, in the loading thread, so the first verbose request pays no conversion.
-        self._index = knn.NeighbourIndex(*knn.sample_arrays(artifact))
+        self.encoding = artifact.encoding
+        self.feature_dim = artifact.feature_dim
+        # Built once here, in the loading thread, so the first verbose request pays no conversion. Distances are
+        # measured between encoded rows, as the built-in kNN measures them between the features it was trained on.
+        sample_X, sample_y = knn.sample_arrays(artifact)
+        self._index = knn.NeighbourIndex(knn.encode_rows(sample_X, self.encoding), sample_y)
+        self.grid_cell = grid_cell if self.encoding == encodings.ORDINAL else self._encoded_cell
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ServedModel:
         return cls(load_model(path), Path(path))
+
+    def _encoded_cell(self, row: Row) -> int | None:
+        """The table cell of a row that is exactly an encoded answer vector, else ``None`` (the direct kNN)."""
+        answers = encodings.decode(row, self.encoding)
+        return None if answers is None else cell_index(answers)
 
     def describe(self) -> dict:
         return {
             "model": str(self.path),
             "model_version": self.version,
             "k": self.k,
+            "encoding": self.encoding,
+            "feature_dim": self.feature_dim,
             "sample_size": self.artifact.sample_size,
             "metrics": self.artifact.metrics,
         }

@@ -141,16 +141,19 @@ def request_media_type(content_type: str | None) -> MediaType:
     return media
 
 
-def parse_rows(body: bytes, content_type: str | None) -> list[Row]:
-    """Turn a request body into rows of exactly :data:`N_FEATURES` finite numbers, in request order."""
+def parse_rows(body: bytes, content_type: str | None, n_features: int = N_FEATURES) -> list[Row]:
+    """Turn a request body into rows of exactly ``n_features`` finite numbers (the model's ``feature_dim``).
+
+    Like the built-in kNN, a row of any other width is refused (400), naming the width the model was trained on.
+    """
     media = request_media_type(content_type)
     if not body.strip():
-        raise PayloadError(f"the request body is empty; send at least one row of {N_FEATURES} numbers")
+        raise PayloadError(f"the request body is empty; send at least one row of {n_features} numbers")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"the request body is not UTF-8 text (invalid byte at offset {exc.start})") from None
-    return _PARSERS[media.essence](text, media)
+    return _PARSERS[media.essence](text, media, n_features)
 
 
 def grid_cell(row: Row) -> int | None:
@@ -163,9 +166,9 @@ def grid_cell(row: Row) -> int | None:
     return index
 
 
-def _csv_rows(text: str, media: MediaType) -> list[Row]:
+def _csv_rows(text: str, media: MediaType, n_features: int) -> list[Row]:
     label_size = _label_size(media)
-    width = N_FEATURES + label_size
+    width = n_features + label_size
     lines = text.split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -182,7 +185,7 @@ def _csv_rows(text: str, media: MediaType) -> list[Row]:
         where = f"row {index + 1} (line {index + 1})"
         if not line.strip():
             raise PayloadError(f"{where} is empty; every line must hold {width} comma-separated numbers", row=index)
-        expected = f"{N_FEATURES} comma-separated numbers" + (
+        expected = f"{n_features} comma-separated numbers (the model's feature_dim)" + (
             f" after {label_size} label column(s)" if label_size else ""
         )
         raise PayloadError(f"{where}: expected {expected}, got {len(cells)} values", row=index)
@@ -217,22 +220,22 @@ def _csv_number(cell: str, row: int, column: int) -> Number:
     raise PayloadError(f"{where}: {shown} is not a number; features are numbers such as 3 or 2.5", row=row)
 
 
-def _json_rows(text: str, media: MediaType) -> list[Row]:
+def _json_rows(text: str, media: MediaType, n_features: int) -> list[Row]:
     document = _load_json(text, "the application/json body", None)
     if isinstance(document, dict) and "instances" in document:
         instances = document["instances"]
         if not isinstance(instances, list) or not instances:
             raise PayloadError(f'"instances" must be a non-empty list of rows shaped {_ROW_SHAPES}')
-        return [_instance_row(item, index, f"instances[{index}]") for index, item in enumerate(instances)]
+        return [_instance_row(item, index, f"instances[{index}]", n_features) for index, item in enumerate(instances)]
     if isinstance(document, dict) and ("features" in document or "data" in document):
-        return [_instance_row(document, 0, "body")]
+        return [_instance_row(document, 0, "body", n_features)]
     raise PayloadError(
         f'the application/json body must be {{"instances": [...]}} of rows shaped {_ROW_SHAPES}, '
         f"or one such row; got {_describe(document)}"
     )
 
 
-def _jsonlines_rows(text: str, media: MediaType) -> list[Row]:
+def _jsonlines_rows(text: str, media: MediaType, n_features: int) -> list[Row]:
     lines = text.split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -241,7 +244,7 @@ def _jsonlines_rows(text: str, media: MediaType) -> list[Row]:
         where = f"line {index + 1}"
         if not line.strip():
             raise PayloadError(f"row {index + 1} ({where}) is empty; every line must hold one row", row=index)
-        rows.append(_instance_row(_load_json(line, f"row {index + 1} ({where})", index), index, where))
+        rows.append(_instance_row(_load_json(line, f"row {index + 1} ({where})", index), index, where, n_features))
     return rows
 
 
@@ -260,40 +263,44 @@ def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
 
 
-def _instance_row(item: object, row: int, where: str) -> Row:
+def _instance_row(item: object, row: int, where: str, n_features: int) -> Row:
     label = f"row {row + 1} ({where})"
     if isinstance(item, dict):
         if "features" in item:
-            return _vector(item["features"], row, f"{where}.features")
+            return _vector(item["features"], row, f"{where}.features", n_features)
         data = item.get("data")
         if isinstance(data, dict) and isinstance(data.get("features"), dict):
-            return _tensor(data["features"], row, f"{where}.data.features")
+            return _tensor(data["features"], row, f"{where}.data.features", n_features)
     raise PayloadError(f"{label}: expected {_ROW_SHAPES}, got {_describe(item)}", row=row)
 
 
-def _vector(values: object, row: int, where: str) -> Row:
-    if not isinstance(values, list) or len(values) != N_FEATURES:
+def _vector(values: object, row: int, where: str, n_features: int) -> Row:
+    if not isinstance(values, list) or len(values) != n_features:
         raise PayloadError(
-            f"row {row + 1} ({where}): expected a list of {N_FEATURES} numbers, got {_describe(values)}", row=row
+            f"row {row + 1} ({where}): expected a list of {n_features} numbers (the model's feature_dim), "
+            f"got {_describe(values)}",
+            row=row,
         )
     return tuple([_json_number(value, row, f"{where}[{i}]") for i, value in enumerate(values)])
 
 
-def _tensor(features: dict, row: int, where: str) -> Row:
+def _tensor(features: dict, row: int, where: str, n_features: int) -> Row:
     """The protobuf-shaped form: dense ``values``, or sparse ``keys`` + ``values`` + ``shape``."""
     if "keys" not in features:
-        return _vector(features.get("values"), row, f"{where}.values")
+        return _vector(features.get("values"), row, f"{where}.values", n_features)
     keys, values, shape = features.get("keys"), features.get("values"), features.get("shape")
     label = f"row {row + 1} ({where})"
-    if shape != [N_FEATURES]:
-        raise PayloadError(f"{label}.shape: expected [{N_FEATURES}], got {_describe(shape)}", row=row)
+    if shape != [n_features]:
+        raise PayloadError(
+            f"{label}.shape: expected [{n_features}] (the model's feature_dim), got {_describe(shape)}", row=row
+        )
     if not isinstance(keys, list) or not isinstance(values, list) or len(keys) != len(values):
         raise PayloadError(f"{label}: sparse keys and values must be lists of equal length", row=row)
-    dense: list[Number] = [0] * N_FEATURES
+    dense: list[Number] = [0] * n_features
     for i, (key, value) in enumerate(zip(keys, values, strict=True)):
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < N_FEATURES:
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < n_features:
             raise PayloadError(
-                f"{label}.keys[{i}]: expected an index 0..{N_FEATURES - 1}, got {_describe(key)}", row=row
+                f"{label}.keys[{i}]: expected an index 0..{n_features - 1}, got {_describe(key)}", row=row
             )
         dense[key] = _json_number(value, row, f"{where}.values[{i}]")
     return tuple(dense)

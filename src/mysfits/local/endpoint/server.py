@@ -31,7 +31,7 @@ from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
 from mysfits.local import http_server
 from mysfits.local.endpoint.logs import LineBatch, log_event
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
-from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
+from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, negotiate, parse_rows, serialize
 from mysfits.local.endpoint.runtime_errors import (
     ErrorResponse,
     endpoint_not_found,
@@ -178,7 +178,7 @@ class EndpointApp:
         deadline = time.monotonic() + self.model_timeout
         try:
             fmt = negotiate(request.accept)
-            rows = parse_rows(body, request.content_type)
+            rows = parse_rows(body, request.content_type, model.feature_dim)
             labels, hoods = await _predict(model, rows, fmt.verbose, deadline)
         except PayloadError as exc:
             return self._refusal(runtime, exc.status, str(exc))
@@ -256,6 +256,7 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
         hoods = await asyncio.to_thread(model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
     table = model.table
+    grid_cell = model.grid_cell
     labels: list[int] = []
     off_grid: list[int] = []
     for index, row in enumerate(rows):

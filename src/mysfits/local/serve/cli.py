@@ -98,7 +98,10 @@ def _serve(args: argparse.Namespace) -> int:
             web_root=args.web or template.parent / "web",
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
-            extra_overrides={ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {},
+            extra_overrides={
+                **({ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {}),
+                **_model_encoding(args),
+            },
         )
         api = load_settings_api(settings)
         gateway_socket = bind(args.host, args.port)
@@ -148,6 +151,23 @@ def _endpoint(args: argparse.Namespace, name: str, processes):
     processes.check_port_free(processes.ENDPOINT_PORT, args.host, args.endpoint_port)
     processes.ensure_model(args.model, args.data, Progress())
     return processes.endpoint_process(args.model, name, args.host, args.endpoint_port)
+
+
+def _model_encoding(args: argparse.Namespace) -> dict[str, str]:
+    """The encoding of the model this command serves, for the handler: it must send rows of the model's width.
+
+    Only when the stack starts its own endpoint from ``--model`` (a model trained on the way is ordinal, the
+    default); with ``--endpoint-url`` the template's ModelEncoding (samconfig.toml) says what that endpoint wants.
+    """
+    from mysfits.model.artifact import ArtifactError, load_model
+    from mysfits.samconfig import ENCODING_PARAMETER
+
+    if args.endpoint_url or not args.model.exists():
+        return {}
+    try:
+        return {ENCODING_PARAMETER: load_model(args.model).encoding}
+    except ArtifactError:
+        return {}  # the endpoint reports the broken file itself, with the loader's message
 
 
 def _log_requests(enabled: bool) -> None:
