@@ -56,6 +56,19 @@ def test_compiled_table_matches_direct_knn_on_every_cell(sample_size, k, signal,
     assert np.array_equal(table, expected)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("encoding", ["ordinal", "one-hot"])
+def test_one_walk_for_many_k_gives_each_k_its_exact_table(encoding):
+    """Tuning compiles all its k in one walk; each table must still be exactly the tie rule's, including a k met
+    inside a shell and a k met exactly at a shell's end (k=1 and k=2 on one-hot data, where shells are large)."""
+    data = ds.generate(6000, seed=21, signal=0.5)
+    ks = (1, 2, 7, 30, 80)
+    tables = knn.compile_tables(data.X, data.y, ks, encoding)
+    assert sorted(tables) == list(ks)
+    for k in ks:
+        assert np.array_equal(tables[k], reference_table(data.X, data.y.astype(np.intp), k, encoding)), k
+
+
 def test_one_hot_distances_count_the_questions_answered_differently():
     sample = np.array([[1, 2, 3, 4, 5], [8, 2, 3, 4, 1]], dtype=np.uint8)
     features = knn.encode_rows(sample, "one-hot")

@@ -182,17 +182,26 @@ def _shells(encoding: str) -> list[tuple[int, np.ndarray]]:
 
 
 def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: str = encodings.ORDINAL) -> np.ndarray:
-    """The prediction for every cell of the answer space, identical to :func:`neighbours` on each.
+    """The prediction for every cell of the answer space, identical to :func:`neighbours` on each."""
+    return compile_tables(sample_X, sample_y, (k,), encoding)[k]
+
+
+def compile_tables(
+    sample_X: np.ndarray, sample_y: np.ndarray, ks, encoding: str = encodings.ORDINAL
+) -> dict[int, np.ndarray]:
+    """The prediction table for each ``k`` in ``ks``, from one walk over the sample (tuning asks for many ``k``).
 
     ``sample_X`` holds answers 1..8 whatever the encoding. Sample rows sit on the 8**5 grid, so
     instead of measuring 32,768 x sample_size distances we walk outwards from every cell in
-    shells of equal distance, adding whole shells of neighbours while fewer than ``k`` are
-    taken. In the shell that crosses ``k`` only the rows that come first in sample order are
-    taken, as the tie rule says.
+    shells of equal distance, adding whole shells of neighbours. A ``k`` whose count is reached
+    inside a shell takes only that shell's rows that come first in sample order, as the tie rule
+    says, into its own copy of the votes; the walk goes on for the larger ``k``.
     """
-    _check_k(k, len(sample_y))
+    ks = sorted(set(ks))
+    for k in ks:
+        _check_k(k, len(sample_y))
     if len(sample_y) <= _DIRECT_BELOW:
-        return _compile_direct(sample_X, sample_y, k, encoding)
+        return {k: _compile_direct(sample_X, sample_y, k, encoding) for k in ks}
     wrap = encodings.check(encoding) == encodings.ONE_HOT
     sample_cells = cells_of(sample_X)
     labels = np.asarray(sample_y, dtype=np.int64)
@@ -202,14 +211,17 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: 
     cell_labels = np.bincount(sample_cells * N_MYSFITS + labels, minlength=N_CELLS * N_MYSFITS).reshape(N_CELLS, -1)
 
     coords = ((np.arange(N_CELLS)[:, None] // _PLACE[None, :]) % N_OPTIONS).astype(np.int8)  # (cells, 5) 0..7
-    counts = np.zeros((N_CELLS, N_MYSFITS), dtype=np.int64)
-    # first[cell, label]: the smallest "d2 * n + sample position" among the label's neighbours so far.
     n = len(labels)
+    # Votes of the whole shells taken so far; first[cell, label] is the smallest "d2 * n + sample position"
+    # among the label's neighbours so far.
+    counts = np.zeros((N_CELLS, N_MYSFITS), dtype=np.int64)
     first = np.full((N_CELLS, N_MYSFITS), _NEVER, dtype=np.int64)
+    votes = {k: (np.zeros_like(counts), np.full_like(first, _NEVER)) for k in ks}  # each k's final votes
     cell_first = np.full((N_CELLS, N_MYSFITS), _NEVER, dtype=np.int64)  # earliest sample position per cell and label
     np.minimum.at(cell_first, (sample_cells, labels), np.arange(n, dtype=np.int64))
     taken = np.zeros(N_CELLS, dtype=np.int64)
     active = np.arange(N_CELLS)
+    k_max = ks[-1]
     for d2, offsets in _shells(encoding):
         if active.size == 0:
             break
@@ -228,35 +240,45 @@ def compile_table(sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: 
                 valid = (nb.view(np.uint8) < N_OPTIONS).all(axis=2)  # negative int8 wraps to >= 128
                 nb_cell = np.where(valid, rows[:, None] + linear[None, :], 0)
                 nb_count = np.where(valid, cell_count[nb_cell], 0)
-            shell_total = nb_count.sum(axis=1)
-            need = k - taken[rows]
-            whole = shell_total <= need
-            if whole.any():
-                w_rows = rows[whole]
-                pair_row, pair_col = np.nonzero(nb_count[whole])
-                pair_cell = nb_cell[whole][pair_row, pair_col]
-                np.add.at(counts, w_rows[pair_row], cell_labels[pair_cell])  # (pairs, labels)
+            before = taken[rows]
+            after = before + nb_count.sum(axis=1)
+            for k in ks:
+                inside = (before < k) & (after > k)  # k is reached inside this shell: take its first rows only
+                if inside.any():
+                    k_counts, k_first = votes[k]
+                    k_counts[rows[inside]] = counts[rows[inside]]
+                    k_first[rows[inside]] = first[rows[inside]]
+                    _take_first(
+                        rows[inside],
+                        k - before[inside],
+                        nb_cell[inside],
+                        nb_count[inside],
+                        d2,
+                        by_cell,
+                        cell_start,
+                        labels,
+                        k_counts,
+                        k_first,
+                    )
+            grows = nb_count.any(axis=1) & (before < k_max)
+            if grows.any():
+                g_rows = rows[grows]
+                pair_row, pair_col = np.nonzero(nb_count[grows])
+                pair_cell = nb_cell[grows][pair_row, pair_col]
+                np.add.at(counts, g_rows[pair_row], cell_labels[pair_cell])  # (pairs, labels)
                 present = cell_first[pair_cell]
                 keys = np.where(present == _NEVER, _NEVER, d2 * n + present)
-                np.minimum.at(first, w_rows[pair_row], keys)
-                taken[w_rows] += shell_total[whole]
-                still.append(w_rows[taken[w_rows] < k])
-            if not whole.all():
-                _take_first(
-                    rows[~whole],
-                    need[~whole],
-                    nb_cell[~whole],
-                    nb_count[~whole],
-                    d2,
-                    by_cell,
-                    cell_start,
-                    labels,
-                    counts,
-                    first,
-                )
-                taken[rows[~whole]] = k
+                np.minimum.at(first, g_rows[pair_row], keys)
+            for k in ks:
+                exact = (before < k) & (after == k)  # the whole shell makes exactly k
+                if exact.any():
+                    k_counts, k_first = votes[k]
+                    k_counts[rows[exact]] = counts[rows[exact]]
+                    k_first[rows[exact]] = first[rows[exact]]
+            taken[rows] = after
+            still.append(rows[after < k_max])
         active = np.concatenate(still) if still else np.empty(0, dtype=np.intp)
-    return _vote(counts, first).astype(np.uint8)
+    return {k: _vote(*votes[k]).astype(np.uint8) for k in ks}
 
 
 def _cells_of_coords(coords: np.ndarray) -> np.ndarray:

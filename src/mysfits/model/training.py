@@ -81,8 +81,10 @@ def tune(train: ds.Dataset, seed: int, progress: Progress = QUIET) -> Tuned:
     progress.note(f"  {'encoding':<9} {'k':>4} {'sample_size':>12}  validation accuracy ({validation.rows:,} rows)")
     for encoding in TUNE_ENCODINGS:
         for size in sizes:
-            for k in (k for k in TUNE_K if k <= size):
-                table = fit(fit_part, k, size, seed, encoding).table
+            # One walk over the sample compiles the table of every k (see knn.compile_tables).
+            rows = knn.sample_rows(fit_part.rows, size, seed)
+            tables = knn.compile_tables(fit_part.X[rows], fit_part.y[rows], [k for k in TUNE_K if k <= size], encoding)
+            for k, table in tables.items():
                 accuracy = float(hits[cells, table].sum() / validation.rows)
                 whole = size == fit_part.rows
                 results.append(
