@@ -238,7 +238,10 @@ class EndpointApp:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
             forced = self._wake.is_set()
             self._wake.clear()
-            await asyncio.to_thread(self.holder.refresh, forced)
+            try:
+                await asyncio.to_thread(self.holder.refresh, forced)
+            except Exception as exc:  # noqa: BLE001 - one failed look must not end every later reload
+                log_event(logging.ERROR, "model_reload_failed", model=str(self.holder.path), error=repr(exc))
 
 
 def _report_crash(task: asyncio.Task) -> None:
