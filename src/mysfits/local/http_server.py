@@ -31,6 +31,8 @@ from typing import Any
 
 import uvicorn
 
+from mysfits.local.guard import MAX_HEAD_BYTES, GuardedHttpProtocol
+
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -118,10 +120,17 @@ def _fast_parts() -> dict[str, str]:
     }
 
 
-def uvicorn_server(app, log_level: str = "warning", keep_alive_s: float = 5) -> uvicorn.Server:
+def uvicorn_server(
+    app, log_level: str = "warning", keep_alive_s: float = 5, error_headers: tuple[tuple[str, str], ...] = ()
+) -> uvicorn.Server:
+    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header."""
+    parts = _fast_parts()
+    if parts["http"] == "httptools":
+        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers)
     config = uvicorn.Config(
         app,
-        **_fast_parts(),
+        **parts,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,  # only when h11 parses: the guard covers httptools
         lifespan="auto",  # an app without lifespan support (a test stand-in) still serves
         access_log=False,  # each app logs its own line per request
         log_level=log_level,
@@ -186,7 +195,11 @@ class BackgroundServer:
 
 
 def serve_forever(
-    app, sock: socket.socket, on_ready: Callable[[], None] | None = None, keep_alive_s: float = 5
+    app,
+    sock: socket.socket,
+    on_ready: Callable[[], None] | None = None,
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
 ) -> str | None:
     """Serve in the foreground until SIGINT or SIGTERM, drain, and return the signal's name (None if none came).
 
@@ -194,7 +207,7 @@ def serve_forever(
     turn that second delivery into a normal return, and a signal that arrives before uvicorn took over still stops it.
     ``on_ready`` is called (on another thread) once the server accepts requests.
     """
-    server = uvicorn_server(app, keep_alive_s=keep_alive_s)
+    server = uvicorn_server(app, keep_alive_s=keep_alive_s, error_headers=error_headers)
     if on_ready is not None:
         threading.Thread(target=_when_started, args=(server, on_ready), daemon=True).start()
     received: list[str] = []
@@ -213,7 +226,12 @@ def serve_forever(
 
 
 def serve_workers(
-    app, sock: socket.socket, workers: int, on_ready: Callable[[], None] | None = None, keep_alive_s: float = 5
+    app,
+    sock: socket.socket,
+    workers: int,
+    on_ready: Callable[[], None] | None = None,
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
 ) -> None:
     """Serve ``app`` from ``workers`` processes sharing ``sock`` until SIGINT or SIGTERM, then stop them all.
 
@@ -222,12 +240,12 @@ def serve_workers(
     once every process accepts requests. With one worker the app is served in this process.
     """
     if workers == 1:
-        serve_forever(app, sock, on_ready, keep_alive_s)
+        serve_forever(app, sock, on_ready, keep_alive_s, error_headers)
         return
     context = multiprocessing.get_context("fork")
     ready = context.SimpleQueue()
     children = [
-        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s), name=f"worker-{n + 1}")
+        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s, error_headers), name=f"worker-{n + 1}")
         for n in range(workers)
     ]
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -260,9 +278,9 @@ def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
     callback()
 
 
-def _worker(app, sock: socket.socket, ready, keep_alive_s: float) -> None:
+def _worker(app, sock: socket.socket, ready, keep_alive_s: float, error_headers: tuple[tuple[str, str], ...]) -> None:
     """One worker process: SIGINT (Ctrl-C reaches the whole process group) or SIGTERM (from the parent) drain it."""
-    server = uvicorn_server(app, keep_alive_s=keep_alive_s)
+    server = uvicorn_server(app, keep_alive_s=keep_alive_s, error_headers=error_headers)
     threading.Thread(target=_when_started, args=(server, lambda: ready.put(os.getpid())), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])

@@ -48,6 +48,9 @@ VARIANT = "AllTraffic"
 # SageMaker gives a model container 60 s to answer an invocation; the direct kNN stops at the same limit.
 MODEL_TIMEOUT_SECONDS = 60.0
 GATEWAY_TIMEOUT = 504
+# Bodies above this are parsed in a worker thread: a 6 MB CSV takes seconds to parse, and on the event loop every
+# other caller would wait that long. Below it (a questionnaire's row is about 10 bytes) the thread hop costs more.
+PARSE_INLINE_BYTES = 64 * 1024
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -178,7 +181,10 @@ class EndpointApp:
         deadline = time.monotonic() + self.model_timeout
         try:
             fmt = negotiate(request.accept)
-            rows = parse_rows(body, request.content_type)
+            if len(body) > PARSE_INLINE_BYTES:
+                rows = await asyncio.to_thread(parse_rows, body, request.content_type)
+            else:
+                rows = parse_rows(body, request.content_type)
             labels, hoods = await _predict(model, rows, fmt.verbose, deadline)
         except PayloadError as exc:
             return self._refusal(runtime, exc.status, str(exc))

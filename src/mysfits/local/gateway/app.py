@@ -105,13 +105,11 @@ class Gateway:
                 protocol=f"HTTP/{scope.get('http_version', '1.1')}",
             )
             response = await self.handle(request)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
-            }
-        )
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if not any(name.lower() == b"content-length" for name, _ in headers):
+            # Without it uvicorn frames the body in chunks, which an HTTP/1.0 client reads as part of the body.
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
     async def _lifespan(self, receive, send) -> None:
@@ -139,6 +137,11 @@ class Gateway:
             elapsed_ms = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1f ms", request.method, request.path, response.status, elapsed_ms)
         return response
+
+    def error_headers(self) -> list[tuple[str, str]]:
+        """What API Gateway adds to its own 4XX answers here (the template's DEFAULT_4XX), for the HTTP layer's."""
+        api = self.api.routes[0].api if self.api.routes else None
+        return api.gateway_response_headers("DEFAULT_4XX", 400) if api else []
 
     def _preflight(self, path: str, request_id: str) -> HttpResponse:
         methods, api = self.api.methods_on(path)

@@ -132,7 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
                 )
 
             # API Gateway keeps a browser's connection open longer than uvicorn's default of 5 s.
-            serve_workers(app, gateway_socket, args.workers, on_ready=announce, keep_alive_s=30)
+            serve_workers(
+                app,
+                gateway_socket,
+                args.workers,
+                on_ready=announce,
+                keep_alive_s=30,
+                error_headers=tuple(app.error_headers()),
+            )
     except (processes.ServeError, RuntimeError) as exc:
         raise CliError(str(exc)) from None
     finally:
