@@ -7,7 +7,9 @@ Why one place:
   keep-alive answer waits ~40 ms. Binding before uvicorn also makes a busy port one clear :class:`PortInUse`, and
   port 0 a known free port.
 * ``read_body`` refuses a body as soon as its declared or received length passes the server's limit, before the
-  rest of it is buffered.
+  rest of it is buffered, and one that takes longer than ``BODY_TIMEOUT_S`` to arrive.
+* ``uvicorn_server`` serves with :class:`mysfits.local.guard.GuardedHttpProtocol`: limits on request heads (size,
+  time) and on open connections that uvicorn itself does not enforce.
 * ``lifespan`` runs an app's start-up and shut-down hooks; uvicorn drains in-flight requests on SIGINT/SIGTERM for
   at most ``SHUTDOWN_GRACE_SECONDS``.
 * ``BackgroundServer`` (tests, in-process use) returns only once the server accepts requests; ``serve_workers`` runs
@@ -54,6 +56,15 @@ class BodyTooLarge(Exception):
     """The request body passed the server's limit; raised before the rest of it is buffered."""
 
 
+class BodyTimeout(Exception):
+    """The request body did not arrive in full within ``BODY_TIMEOUT_S``: a slow or stalled sender."""
+
+
+BODY_TIMEOUT_S = 30.0
+"""How long a whole request body may take to arrive. A 10 MB body on a slow link needs seconds, not half a minute;
+a sender that stalls half-way would otherwise hold its connection (and a task) for ever."""
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -80,8 +91,12 @@ async def read_body(receive: Receive, limit: int, declared: int | None = None) -
     if declared is not None and declared > limit:
         raise BodyTooLarge
     chunks, size = [], 0
+    deadline = time.monotonic() + BODY_TIMEOUT_S
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
+            raise BodyTimeout from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")

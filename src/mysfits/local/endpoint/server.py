@@ -34,6 +34,7 @@ from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedM
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
 from mysfits.local.endpoint.runtime_errors import (
     ErrorResponse,
+    body_timeout,
     endpoint_not_found,
     model_error,
     payload_too_large,
@@ -177,6 +178,8 @@ class EndpointApp:
             body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, request.content_length)
         except BodyTooLarge:
             return _error_outcome(payload_too_large())
+        except http_server.BodyTimeout:
+            return _error_outcome(body_timeout(http_server.BODY_TIMEOUT_S))
         model = self.holder.current
         deadline = time.monotonic() + self.model_timeout
         try:

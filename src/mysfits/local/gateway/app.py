@@ -91,9 +91,11 @@ class Gateway:
         if scope["type"] != "http":
             return
         try:
-            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES)
+            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, _declared_length(scope["headers"]))
         except http_server.BodyTooLarge:
             response = self._gateway_error(413, "Request Too Long", "REQUEST_TOO_LARGE", str(uuid.uuid4()))
+        except http_server.BodyTimeout:
+            response = self._gateway_error(408, "Request Timeout", "DEFAULT_4XX", str(uuid.uuid4()))
         else:
             request = HttpRequest(
                 method=scope["method"],
@@ -218,3 +220,10 @@ class Gateway:
 def _set_once(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length" and value.isdigit():
+            return int(value)
+    return None
