@@ -64,6 +64,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=ds.DEFAULT_SEED, help="seed for the split and the sample")
     train.add_argument("--tune", action="store_true", help="choose k and sample size on a validation split")
     train.add_argument("--confusion", type=Path, help="also write the confusion matrix as a PNG here")
+    for parser in (train, check):
+        parser.add_argument(
+            "--max-data-mb",
+            type=positive_int,
+            default=ds.MAX_DATA_BYTES // (1024 * 1024),
+            metavar="MB",
+            help="refuse data that holds (or, gzipped, expands to) more than this (default %(default)s)",
+        )
     train.set_defaults(func=_train)
 
 
@@ -80,7 +88,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        data = ds.load_csv(args.path)
+        data = ds.load_csv(args.path, args.max_data_mb * 1024 * 1024)
     except ds.DataError as exc:
         raise CliError(str(exc)) from None
     counts = ", ".join(str(c) for c in __import__("numpy").bincount(data.y, minlength=12))
@@ -91,7 +99,14 @@ def _check(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     try:
         run = training.TrainingRun(
-            args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune
+            args.data,
+            args.model,
+            args.confusion,
+            args.k,
+            args.sample_size,
+            args.seed,
+            args.tune,
+            max_data_bytes=args.max_data_mb * 1024 * 1024,
         )
         model = run.run(Progress())
     except (ds.DataError, ArtifactError, ValueError) as exc:

@@ -22,14 +22,13 @@ import logging
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
 from mysfits.local import http_server
-from mysfits.local.endpoint.logs import LineBatch, log_event
+from mysfits.local.endpoint.logs import LineBatch, log_event, request_ids
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, grid_cell, negotiate, parse_rows, serialize
 from mysfits.local.endpoint.runtime_errors import (
@@ -115,6 +114,7 @@ class EndpointApp:
         self.model_timeout = model_timeout
         self._runtime_path = f"/endpoints/{name}/invocations"
         self._request_log = LineBatch()
+        self._next_id = request_ids()
         self._wake: asyncio.Event | None = None
         self._refresher: asyncio.Task | None = None
 
@@ -128,7 +128,7 @@ class EndpointApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = self._next_id()
         method, path = scope["method"], scope["path"]
         request = _Request.from_headers(scope["headers"])
         runtime = path == self._runtime_path
@@ -142,19 +142,18 @@ class EndpointApp:
             (b"x-amzn-requestid", request_id.encode()),
             *outcome.headers,
         ]
-        self._request_log.add(
-            "request",
-            request_id=request_id,
-            method=method,
-            path=path,
-            status=outcome.status,
-            rows=outcome.rows,
-            content_type=request.content_type,
-            accept=request.accept,
-            bytes_in=request.content_length,
-            bytes_out=len(outcome.body),
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            **({"error": outcome.error} if outcome.error else {}),
+        self._request_log.add_request(
+            request_id,
+            method,
+            path,
+            outcome.status,
+            outcome.rows,
+            request.content_type,
+            request.accept,
+            request.content_length,
+            len(outcome.body),
+            round((time.perf_counter() - started) * 1000, 3),
+            outcome.error,
         )
         await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
         await send({"type": "http.response.body", "body": outcome.body})
