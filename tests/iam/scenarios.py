@@ -76,12 +76,16 @@ def _sdk_without_pauses() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def workspace(session, values: StackValues, tmp: Path) -> Iterator[Workspace]:
+def workspace(
+    session, values: StackValues, tmp: Path, *, endpoint_name: str = ENDPOINT, notebook_stack: bool = True
+) -> Iterator[Workspace]:
+    """``notebook_stack=False`` leaves creating the notebook stack to the code under test (the smoke run does)."""
     from mysfits.local.endpoint.server import serve_in_thread
 
-    session.client("cloudformation").create_stack(
-        StackName=values.stack_name, TemplateBody=notebook_stack_stand_in(values)
-    )
+    if notebook_stack:
+        session.client("cloudformation").create_stack(
+            StackName=values.stack_name, TemplateBody=notebook_stack_stand_in(values)
+        )
     data = ds.generate(ROWS, seed=11)
     data_path = ds.write_csv(data, tmp / "answers.csv")
     model = training.train_model(ds.load_csv(data_path), k=10, sample_size=SAMPLE_SIZE, seed=11)
@@ -90,7 +94,7 @@ def workspace(session, values: StackValues, tmp: Path) -> Iterator[Workspace]:
     with (
         _sdk_without_pauses(),
         moto_update_endpoint(),
-        serve_in_thread(str(model_path), name=ENDPOINT, port=0) as endpoint,
+        serve_in_thread(str(model_path), name=endpoint_name, port=0) as endpoint,
     ):
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
         try:

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,23 +84,29 @@ def test_finds_only_tagged_resources_endpoints_first(aws):
     assert [str(r) for r in found] == ["endpoint mysfits-knn", "endpoint-config mysfits-knn", "model mysfits-knn"]
 
 
-def refuse_list_tags_for(sm, arn_fragment: str) -> list[str]:
-    """Make ListTags answer AccessDenied for matching ARNs, as IAM does outside the role's prefix; record the rest."""
+def refuse(sm, operation: str, field: str, refused: Callable[[str], bool], message: str) -> list[str]:
+    """Answer ``operation`` with AccessDenied when the request's ``field`` matches, as IAM would, without reaching
+    moto; the other requests go through. Returns every value of ``field`` that was asked for."""
     asked: list[str] = []
 
     def intercept(params, **_):
-        arn = json.loads(params["body"])["ResourceArn"]
-        asked.append(arn)
-        if arn_fragment in arn:
-            error = {"Code": "AccessDeniedException", "Message": "not authorized to perform: sagemaker:ListTags"}
-            return AWSResponse("https://sagemaker", 400, {}, None), {
-                "Error": error,
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            }
-        return None
+        value = json.loads(params["body"])[field]
+        asked.append(value)
+        if not refused(value):
+            return None
+        error = {"Code": "AccessDeniedException", "Message": message}
+        return AWSResponse("https://sagemaker", 400, {}, None), {
+            "Error": error,
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
 
-    sm.meta.events.register("before-call.sagemaker.ListTags", intercept)
+    sm.meta.events.register(f"before-call.sagemaker.{operation}", intercept)
     return asked
+
+
+def refuse_list_tags_for(sm, arn_fragment: str) -> list[str]:
+    """ListTags refused for matching ARNs, as outside the notebook role's prefix."""
+    return refuse(sm, "ListTags", "ResourceArn", lambda arn: arn_fragment in arn, "not authorized: sagemaker:ListTags")
 
 
 def test_tags_are_read_only_on_resources_with_the_prefix(aws):
@@ -136,16 +143,7 @@ def test_one_refused_delete_does_not_stop_the_others(aws, capsys):
     make_endpoint(sm, "mysfits-a", tagged=True)
     make_endpoint(sm, "mysfits-b", tagged=True)
 
-    def refuse(params, **_):
-        if json.loads(params["body"])["EndpointName"] == "mysfits-a":
-            error = {"Code": "AccessDeniedException", "Message": "explicit deny"}
-            return AWSResponse("https://sagemaker", 400, {}, None), {
-                "Error": error,
-                "ResponseMetadata": {"HTTPStatusCode": 400},
-            }
-        return None
-
-    sm.meta.events.register("before-call.sagemaker.DeleteEndpoint", refuse)
+    refuse(sm, "DeleteEndpoint", "EndpointName", lambda name: name == "mysfits-a", "explicit deny")
     assert main(["--region", REGION, "--yes"], session=_SessionWith(aws, sm)) == 1
     captured = capsys.readouterr()
     assert names(sm)["endpoints"] == ["mysfits-a"]

@@ -184,18 +184,19 @@ NOTEBOOK_STAND_IN = json.dumps(
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
 
 
-def api_stand_in(distribution: dict | None) -> str:
+def api_stand_in(distribution: dict | None, api_url: str = API_URL, site_url: str | None = None) -> str:
     """template.yaml's outputs, named as it names them (moto's CloudFormation cannot create a distribution, so the
-    distribution is made with moto's CloudFront API and its id and domain are written in as literals)."""
-    outputs = {"RecommendationsApiUrl": {"Value": API_URL}, "ApiAllowedOrigin": {"Value": "*"}}
+    distribution is made with moto's CloudFront API and its id and domain are written in as literals). ``site_url``
+    replaces the distribution's URL when something local serves the page in its place."""
+    outputs = {"RecommendationsApiUrl": {"Value": api_url}, "ApiAllowedOrigin": {"Value": "*"}}
     resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
     if distribution is not None:
         resources = {"WebBucket": {"Type": "AWS::S3::Bucket"}}
         outputs |= {
             "WebsiteBucketName": {"Value": {"Ref": "WebBucket"}},
-            "WebsiteUrl": {"Value": f"https://{distribution['DomainName']}"},
+            "WebsiteUrl": {"Value": site_url or f"https://{distribution['DomainName']}"},
             "WebsiteDistributionId": {"Value": distribution["Id"]},
-            "ApiAllowedOrigin": {"Value": f"https://{distribution['DomainName']}"},
+            "ApiAllowedOrigin": {"Value": site_url or f"https://{distribution['DomainName']}"},
         }
     return json.dumps({"Resources": resources, "Outputs": outputs})
 

@@ -58,6 +58,10 @@ def test_sam_build_ships_the_handler_compiled_and_no_heavy_dependencies(built):
     assert (built / "aws_lambda_powertools/__pycache__/__init__.cpython-313.pyc").is_file()
     top_level = {path.name for path in built.iterdir()}
     assert not top_level & {"numpy", "sagemaker", "boto3", "botocore", "Makefile", "requirements.txt"}
+    # Only the Lambda's own package ships: the model, the local stand-ins and the AWS tooling stay home.
+    assert "mysfits" not in top_level
+    ours = {path.name for path in built.iterdir() if path.is_dir() and path.name.startswith("mysfits")}
+    assert ours == {"mysfits_api"}
     assert not list(built.rglob("*.cpython-311.pyc")), "bytecode from the dev environment leaked into the package"
 
 

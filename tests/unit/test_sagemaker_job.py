@@ -411,7 +411,7 @@ def test_a_delete_that_fails_is_reported_rather_than_waited_on_forever(aws_env):
     sm, stub = stubbed_sagemaker()
     expect_endpoint(stub, endpoint("Deleting", OLD))
     expect_endpoint(stub, endpoint("Failed", OLD, reason="delete failed"))
-    with stub, pytest.raises(DeploymentError, match="is Failed instead of being deleted: delete failed"):
+    with stub, pytest.raises(DeploymentError, match="is Failed: delete failed"):
         wait_for_endpoint_deleted(sm, "mysfits-knn", report=lambda _: None, sleep=lambda _: None)
 
 

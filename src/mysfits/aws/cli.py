@@ -12,11 +12,14 @@ from collections.abc import Callable, Sequence
 COMMANDS = {
     "train-and-deploy": "train the model and serve it, locally or on SageMaker; optionally deploy the API and page",
     "cleanup": "delete this project's SageMaker resources and, if asked, its stacks",
+    "smoke": "deploy everything into your account, check it as a visitor would, tear it down, write a report",
 }
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("aws", help="the AWS path: train and deploy, clean up (see `mysfits aws -h`)")
+    parser = subparsers.add_parser(
+        "aws", help="the AWS path: train and deploy, clean up, smoke-test an account (see `mysfits aws -h`)"
+    )
     commands = parser.add_subparsers(dest="aws_command", required=True, metavar="ACTION")
     for name, help_text in COMMANDS.items():
         # Listed here for `mysfits aws -h`; the command line itself never reaches this parser (see `forward`).
@@ -31,7 +34,7 @@ def forward(argv: Sequence[str]) -> Callable[[], int] | None:
     """
     if len(argv) < 2 or argv[0] != "aws" or argv[1] not in COMMANDS:
         return None
-    from mysfits.aws import cleanup_cli, train_and_deploy
+    from mysfits.aws import cleanup_cli, smoke, train_and_deploy
 
-    main = {"train-and-deploy": train_and_deploy.main, "cleanup": cleanup_cli.main}[argv[1]]
+    main = {"train-and-deploy": train_and_deploy.main, "cleanup": cleanup_cli.main, "smoke": smoke.main}[argv[1]]
     return lambda: main(list(argv[2:]), prog=f"mysfits aws {argv[1]}")

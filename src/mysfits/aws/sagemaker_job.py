@@ -259,6 +259,39 @@ def serves_serverless(sm, endpoint: dict) -> bool:
     return any("ServerlessConfig" in variant for variant in config["ProductionVariants"])
 
 
+def _poll_endpoint(
+    sm,
+    endpoint_name: str,
+    done: Callable[[dict | None], bool],
+    failed: Callable[[dict], bool],
+    *,
+    report: Report,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    poll_seconds: float,
+    timeout_seconds: float,
+) -> dict | None:
+    """Describe the endpoint until ``done``, printing each status change; ``failed`` or the timeout raise."""
+    started = clock()
+    last_status = None
+    while True:
+        description = describe_endpoint_or_none(sm, endpoint_name)
+        status = description["EndpointStatus"] if description else "deleted"
+        if status != last_status:
+            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
+            last_status = status
+        if done(description):
+            return description
+        if description is None or failed(description):
+            reason = description.get("FailureReason", "no reason given") if description else "it no longer exists"
+            raise DeploymentError(f"endpoint {endpoint_name} is {status}: {reason}")
+        if clock() - started > timeout_seconds:
+            raise DeploymentError(
+                f"endpoint {endpoint_name} still {status} after {timeout_seconds:.0f} s; check the SageMaker console"
+            )
+        sleep(poll_seconds)
+
+
 def wait_for_endpoint(
     sm,
     endpoint_name: str,
@@ -269,25 +302,20 @@ def wait_for_endpoint(
     poll_seconds: float = 30.0,
     timeout_seconds: float = 3600.0,
 ) -> dict:
-    """Poll until the endpoint settles, printing each status change; a failure raises with SageMaker's reason."""
-    started = clock()
-    last_status = None
-    while True:
-        description = sm.describe_endpoint(EndpointName=endpoint_name)
-        status = description["EndpointStatus"]
-        if status != last_status:
-            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
-            last_status = status
-        if status == "InService":
-            return description
-        if status in FAILED or status == "Deleting":
-            reason = description.get("FailureReason", "no reason given")
-            raise DeploymentError(f"endpoint {endpoint_name} is {status}: {reason}")
-        if clock() - started > timeout_seconds:
-            raise DeploymentError(
-                f"endpoint {endpoint_name} still {status} after {timeout_seconds:.0f} s; check the SageMaker console"
-            )
-        sleep(poll_seconds)
+    """Wait until the endpoint is InService; Failed, Deleting or gone raise with SageMaker's reason."""
+    settled = _poll_endpoint(
+        sm,
+        endpoint_name,
+        lambda d: d is not None and d["EndpointStatus"] == "InService",
+        lambda d: d["EndpointStatus"] in FAILED or d["EndpointStatus"] == "Deleting",
+        report=report,
+        sleep=sleep,
+        clock=clock,
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+    assert settled is not None  # done() only accepts a description
+    return settled
 
 
 def wait_for_endpoint_deleted(
@@ -300,21 +328,18 @@ def wait_for_endpoint_deleted(
     poll_seconds: float = 15.0,
     timeout_seconds: float = 1800.0,
 ) -> None:
-    """Poll until the endpoint is gone, printing each status change; a failed delete raises with the reason."""
-    started = clock()
-    last_status = None
-    while (description := describe_endpoint_or_none(sm, endpoint_name)) is not None:
-        status = description["EndpointStatus"]
-        if status != last_status:
-            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
-            last_status = status
-        if status != "Deleting":
-            reason = description.get("FailureReason", "no reason given")
-            raise DeploymentError(f"endpoint {endpoint_name} is {status} instead of being deleted: {reason}")
-        if clock() - started > timeout_seconds:
-            raise DeploymentError(f"endpoint {endpoint_name} still Deleting after {timeout_seconds:.0f} s")
-        sleep(poll_seconds)
-    report(f"  endpoint {endpoint_name}: deleted ({clock() - started:.0f} s)")
+    """Wait until the endpoint is gone; any status but Deleting on the way (a failed delete) raises."""
+    _poll_endpoint(
+        sm,
+        endpoint_name,
+        lambda d: d is None,
+        lambda d: d["EndpointStatus"] != "Deleting",
+        report=report,
+        sleep=sleep,
+        clock=clock,
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
+    )
 
 
 @dataclass(frozen=True)
