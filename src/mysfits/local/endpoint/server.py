@@ -51,6 +51,8 @@ GATEWAY_TIMEOUT = 504
 # Bodies above this are parsed in a worker thread: a 6 MB CSV takes seconds to parse, and on the event loop every
 # other caller would wait that long. Below it (a questionnaire's row is about 10 bytes) the thread hop costs more.
 PARSE_INLINE_BYTES = 64 * 1024
+# Likewise for the table look-ups and the answer of requests with many rows.
+OFF_LOOP_ROWS = 5000
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -201,7 +203,11 @@ class EndpointApp:
             headers.append(_VARIANT_HEADER)
         if request.custom_attributes is not None:
             headers.append((b"x-amzn-sagemaker-custom-attributes", request.custom_attributes))
-        return _Outcome(200, serialize(fmt, labels, hoods), headers, rows=len(rows))
+        if len(rows) > OFF_LOOP_ROWS:
+            body = await asyncio.to_thread(serialize, fmt, labels, hoods)
+        else:
+            body = serialize(fmt, labels, hoods)
+        return _Outcome(200, body, headers, rows=len(rows))
 
     def _refusal(self, runtime: bool, status: int, message: str) -> _Outcome:
         """What the model says (container contract), or SageMaker's ModelError wrapping of it (runtime path)."""
@@ -266,7 +272,19 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
     if verbose:
         hoods = await asyncio.to_thread(model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
-    table = model.table
+    if len(rows) > OFF_LOOP_ROWS:
+        labels, off_grid = await asyncio.to_thread(_table_labels, model.table, rows)
+    else:
+        labels, off_grid = _table_labels(model.table, rows)
+    if off_grid:
+        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
+        for index, hood in zip(off_grid, hoods, strict=True):
+            labels[index] = hood.predicted_label
+    return labels, []
+
+
+def _table_labels(table: bytes, rows: list) -> tuple[list[int], list[int]]:
+    """Each grid row's label from the table (0 as a placeholder for off-grid rows), and the off-grid rows' indices."""
     labels: list[int] = []
     off_grid: list[int] = []
     for index, row in enumerate(rows):
@@ -276,11 +294,7 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
             labels.append(0)
         else:
             labels.append(table[cell])
-    if off_grid:
-        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
-        for index, hood in zip(off_grid, hoods, strict=True):
-            labels[index] = hood.predicted_label
-    return labels, []
+    return labels, off_grid
 
 
 # -- running it ------------------------------------------------------------------------------------------------------
