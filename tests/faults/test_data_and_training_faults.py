@@ -75,28 +75,30 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
         assert busy.exists()
 
 
-@pytest.mark.slow
-def test_sigkill_during_train_leaves_a_temporary_file_that_the_next_train_removes(tmp_path):
-    data = tmp_path / "d.csv"
-    ds.write_csv(ds.generate(30_000, seed=1), data)
-    model = tmp_path / "m.json"
-    command = [sys.executable, "-m", "mysfits", "train", "--data", str(data), "--model", str(model)]
-    command += ["--sample-size", "20000"]
-    # Freeze the writer inside its write: stop it as soon as its temporary file appears, then kill it.
-    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+_WRITER = """
+import os, sys, time
+from mysfits import files
+os.fsync = lambda fd: time.sleep(3600)  # hold the write open, as a long one would be, until the process is killed
+files.write_bytes_atomic(sys.argv[1], b"x" * 1000)
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_a_temporary_file_that_the_next_write_removes(tmp_path):
+    target = tmp_path / "m.json"
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(target)], env=ENV)
     try:
-        deadline = time.monotonic() + 120
-        while not list(tmp_path.glob(".m.json.*.tmp")) and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".m.json.*.tmp")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the writer exited early"
+            time.sleep(0.01)
+        time.sleep(0.2)  # it is now inside fsync, lock held
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(30)
-    left = list(tmp_path.glob(".m.json.*.tmp"))
-    if not left:
-        pytest.skip("the writer finished before it could be killed mid-write")
-    done = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert not list(tmp_path.glob(".m.json.*.tmp"))
+    (left,) = tmp_path.glob(".m.json.*.tmp")
+    assert oct(left.stat().st_mode & 0o777) == "0o600"  # what issue 12 found beside the model
+    files.write_bytes_atomic(target, b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
 
 
 def test_ctrl_c_while_starting_is_one_line(tmp_path):

@@ -16,9 +16,11 @@ from mysfits.local.endpoint import logs
 
 
 @pytest.fixture
-def batch(monkeypatch):
-    monkeypatch.setattr(logs.logger, "level", logging.INFO)
-    return logs.LineBatch()
+def batch():
+    level = logs.logger.level
+    logs.logger.setLevel(logging.INFO)  # setLevel, not the attribute: it also clears the logger's enabled cache
+    yield logs.LineBatch()
+    logs.logger.setLevel(level)
 
 
 @pytest.mark.parametrize(
