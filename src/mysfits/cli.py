@@ -31,21 +31,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Each subcommand sets ``func(args) -> int``; a ``CliError`` becomes one line on stderr and exit code 2."""
-    from mysfits.aws import cli as aws_cli
-
     argv = sys.argv[1:] if argv is None else list(argv)
-    forwarded = aws_cli.forward(argv)
-    if forwarded is not None:
-        return forwarded()
-    args = build_parser().parse_args(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), "")
     try:
+        # Building the parser imports every area (numpy among them), which takes a moment: Ctrl-C then is still
+        # an interruption, not a traceback.
+        from mysfits.aws import cli as aws_cli
+
+        forwarded = aws_cli.forward(argv)
+        if forwarded is not None:
+            return forwarded()
+        args = build_parser().parse_args(argv)
+        command = args.command
         return args.func(args)
     except CliError as exc:
-        print(f"mysfits {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{_name(command)}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"mysfits {args.command}: interrupted", file=sys.stderr)
+        print(f"{_name(command)}: interrupted", file=sys.stderr)
         return 130
+
+
+def _name(command: str) -> str:
+    return f"mysfits {command}" if command else "mysfits"
 
 
 if __name__ == "__main__":

@@ -4,21 +4,50 @@ A reader (the endpoint reloading its model, a user opening samconfig.toml) must 
 ever see the old file or the new one. So the bytes go to a temporary file beside the
 target, are flushed to disk, and the temporary file is renamed over the target, which is
 atomic on one filesystem. On any failure the temporary file is removed and the target is
-left untouched.
+left untouched. A writer killed outright (SIGKILL) cannot clean up; the next write of the same file removes
+what it left.
 """
 
 from __future__ import annotations
 
+import fcntl
+import glob
 import os
 import tempfile
 from pathlib import Path
 
 
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete temporary files that an earlier writer of ``path`` left behind (it was killed, e.g. by SIGKILL).
+
+    A writer holds an exclusive lock on its temporary file until it is renamed or removed, so a temporary file whose
+    lock can be taken belongs to nobody any more; one still locked is another writer's, at work, and stays.
+    """
+    removed = []
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # locked: a live writer's
+        else:
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+        finally:
+            os.close(fd)
+    return removed
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # marks the file as in use until this process is done with it (or dies)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -145,6 +145,11 @@ def test_cors_the_function_and_the_output_agree_on_the_allowed_origin(values, ex
     assert resolver.resolve(cors, "cors") == f"'{expected}'", "SAM wants the origin in single quotes"
     assert resolver.resolve(env, "env") == expected
     assert resolver.resolve(output, "output") == expected
+    # API Gateway's own errors (403 unknown route, 413, 429, 502, 504) must carry the same origin (issue 12).
+    responses = template["Resources"]["RecommendationsApi"]["Properties"]["GatewayResponses"]
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        header = responses[kind]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
+        assert resolver.resolve(header, kind) == f"'{expected}'", kind
 
 
 def test_the_api_redeploys_its_stage_when_only_a_parameter_changes(monkeypatch):

@@ -196,7 +196,10 @@ def test_json_bad_rows_are_named(body, fragment, row):
 def test_json_overflowing_number_is_refused_with_its_row():
     error = refusal(b'{"instances": [{"features": [1, 2, 3, 4, 5]}, {"features": [1, 2, 3, 4, 1e400]}]}', JSON)
     assert error.row == 1
-    assert str(error) == "row 2 (instances[1].features[4]): Infinity (number) is not a finite number"
+    assert str(error) == (
+        "row 2 (instances[1].features[4]): Infinity (number) is not a finite number within ±3.403e+38 "
+        "(the largest 32-bit float)"
+    )
 
 
 @pytest.mark.parametrize(

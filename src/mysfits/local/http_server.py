@@ -7,7 +7,9 @@ Why one place:
   keep-alive answer waits ~40 ms. Binding before uvicorn also makes a busy port one clear :class:`PortInUse`, and
   port 0 a known free port.
 * ``read_body`` refuses a body as soon as its declared or received length passes the server's limit, before the
-  rest of it is buffered.
+  rest of it is buffered, and one that takes longer than ``BODY_TIMEOUT_S`` to arrive.
+* ``uvicorn_server`` serves with :class:`mysfits.local.guard.GuardedHttpProtocol`: limits on request heads (size,
+  time) and on open connections that uvicorn itself does not enforce.
 * ``lifespan`` runs an app's start-up and shut-down hooks; uvicorn drains in-flight requests on SIGINT/SIGTERM for
   at most ``SHUTDOWN_GRACE_SECONDS``.
 * ``BackgroundServer`` (tests, in-process use) returns only once the server accepts requests; ``serve_workers`` runs
@@ -31,6 +33,8 @@ from typing import Any
 
 import uvicorn
 
+from mysfits.local.guard import MAX_HEAD_BYTES, GuardedHttpProtocol
+
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
@@ -50,6 +54,15 @@ class PortInUse(OSError):
 
 class BodyTooLarge(Exception):
     """The request body passed the server's limit; raised before the rest of it is buffered."""
+
+
+class BodyTimeout(Exception):
+    """The request body did not arrive in full within ``BODY_TIMEOUT_S``: a slow or stalled sender."""
+
+
+BODY_TIMEOUT_S = 30.0
+"""How long a whole request body may take to arrive. A 10 MB body on a slow link needs seconds, not half a minute;
+a sender that stalls half-way would otherwise hold its connection (and a task) for ever."""
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -78,8 +91,12 @@ async def read_body(receive: Receive, limit: int, declared: int | None = None) -
     if declared is not None and declared > limit:
         raise BodyTooLarge
     chunks, size = [], 0
+    deadline = time.monotonic() + BODY_TIMEOUT_S
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
+            raise BodyTimeout from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
@@ -118,10 +135,17 @@ def _fast_parts() -> dict[str, str]:
     }
 
 
-def uvicorn_server(app, log_level: str = "warning", keep_alive_s: float = 5) -> uvicorn.Server:
+def uvicorn_server(
+    app, log_level: str = "warning", keep_alive_s: float = 5, error_headers: tuple[tuple[str, str], ...] = ()
+) -> uvicorn.Server:
+    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header."""
+    parts = _fast_parts()
+    if parts["http"] == "httptools":
+        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers)
     config = uvicorn.Config(
         app,
-        **_fast_parts(),
+        **parts,
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,  # only when h11 parses: the guard covers httptools
         lifespan="auto",  # an app without lifespan support (a test stand-in) still serves
         access_log=False,  # each app logs its own line per request
         log_level=log_level,
@@ -186,7 +210,11 @@ class BackgroundServer:
 
 
 def serve_forever(
-    app, sock: socket.socket, on_ready: Callable[[], None] | None = None, keep_alive_s: float = 5
+    app,
+    sock: socket.socket,
+    on_ready: Callable[[], None] | None = None,
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
 ) -> str | None:
     """Serve in the foreground until SIGINT or SIGTERM, drain, and return the signal's name (None if none came).
 
@@ -194,7 +222,7 @@ def serve_forever(
     turn that second delivery into a normal return, and a signal that arrives before uvicorn took over still stops it.
     ``on_ready`` is called (on another thread) once the server accepts requests.
     """
-    server = uvicorn_server(app, keep_alive_s=keep_alive_s)
+    server = uvicorn_server(app, keep_alive_s=keep_alive_s, error_headers=error_headers)
     if on_ready is not None:
         threading.Thread(target=_when_started, args=(server, on_ready), daemon=True).start()
     received: list[str] = []
@@ -213,7 +241,12 @@ def serve_forever(
 
 
 def serve_workers(
-    app, sock: socket.socket, workers: int, on_ready: Callable[[], None] | None = None, keep_alive_s: float = 5
+    app,
+    sock: socket.socket,
+    workers: int,
+    on_ready: Callable[[], None] | None = None,
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
 ) -> None:
     """Serve ``app`` from ``workers`` processes sharing ``sock`` until SIGINT or SIGTERM, then stop them all.
 
@@ -222,12 +255,12 @@ def serve_workers(
     once every process accepts requests. With one worker the app is served in this process.
     """
     if workers == 1:
-        serve_forever(app, sock, on_ready, keep_alive_s)
+        serve_forever(app, sock, on_ready, keep_alive_s, error_headers)
         return
     context = multiprocessing.get_context("fork")
     ready = context.SimpleQueue()
     children = [
-        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s), name=f"worker-{n + 1}")
+        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s, error_headers), name=f"worker-{n + 1}")
         for n in range(workers)
     ]
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -260,9 +293,9 @@ def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
     callback()
 
 
-def _worker(app, sock: socket.socket, ready, keep_alive_s: float) -> None:
+def _worker(app, sock: socket.socket, ready, keep_alive_s: float, error_headers: tuple[tuple[str, str], ...]) -> None:
     """One worker process: SIGINT (Ctrl-C reaches the whole process group) or SIGTERM (from the parent) drain it."""
-    server = uvicorn_server(app, keep_alive_s=keep_alive_s)
+    server = uvicorn_server(app, keep_alive_s=keep_alive_s, error_headers=error_headers)
     threading.Thread(target=_when_started, args=(server, lambda: ready.put(os.getpid())), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[sock])

@@ -141,6 +141,8 @@ def load_model(path: str | os.PathLike) -> ModelArtifact:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"{path}: not a model file, or it is truncated ({exc})") from exc
+    except RecursionError:
+        raise ArtifactError(f"{path}: not a model file: its JSON is nested too deeply to read") from None
     try:
         return _from_document(doc)
     except ArtifactError as exc:
@@ -160,6 +162,7 @@ def _from_document(doc: object) -> ModelArtifact:
     expected = doc.get("checksum", "")
     if expected != "sha256:" + _digest(body):
         raise ArtifactError("checksum mismatch: the file was modified or damaged after it was written")
+    _check_types(doc)
     try:
         table = _unpack(doc["table"], "table")
         sample = doc["sample"]
@@ -182,7 +185,69 @@ def _from_document(doc: object) -> ModelArtifact:
     return model
 
 
+_FIELD_TYPES = {
+    "hyperparameters": dict,
+    "training_data": dict,
+    "metrics": dict,
+    "labels": list,
+    "created_at": str,
+    "package_version": str,
+    "table": dict,
+    "sample": dict,
+}
+
+
+def _check_types(doc: dict) -> None:
+    """A checksum only proves the file is what its writer wrote; a hand-edited or foreign writer's file can hold
+    anything, and the server must refuse it here rather than fail later on a request or in its reload task."""
+    for name, kind in _FIELD_TYPES.items():
+        if name in doc and not isinstance(doc[name], kind):
+            raise ArtifactError(f"field {name!r} must be a JSON {_JSON_NAMES[kind]}, got {_kind(doc[name])}")
+    sample = doc.get("sample", {})
+    for name in ("features", "labels"):
+        if name in sample and not isinstance(sample[name], dict):
+            raise ArtifactError(f"field 'sample.{name}' must be a JSON object, got {_kind(sample[name])}")
+
+
+_JSON_NAMES = {dict: "object", list: "list", str: "string"}
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), f"the number {value!r}" if isinstance(value, int | float) else type(value).__name__
+    )
+
+
+def _check_k(model: ModelArtifact) -> None:
+    k = model.hyperparameters.get("k")
+    if isinstance(k, bool) or not isinstance(k, int):
+        shown = "missing" if "k" not in model.hyperparameters else _kind(k)
+        raise ArtifactError(f"hyperparameter k must be a whole number from 1 to the sample size, got {shown}")
+    if not 1 <= k <= model.sample_size:
+        raise ArtifactError(f"hyperparameter k must be from 1 to the sample size ({model.sample_size}), got {k}")
+
+
+def _check_labels(model: ModelArtifact) -> None:
+    catalog = load_catalog()
+    if len(model.labels) != len(catalog):
+        raise ArtifactError(
+            f"the label -> Mysfit map has {len(model.labels)} entries, this build's catalog {len(catalog)}"
+        )
+    for index, (entry, mysfit) in enumerate(zip(model.labels, catalog, strict=True)):
+        if not isinstance(entry, dict):
+            raise ArtifactError(f"labels[{index}] must be an object with label and id, got {_kind(entry)}")
+        label = entry.get("label")
+        if isinstance(label, bool) or not isinstance(label, int) or label != index:
+            raise ArtifactError(f"labels[{index}].label must be the whole number {index}, got {label!r}")
+        if entry.get("id") != mysfit.id:
+            raise ArtifactError("label -> Mysfit map differs from this build's catalog")
+
+
 def _check_shapes(model: ModelArtifact) -> None:
+    _check_labels(model)
+    _check_k(model)
+    if model.sample_labels and max(model.sample_labels) >= N_MYSFITS:
+        raise ArtifactError(f"the sample holds a label above {N_MYSFITS - 1}")
     if len(model.table) != N_CELLS:
         raise ArtifactError(f"table has {len(model.table)} cells, expected {N_CELLS}")
     if max(model.table) >= N_MYSFITS:
@@ -202,6 +267,3 @@ def _check_shapes(model: ModelArtifact) -> None:
         )
     if len(model.sample_features) != N_QUESTIONS * len(model.sample_labels):
         raise ArtifactError("sample features and labels disagree in length")
-    catalog_ids = [m.id for m in load_catalog()]
-    if [entry.get("id") for entry in model.labels] != catalog_ids:
-        raise ArtifactError("label -> Mysfit map differs from this build's catalog")

@@ -81,6 +81,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--tune", action="store_true", help="choose the encoding, k and sample size on a validation split"
     )
     train.add_argument("--confusion", type=Path, help="also write the confusion matrix as a PNG here")
+    for parser in (train, check):
+        parser.add_argument(
+            "--max-data-mb",
+            type=positive_int,
+            default=ds.MAX_DATA_BYTES // (1024 * 1024),
+            metavar="MB",
+            help="refuse data that holds (or, gzipped, expands to) more than this (default %(default)s)",
+        )
     train.set_defaults(func=_train)
 
 
@@ -99,7 +107,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        data = ds.load_csv(args.path)
+        data = ds.load_csv(args.path, args.max_data_mb * 1024 * 1024)
     except ds.DataError as exc:
         raise CliError(str(exc)) from None
     counts = ", ".join(str(c) for c in __import__("numpy").bincount(data.y, minlength=12))
@@ -110,7 +118,15 @@ def _check(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     try:
         run = training.TrainingRun(
-            args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune, args.encoding
+            args.data,
+            args.model,
+            args.confusion,
+            args.k,
+            args.sample_size,
+            args.seed,
+            args.tune,
+            args.encoding,
+            max_data_bytes=args.max_data_mb * 1024 * 1024,
         )
         model = run.run(Progress())
     except (ds.DataError, ArtifactError, ValueError) as exc:

@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,7 +232,42 @@ _DIGIT = np.zeros(256, dtype=bool)
 _DIGIT[ord("0") : ord("9") + 1] = True
 
 
-def load_csv(path: str | os.PathLike) -> Dataset:
+MAX_DATA_BYTES = 512 * 1024 * 1024
+"""The most uncompressed data :func:`load_csv` reads (about 40 million rows). A small gzip file can expand to
+gigabytes; past this limit loading stops with a clear error instead of running out of memory. ``--max-data-mb``
+raises it."""
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _too_big(path: Path, limit: int, what: str) -> DataError:
+    return DataError(
+        f"{path}: {what} more than {limit // (1024 * 1024):,} MB of data, the limit; pass a larger --max-data-mb "
+        "if the file is really meant to be this big"
+    )
+
+
+def _gunzip(raw: bytes, path: Path, limit: int) -> bytes:
+    """Decompress at most ``limit`` bytes, so a gzip bomb costs a bounded amount of memory."""
+    out = bytearray()
+    data = raw
+    while data:
+        stream = zlib.decompressobj(wbits=31)
+        try:
+            out += stream.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise DataError(f"{path}: damaged gzip data: {exc}") from exc
+        if len(out) > limit:
+            raise _too_big(path, limit, "it expands to")
+        if stream.unconsumed_tail:
+            raise _too_big(path, limit, "it expands to")
+        if not stream.eof:
+            raise DataError(f"{path}: damaged gzip data: the compressed stream ends early")
+        data = stream.unused_data  # a file may hold several gzip members one after another
+    return bytes(out)
+
+
+def load_csv(path: str | os.PathLike, max_bytes: int = MAX_DATA_BYTES) -> Dataset:
     """Read a data file, or raise :class:`DataError` naming the file, the line and what is wrong.
 
     The common case (our own files, and the seed's) is parsed with vectorised numpy in a
@@ -240,16 +276,17 @@ def load_csv(path: str | os.PathLike) -> Dataset:
     """
     path = Path(path)
     try:
+        if path.stat().st_size > max_bytes:
+            raise _too_big(path, max_bytes, "it holds")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror}") from exc
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{path}: damaged gzip data: {exc}") from exc
+        raw = _gunzip(raw, path, max_bytes)
+    if raw.startswith(_BOM):  # spreadsheet programs write one at the start of "UTF-8 CSV" files
+        raw = raw[len(_BOM) :]
     if not raw.strip():
         raise DataError(f"{path}: the file is empty; expected rows of {N_QUESTIONS} answers then a label")
     parsed = _parse_fast(raw)

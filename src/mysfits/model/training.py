@@ -179,11 +179,12 @@ def run_training(
     *,
     confusion_png: str | os.PathLike | None = None,
     progress: Progress = QUIET,
+    max_data_bytes: int = ds.MAX_DATA_BYTES,
     **options,
 ) -> ModelArtifact:
     """Load, train, evaluate, then write the PNG and the model. Nothing is written unless every step succeeded."""
     with progress.step(f"loading {data_path}"):
-        data = ds.load_csv(data_path)
+        data = ds.load_csv(data_path, max_data_bytes)
     model = train_model(data, progress=progress, **options)
     if confusion_png is not None:
         write_confusion_png(model.metrics, confusion_png)
@@ -204,6 +205,7 @@ class TrainingRun:
     seed: int = ds.DEFAULT_SEED
     tune: bool = False
     encoding: str = DEFAULT_ENCODING
+    max_data_bytes: int = ds.MAX_DATA_BYTES
 
     def run(self, progress: Progress = QUIET) -> ModelArtifact:
         return run_training(
@@ -211,6 +213,7 @@ class TrainingRun:
             self.model,
             confusion_png=self.confusion_png,
             progress=progress,
+            max_data_bytes=self.max_data_bytes,
             k=self.k,
             sample_size=self.sample_size,
             seed=self.seed,

@@ -139,6 +139,10 @@ class ModelHolder:
             except ArtifactError as exc:
                 log_event(logging.ERROR, "model_reload_failed", error=str(exc), serving_version=self.current.version)
                 return False
+            except Exception as exc:  # noqa: BLE001 - whatever a file holds, the old model keeps serving
+                reason = f"{self.path}: cannot load ({type(exc).__name__}: {exc})"
+                log_event(logging.ERROR, "model_reload_failed", error=reason, serving_version=self.current.version)
+                return False
             previous, self.current = self.current, fresh
             log_event(logging.INFO, "model_reloaded", previous_version=previous.version, **fresh.describe())
             return True

@@ -41,6 +41,10 @@ UNSUPPORTED_MEDIA_TYPE = 415
 Number = int | float
 Row = tuple[Number, ...]
 
+MAX_FEATURE_MAGNITUDE = 3.4028234663852886e38
+"""The largest 32-bit float. Larger values (a 400-digit integer, 1e200) would overflow the distance arithmetic into
+infinity, which is not JSON; they are refused as bad input instead."""
+
 _ROW_SHAPES = '{"features": [...]} or {"data": {"features": {"values": [...]}}}'
 _GRID_VALUES = frozenset(range(OPTION_MIN, OPTION_MAX + 1))
 # The tokens a questionnaire client sends, parsed without calling int(): most rows are made only of these.
@@ -205,19 +209,32 @@ def _csv_number(cell: str, row: int, column: int) -> Number:
     # int()/float() also read '1_000' and non-ASCII digits; a CSV writer never produces those, so refuse them.
     if token.isascii() and "_" not in token:
         try:
-            return int(token)
+            value: Number = int(token)
         except ValueError:
-            pass
-        try:
-            value = float(token)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(value):
+            try:
+                value = float(token)
+            except ValueError:
+                value = None  # type: ignore[assignment]
+        if value is not None:
+            if _in_range(value):
                 return value
-            raise PayloadError(f"{where}: {token!r} is not a finite number", row=row)
+            raise PayloadError(f"{where}: {_short(token)} is {_RANGE_TEXT}", row=row)
     shown = repr(token) if token else "an empty value"
     raise PayloadError(f"{where}: {shown} is not a number; features are numbers such as 3 or 2.5", row=row)
+
+
+_RANGE_TEXT = f"not a finite number within ±{MAX_FEATURE_MAGNITUDE:.4g} (the largest 32-bit float)"
+
+
+def _in_range(value: Number) -> bool:
+    try:
+        return math.isfinite(value) and abs(value) <= MAX_FEATURE_MAGNITUDE
+    except OverflowError:  # an int too large for a float
+        return False
+
+
+def _short(token: str) -> str:
+    return repr(token) if len(token) <= 40 else f"{token[:20]!r}...({len(token)} characters)"
 
 
 def _json_rows(text: str, media: MediaType, n_features: int) -> list[Row]:
@@ -257,6 +274,10 @@ def _load_json(text: str, what: str, row: int | None) -> object:
         ) from None
     except ValueError as exc:
         raise PayloadError(f"{what}: {exc}", row=row) from None
+    except RecursionError:
+        raise PayloadError(
+            f"{what} is nested too deeply to read; a row is an object holding a list of {N_FEATURES} numbers", row=row
+        ) from None
 
 
 def _refuse_constant(name: str) -> float:
@@ -310,21 +331,17 @@ def _json_number(value: object, row: int, where: str) -> Number:
     if type(value) is int and OPTION_MIN <= value <= OPTION_MAX:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            finite = math.isfinite(value)
-        except OverflowError:
-            finite = False
-        if finite:
+        if _in_range(value):
             return value
-        raise PayloadError(f"row {row + 1} ({where}): {_describe(value)} is not a finite number", row=row)
+        raise PayloadError(f"row {row + 1} ({where}): {_describe(value)} is {_RANGE_TEXT}", row=row)
     raise PayloadError(f"row {row + 1} ({where}): expected a number such as 3 or 2.5, got {_describe(value)}", row=row)
 
 
 def _describe(value: object) -> str:
     try:
         text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):
+        text = object.__repr__(value)
     if len(text) > 60:
         text = text[:57] + "..."
     kind = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
@@ -356,7 +373,8 @@ def _verbose_item(hood: Neighbourhood) -> str:
         "distances": [float(distance) for distance in hood.distances],
         "labels": [float(label) for label in hood.labels],
     }
-    return json.dumps(record, separators=(",", ":"))
+    # allow_nan=False: a distance that overflowed must fail here rather than reach a client as "Infinity".
+    return json.dumps(record, separators=(",", ":"), allow_nan=False)
 
 
 def parse_response(body: bytes, media_type: str) -> list[dict]:

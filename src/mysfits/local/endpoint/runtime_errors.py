@@ -74,6 +74,11 @@ def payload_too_large() -> ErrorResponse:
     return ErrorResponse(413, None, message, _json({"message": message}))
 
 
+def body_timeout(seconds: float) -> ErrorResponse:
+    message = f"The request body did not arrive within {seconds:g} s."
+    return ErrorResponse(408, None, message, _json({"message": message}))
+
+
 def unknown_operation(method: str, path: str) -> ErrorResponse:
     message = (
         f"No operation at {method} {path}. This server answers POST /endpoints/{{name}}/invocations "

@@ -22,18 +22,18 @@ import logging
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
 from mysfits.local import http_server
-from mysfits.local.endpoint.logs import LineBatch, log_event
+from mysfits.local.endpoint.logs import LineBatch, log_event, request_ids
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, negotiate, parse_rows, serialize
 from mysfits.local.endpoint.runtime_errors import (
     ErrorResponse,
+    body_timeout,
     endpoint_not_found,
     model_error,
     payload_too_large,
@@ -48,6 +48,11 @@ VARIANT = "AllTraffic"
 # SageMaker gives a model container 60 s to answer an invocation; the direct kNN stops at the same limit.
 MODEL_TIMEOUT_SECONDS = 60.0
 GATEWAY_TIMEOUT = 504
+# Bodies above this are parsed in a worker thread: a 6 MB CSV takes seconds to parse, and on the event loop every
+# other caller would wait that long. Below it (a questionnaire's row is about 10 bytes) the thread hop costs more.
+PARSE_INLINE_BYTES = 64 * 1024
+# Likewise for the table look-ups and the answer of requests with many rows.
+OFF_LOOP_ROWS = 5000
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -111,6 +116,7 @@ class EndpointApp:
         self.model_timeout = model_timeout
         self._runtime_path = f"/endpoints/{name}/invocations"
         self._request_log = LineBatch()
+        self._next_id = request_ids()
         self._wake: asyncio.Event | None = None
         self._refresher: asyncio.Task | None = None
 
@@ -124,7 +130,7 @@ class EndpointApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        request_id = str(uuid.uuid4())
+        request_id = self._next_id()
         method, path = scope["method"], scope["path"]
         request = _Request.from_headers(scope["headers"])
         runtime = path == self._runtime_path
@@ -138,19 +144,18 @@ class EndpointApp:
             (b"x-amzn-requestid", request_id.encode()),
             *outcome.headers,
         ]
-        self._request_log.add(
-            "request",
-            request_id=request_id,
-            method=method,
-            path=path,
-            status=outcome.status,
-            rows=outcome.rows,
-            content_type=request.content_type,
-            accept=request.accept,
-            bytes_in=request.content_length,
-            bytes_out=len(outcome.body),
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
-            **({"error": outcome.error} if outcome.error else {}),
+        self._request_log.add_request(
+            request_id,
+            method,
+            path,
+            outcome.status,
+            outcome.rows,
+            request.content_type,
+            request.accept,
+            request.content_length,
+            len(outcome.body),
+            round((time.perf_counter() - started) * 1000, 3),
+            outcome.error,
         )
         await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
         await send({"type": "http.response.body", "body": outcome.body})
@@ -174,11 +179,16 @@ class EndpointApp:
             body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, request.content_length)
         except BodyTooLarge:
             return _error_outcome(payload_too_large())
+        except http_server.BodyTimeout:
+            return _error_outcome(body_timeout(http_server.BODY_TIMEOUT_S))
         model = self.holder.current
         deadline = time.monotonic() + self.model_timeout
         try:
             fmt = negotiate(request.accept)
-            rows = parse_rows(body, request.content_type, model.feature_dim)
+            if len(body) > PARSE_INLINE_BYTES:
+                rows = await asyncio.to_thread(parse_rows, body, request.content_type, model.feature_dim)
+            else:
+                rows = parse_rows(body, request.content_type, model.feature_dim)
             labels, hoods = await _predict(model, rows, fmt.verbose, deadline)
         except PayloadError as exc:
             return self._refusal(runtime, exc.status, str(exc))
@@ -193,7 +203,11 @@ class EndpointApp:
             headers.append(_VARIANT_HEADER)
         if request.custom_attributes is not None:
             headers.append((b"x-amzn-sagemaker-custom-attributes", request.custom_attributes))
-        return _Outcome(200, serialize(fmt, labels, hoods), headers, rows=len(rows))
+        if len(rows) > OFF_LOOP_ROWS:
+            body = await asyncio.to_thread(serialize, fmt, labels, hoods)
+        else:
+            body = serialize(fmt, labels, hoods)
+        return _Outcome(200, body, headers, rows=len(rows))
 
     def _refusal(self, runtime: bool, status: int, message: str) -> _Outcome:
         """What the model says (container contract), or SageMaker's ModelError wrapping of it (runtime path)."""
@@ -238,7 +252,10 @@ class EndpointApp:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.refresh_interval)
             forced = self._wake.is_set()
             self._wake.clear()
-            await asyncio.to_thread(self.holder.refresh, forced)
+            try:
+                await asyncio.to_thread(self.holder.refresh, forced)
+            except Exception as exc:  # noqa: BLE001 - one failed look must not end every later reload
+                log_event(logging.ERROR, "model_reload_failed", model=str(self.holder.path), error=repr(exc))
 
 
 def _report_crash(task: asyncio.Task) -> None:
@@ -255,8 +272,21 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
     if verbose:
         hoods = await asyncio.to_thread(model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
-    table = model.table
-    grid_cell = model.grid_cell
+    if len(rows) > OFF_LOOP_ROWS:
+        labels, off_grid = await asyncio.to_thread(_table_labels, model.table, model.grid_cell, rows)
+    else:
+        labels, off_grid = _table_labels(model.table, model.grid_cell, rows)
+    if off_grid:
+        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
+        for index, hood in zip(off_grid, hoods, strict=True):
+            labels[index] = hood.predicted_label
+    return labels, []
+
+
+def _table_labels(table: bytes, grid_cell: Callable, rows: list) -> tuple[list[int], list[int]]:
+    """Each grid row's label from the table (0 as a placeholder for off-grid rows), and the off-grid rows' indices.
+
+    ``grid_cell`` maps a row of the model's features to its answer cell, or None off the grid."""
     labels: list[int] = []
     off_grid: list[int] = []
     for index, row in enumerate(rows):
@@ -266,11 +296,7 @@ async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: floa
             labels.append(0)
         else:
             labels.append(table[cell])
-    if off_grid:
-        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
-        for index, hood in zip(off_grid, hoods, strict=True):
-            labels[index] = hood.predicted_label
-    return labels, []
+    return labels, off_grid
 
 
 # -- running it ------------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ integration limit. Requests that match no route may be static files of the page.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -39,6 +40,12 @@ log = logging.getLogger("mysfits.local.gateway")
 
 API_GATEWAY_TIMEOUT_S = 29.0
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's request payload limit
+STALL_LIMIT_S = 0.5
+"""How long one invocation may hold the function's one local instance while other requests wait for it. Lambda
+would start another instance; here, once the instance is stuck (an endpoint that hangs holds it for the whole read
+timeout), the waiting requests are answered at once (503, Retry-After) rather than queue
+until every later answer is late. A queue that moves (a burst of quick invocations) is served in order, and the
+invocation in flight keeps the function's full timeout."""
 
 
 class Gateway:
@@ -52,12 +59,25 @@ class Gateway:
         self.handlers = dict(handlers)
         self.static = static
         self._instances: dict[str, ThreadPoolExecutor] = {}
+        self._running_since: dict[str, float | None] = {}  # when each instance's current invocation started
 
     def instance(self, function_id: str) -> ThreadPoolExecutor:
         """The single thread that runs one function's invocations, one at a time, in arrival order."""
         if function_id not in self._instances:
             self._instances[function_id] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=function_id)
+            self._running_since[function_id] = None
         return self._instances[function_id]
+
+    def _stalled(self, function_id: str) -> bool:
+        since = self._running_since.get(function_id)
+        return since is not None and time.monotonic() - since > STALL_LIMIT_S
+
+    def _retire(self, function_id: str) -> None:
+        """Lambda discards an instance whose invocation timed out; the next request gets a fresh thread, while the
+        stuck one (a thread cannot be stopped) finishes on its own and is not reused."""
+        executor = self._instances.pop(function_id, None)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=False)
 
     def close(self) -> None:
         for executor in self._instances.values():
@@ -71,9 +91,11 @@ class Gateway:
         if scope["type"] != "http":
             return
         try:
-            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES)
+            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, _declared_length(scope["headers"]))
         except http_server.BodyTooLarge:
-            response = json_response(413, "Request Too Long")
+            response = self._gateway_error(413, "Request Too Long", "REQUEST_TOO_LARGE", str(uuid.uuid4()))
+        except http_server.BodyTimeout:
+            response = self._gateway_error(408, "Request Timeout", "DEFAULT_4XX", str(uuid.uuid4()))
         else:
             request = HttpRequest(
                 method=scope["method"],
@@ -85,13 +107,11 @@ class Gateway:
                 protocol=f"HTTP/{scope.get('http_version', '1.1')}",
             )
             response = await self.handle(request)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers],
-            }
-        )
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if not any(name.lower() == b"content-length" for name, _ in headers):
+            # Without it uvicorn frames the body in chunks, which an HTTP/1.0 client reads as part of the body.
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
     async def _lifespan(self, receive, send) -> None:
@@ -120,6 +140,11 @@ class Gateway:
             log.info("%s %s %d %.1f ms", request.method, request.path, response.status, elapsed_ms)
         return response
 
+    def error_headers(self) -> list[tuple[str, str]]:
+        """What API Gateway adds to its own 4XX answers here (the template's DEFAULT_4XX), for the HTTP layer's."""
+        api = self.api.routes[0].api if self.api.routes else None
+        return api.gateway_response_headers("DEFAULT_4XX", 400) if api else []
+
     def _preflight(self, path: str, request_id: str) -> HttpResponse:
         methods, api = self.api.methods_on(path)
         if api is None or api.cors is None:
@@ -142,11 +167,43 @@ class Gateway:
         handler = self.handlers[function.logical_id]
         limit = min(function.timeout_s, API_GATEWAY_TIMEOUT_S)
         loop = asyncio.get_running_loop()
+        started = loop.create_future()
+
+        running_since = self._running_since
+        function_id = function.logical_id
+
+        def invoke() -> object:
+            running_since[function_id] = time.monotonic()
+            loop.call_soon_threadsafe(_set_once, started)
+            try:
+                return handler(event, context)
+            finally:
+                running_since[function_id] = None
+
         try:
-            invocation = loop.run_in_executor(self.instance(function.logical_id), handler, event, context)
+            submitted = self.instance(function_id).submit(invoke)
+            invocation = asyncio.wrap_future(submitted)
+            while not started.done():
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(started), STALL_LIMIT_S / 4)
+                if not started.done() and self._stalled(function_id) and submitted.cancel():
+                    log.warning(
+                        "%s %s: %s stuck for over %.1f s; answered 503",
+                        request_id,
+                        route.resource,
+                        function_id,
+                        STALL_LIMIT_S,
+                    )
+                    busy = self._gateway_error(
+                        503, "the function is busy; retry shortly", "DEFAULT_5XX", request_id, route.api
+                    )
+                    if not any(name.lower() == "retry-after" for name, _ in busy.headers):
+                        busy.headers.append(("Retry-After", "1"))
+                    return busy
             result = await asyncio.wait_for(invocation, limit)
             return response_from_result(result)
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10 (a notebook instance's Python)
+            self._retire(function.logical_id)
             log.error("%s %s: %s did not answer within %.0f s", request_id, route.resource, function.logical_id, limit)
             if function.timeout_s < API_GATEWAY_TIMEOUT_S:
                 return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
@@ -158,3 +215,15 @@ class Gateway:
             # The handler raised: Lambda reports a function error and API Gateway answers 502.
             log.exception("%s %s: %s raised", request_id, route.resource, function.logical_id)
             return self._gateway_error(502, "Internal server error", "DEFAULT_5XX", request_id, route.api)
+
+
+def _set_once(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    for name, value in headers:
+        if name == b"content-length" and value.isdigit():
+            return int(value)
+    return None

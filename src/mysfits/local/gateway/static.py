@@ -41,13 +41,16 @@ class StaticSite:
         if any(s in ("..", ".") or s.startswith(".") or "\\" in s or "\x00" in s for s in segments if s):
             return None
         candidate = self.root.joinpath(*[s for s in segments if s])
-        if candidate.is_dir():
-            candidate = candidate / "index.html"
         try:
+            if candidate.is_dir():
+                candidate = candidate / "index.html"
             resolved = candidate.resolve(strict=True)
-        except (FileNotFoundError, NotADirectoryError, OSError):
+        except OSError:  # also a name too long for the file system (ENAMETOOLONG): no such file either way
             return None
-        if not resolved.is_file() or not resolved.is_relative_to(self.root):
+        try:
+            if not resolved.is_file() or not resolved.is_relative_to(self.root):
+                return None
+        except OSError:
             return None
         return resolved
 

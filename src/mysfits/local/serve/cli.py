@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -84,6 +85,9 @@ def _serve(args: argparse.Namespace) -> int:
     from mysfits.local.serve import processes
     from mysfits.samconfig import SamConfigError, parse_overrides
 
+    # SIGTERM (a service manager, `kill`) stops like Ctrl-C, through the same clean-up, at any stage: the serving
+    # loop installs its own handlers for its lifetime and restores this one after.
+    signal.signal(signal.SIGTERM, _interrupt)
     _log_requests(not args.quiet)
     template = args.template.resolve()
     try:
@@ -131,13 +135,24 @@ def _serve(args: argparse.Namespace) -> int:
                 )
 
             # API Gateway keeps a browser's connection open longer than uvicorn's default of 5 s.
-            serve_workers(app, gateway_socket, args.workers, on_ready=announce, keep_alive_s=30)
+            serve_workers(
+                app,
+                gateway_socket,
+                args.workers,
+                on_ready=announce,
+                keep_alive_s=30,
+                error_headers=tuple(app.error_headers()),
+            )
     except (processes.ServeError, RuntimeError) as exc:
         raise CliError(str(exc)) from None
     finally:
         gateway_socket.close()
     print("stopped", file=sys.stderr)
     return 0
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _endpoint(args: argparse.Namespace, name: str, processes):

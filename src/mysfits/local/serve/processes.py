@@ -16,6 +16,7 @@ import http.client
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,34 +102,122 @@ class EndpointChild:
     process: subprocess.Popen | None
     host: str
     port: int
+    supervisor: Supervisor | None = None
 
     def wait_ready(self) -> None:
+        """Return once the child answers; from then on the supervisor (if any) keeps it running."""
         if self.process is not None:
             _wait_until_ready(self.process, self.host, self.port)
+        if self.supervisor is not None:
+            self.supervisor.start()
+
+
+def _spawn(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module, arguments from our flags
+        command,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+
+
+class Supervisor:
+    """Restarts the endpoint child when it exits or stops answering ``/ping``, with a growing pause in between.
+
+    Without it a crashed or killed endpoint stays down (a zombie) until someone restarts ``mysfits serve``, and
+    every request meanwhile is a 503. The pause doubles from ``BACKOFF_START_S`` up to ``BACKOFF_MAX_S`` while
+    restarts keep failing, and starts over once a child has answered for ``STABLE_AFTER_S``.
+    """
+
+    CHECK_EVERY_S = 0.2
+    PING_EVERY_S = 1.0
+    PINGS_MISSED_BEFORE_KILL = 3
+    BACKOFF_START_S = 0.5
+    BACKOFF_MAX_S = 8.0
+    STABLE_AFTER_S = 30.0
+
+    def __init__(self, command: list[str], child: EndpointChild, report=None):
+        self.command = command
+        self.child = child
+        self.restarts = 0
+        self._report = report or (lambda line: print(line, file=sys.stderr, flush=True))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="endpoint-supervisor", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(ENDPOINT_START_TIMEOUT_S + ENDPOINT_STOP_TIMEOUT_S)
+
+    def _watch(self) -> None:
+        backoff = self.BACKOFF_START_S
+        healthy_since = time.monotonic()
+        missed = 0
+        last_ping = time.monotonic()
+        while not self._stop.wait(self.CHECK_EVERY_S):
+            process = self.child.process
+            assert process is not None
+            code = process.poll()  # also reaps an exited child, so none is left a zombie
+            if code is None and time.monotonic() - last_ping >= self.PING_EVERY_S:
+                last_ping = time.monotonic()
+                missed = 0 if _pings(self.child.host, self.child.port) else missed + 1
+                if missed >= self.PINGS_MISSED_BEFORE_KILL:
+                    self._report(f"endpoint: no answer to {missed} pings in a row; stopping it to start a new one")
+                    stop_process(process)
+                    code = process.poll()
+            if code is None:
+                if time.monotonic() - healthy_since >= self.STABLE_AFTER_S:
+                    backoff = self.BACKOFF_START_S
+                continue
+            self._report(f"endpoint: exited with code {code}; restarting in {backoff:g} s")
+            if self._stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, self.BACKOFF_MAX_S)
+            fresh = None
+            try:
+                fresh = _spawn(self.command)
+                _wait_until_ready(fresh, self.child.host, self.child.port, self._stop)
+            except (OSError, ServeError) as exc:
+                self._report(f"endpoint: restart failed ({exc})")
+                if fresh is not None:
+                    stop_process(fresh)
+                    self.child.process = fresh  # exited: the next pass reports it and tries again, later
+                continue
+            self.child.process = fresh
+            self.restarts += 1
+            healthy_since = time.monotonic()
+            missed = 0
+            self._report(f"endpoint: restarted (pid {fresh.pid}, restart {self.restarts})")
 
 
 @contextlib.contextmanager
-def endpoint_process(model: Path, name: str, host: str, port: int) -> Iterator[EndpointChild]:
-    """Run ``mysfits endpoint`` as a child until the block exits.
+def endpoint_process(model: Path, name: str, host: str, port: int, supervise: bool = True) -> Iterator[EndpointChild]:
+    """Run ``mysfits endpoint`` as a child until the block exits, restarting it whenever it dies.
 
     The child logs warnings and errors only: the gateway already prints one line per request.
     """
     check_port_free(ENDPOINT_PORT, host, port)
     command = [sys.executable, "-m", "mysfits", "endpoint", "--model", str(model), "--name", name]
     command += ["--host", host, "--port", str(port), "--quiet"]
-    child = subprocess.Popen(  # noqa: S603 - our own interpreter and module, arguments from our flags
-        command,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-    )
+    endpoint = EndpointChild(f"http://{host}:{port}", _spawn(command), host, port)
+    if supervise:
+        endpoint.supervisor = Supervisor(command, endpoint)
     try:
-        yield EndpointChild(f"http://{host}:{port}", child, host, port)
+        yield endpoint
     finally:
-        stop_process(child)
+        if endpoint.supervisor is not None:
+            endpoint.supervisor.stop()
+        assert endpoint.process is not None
+        stop_process(endpoint.process)
 
 
-def _wait_until_ready(child: subprocess.Popen, host: str, port: int) -> None:
+def _wait_until_ready(child: subprocess.Popen, host: str, port: int, stopping: threading.Event | None = None) -> None:
     deadline = time.monotonic() + ENDPOINT_START_TIMEOUT_S
     while time.monotonic() < deadline:
+        if stopping is not None and stopping.is_set():
+            raise ServeError("mysfits serve is stopping")
         code = child.poll()
         if code is not None:
             raise ServeError(f"the endpoint process exited with code {code} while starting; see its message above")
