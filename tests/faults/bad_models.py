@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from mysfits.files import write_bytes_atomic, write_text_atomic
 from mysfits.model import artifact
 
 
@@ -56,9 +57,11 @@ BAD_DOCUMENTS: dict[str, tuple[Callable[[dict], dict], str]] = {
 def write_bad(path: Path, good: dict, name: str) -> str:
     """Write the named bad variant of ``good`` to ``path``; returns the message the loader must give."""
     make, message = BAD_DOCUMENTS[name]
-    path.write_text(json.dumps(make(good)))
+    # Renamed into place, as every real writer does: the reloader polls every few ms, and a half-written file would
+    # fail with "truncated" instead of the fault under test.
+    write_text_atomic(path, json.dumps(make(good)))
     return message
 
 
 def write_deep(path: Path) -> None:
-    path.write_bytes(_deep({}))
+    write_bytes_atomic(path, _deep({}))
