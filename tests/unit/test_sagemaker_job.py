@@ -196,6 +196,14 @@ def expect_create_endpoint(stub: Stubber) -> None:
     )
 
 
+def expect_update_endpoint(stub: Stubber) -> None:
+    stub.add_response(
+        "update_endpoint",
+        {"EndpointArn": endpoint("", "")["EndpointArn"]},
+        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
+    )
+
+
 def expect_retired(stub: Stubber, config: str, variant: dict) -> None:
     expect_config_described(stub, config, variant)
     stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": config})
@@ -226,11 +234,7 @@ def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_en
     capacity = RealTime("ml.m5.large")
     expect_creates(stub, capacity.variant(NEW))
     expect_endpoint(stub, serving("InService", OLD, serverless=False))
-    stub.add_response(
-        "update_endpoint",
-        {"EndpointArn": endpoint("", "")["EndpointArn"]},
-        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
-    )
+    expect_update_endpoint(stub)
     expect_endpoint(stub, endpoint("Updating", OLD))
     expect_endpoint(stub, endpoint("InService", NEW))
     expect_retired(stub, OLD, {"VariantName": "AllTraffic", "ModelName": OLD})
@@ -252,11 +256,7 @@ def test_update_that_rolls_back_is_an_error_and_deletes_the_new_config_and_model
     capacity = RealTime()
     expect_creates(stub, capacity.variant(NEW))
     expect_endpoint(stub, serving("InService", OLD, serverless=False))
-    stub.add_response(
-        "update_endpoint",
-        {"EndpointArn": endpoint("", "")["EndpointArn"]},
-        {"EndpointName": "mysfits-knn", "EndpointConfigName": NEW},
-    )
+    expect_update_endpoint(stub)
     reason = "The primary container for production variant failed pings"
     expect_endpoint(stub, endpoint("InService", OLD, reason=reason))
     # The undo looks at the endpoint once more: it still serves the old config, so the new pair goes.
