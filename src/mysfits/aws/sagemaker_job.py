@@ -208,7 +208,8 @@ def resource_names(endpoint_name: str, now: datetime | None = None) -> str:
 CONSISTENCY_DELAYS_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 
-def _not_visible_yet(exc: ClientError) -> bool:
+def _not_found(exc: ClientError) -> bool:
+    """SageMaker's answer for a name it does not know: missing, already deleted, or not visible yet."""
     error = exc.response["Error"]
     return error["Code"] == "ValidationException" and error.get("Message", "").startswith("Could not find")
 
@@ -223,7 +224,7 @@ def call_when_visible(
             return call()
         except ClientError as exc:
             delay = next(delays, None)
-            if delay is None or not _not_visible_yet(exc):
+            if delay is None or not _not_found(exc):
                 raise
             report(f"  {what} is not visible to SageMaker yet; retrying in {delay:.0f} s")
             sleep(delay)
@@ -250,7 +251,7 @@ def describe_endpoint_or_none(sm, endpoint_name: str) -> dict | None:
     try:
         return sm.describe_endpoint(EndpointName=endpoint_name)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ValidationException" and "Could not find" in str(exc):
+        if _not_found(exc):
             return None
         raise
 
