@@ -1,0 +1,77 @@
+"""What the data loop stores: each recommendation the API made, and the Mysfit a visitor adopted after it.
+
+One small interface, two stores: DynamoDB on AWS (the Lambda writes it) and SQLite on one machine (the local
+stack writes it). Both pass the same contract tests, so the handler, ``mysfits choices`` and ``mysfits retrain``
+never know which one they hold. Nothing here identifies a visitor: no address, agent or cookie is ever stored.
+Standard library only, so the Lambda package stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+CHOICE_WINDOW_SECONDS = 24 * 60 * 60
+"""A recommendation can be adopted for a day. Later, its answers may no longer describe the visitor who chose."""
+
+
+class StoreError(Exception):
+    """Base of what a store raises; the handler maps each kind to one HTTP status."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot take or give data now (down, throttled, full disk, read-only): the client may retry."""
+
+
+class UnknownRecommendation(StoreError):
+    """No recommendation has this id, or it is older than the choice window."""
+
+
+class AlreadyChosen(StoreError):
+    """A choice was already recorded for this recommendation; a recommendation is adopted at most once."""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A recommendation as the API made it. ``answers`` come from here, never from a later request."""
+
+    recommendation_id: str
+    answers: tuple[int, ...]
+    recommended_mysfit_id: str
+    runner_up_mysfit_id: str | None
+    model_version: str
+    created_at: float
+    """Seconds since the epoch, UTC."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A visitor adopted ``chosen_mysfit_id`` after ``recommendation``: one row of real training data."""
+
+    choice_id: str
+    recommendation: Recommendation
+    chosen_mysfit_id: str
+    chosen_at: float
+
+    @property
+    def accepted(self) -> bool:
+        """The visitor took the model's advice: what the acceptance rate counts."""
+        return self.chosen_mysfit_id == self.recommendation.recommended_mysfit_id
+
+
+class ChoiceStore(Protocol):
+    def save_recommendation(self, recommendation: Recommendation) -> None:
+        """Durable on return. Raises StoreUnavailable."""
+
+    def record_choice(self, recommendation_id: str, mysfit_id: str, *, choice_id: str, now: float) -> Choice:
+        """Durable on return. Raises UnknownRecommendation, AlreadyChosen or StoreUnavailable."""
+
+
+class ChoiceReader(Protocol):
+    """What ``mysfits choices`` and ``mysfits retrain`` read; the Lambda never needs it."""
+
+    def recommendations(self) -> Iterator[Recommendation]: ...
+
+    def choices(self) -> Iterator[Choice]:
+        """Every recorded choice, oldest first."""
