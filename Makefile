@@ -22,7 +22,7 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run test test-py310 bench lint format install browser clean
+.PHONY: run test check test-py310 bench lint format install browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,15 +69,49 @@ browser:
 run: $(STAMP)
 	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT)
 
+## make test: lint, then the Python 3.11 suite spread over pytest-xdist workers, with the Python 3.10 step running
+## beside it (its output is printed when both are done). Most tests wait on servers, subprocesses or timeouts rather
+## than compute, so three workers keep two cores busy; the heavy numeric tests are what sets the floor (see
+## docs/benchmarks.md, "The test suite"). `--dist loadgroup` keeps tests that share one expensive fixture
+## (marked xdist_group) on one worker. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 3
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+TEST_LOG310 := .test-py310.log
+
 test: $(STAMP) $(STAMP310) browser
 	$(VENV)/bin/ruff check src tests scripts benchmarks
-	$(PY) -m pytest
-	$(TEST_PY310)
+	@echo "Python 3.10 step started beside the main run (log: $(TEST_LOG310))"
+	@$(TEST_PY310) > $(TEST_LOG310) 2>&1 & py310=$$!; \
+	$(PY) -m pytest $(PYTEST_PARALLEL); main=$$?; \
+	wait $$py310; py310=$$?; \
+	echo "== Python 3.10 step (exit $$py310)"; tail -n 25 $(TEST_LOG310); \
+	exit $$(( main != 0 ? main : py310 ))
 
-## On Python 3.10: the unit tests, the notebook in local mode (it asserts that its kernel is 3.10), and the local
-## endpoint's and gateway's tests over HTTP, since asyncio's timeouts are where 3.10 behaves differently.
-TEST_PY310 = MYSFITS_KERNEL_PYTHON=3.10 $(PY310) -m pytest -q -p no:cacheprovider tests/unit tests/e2e/test_notebook.py \
-	tests/integration/test_endpoint_lifecycle.py tests/integration/test_gateway_http.py
+## make check: the inner loop (lint; unit, contract and template tests, not the slow ones), about a minute.
+check: $(STAMP)
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow" tests/unit tests/integration tests/templates
+
+## The Python 3.10 step proves that a SageMaker notebook kernel (Python 3.10, and the numpy that resolves there, 2.2
+## against 2.4 on 3.11) can import and run the package. What it has caught so far: asyncio.wait_for raising
+## asyncio.TimeoutError on 3.10, which killed the endpoint's reload loop. So it runs
+##   - tests/unit/test_every_module_imports.py: every module of both packages imports (3.10-only syntax or stdlib
+##     names such as tomllib fail there in any module, reached by a test or not);
+##   - the notebook, end to end in local mode (its first cell asserts that the kernel is 3.10);
+##   - the endpoint's and gateway's tests over HTTP (the asyncio code, where 3.10 differs);
+##   - the unit tests, except NOT_ON_PY310. Left out on 3.10, with why they add nothing there: the exact-table
+##     checks of the compiled kNN against a brute-force reference (test_knn: 9 compiled-table cases, 2 one-walk
+##     cases) and the tuning-quality checks (test_training: 4 cases). They run the same numpy calls at a larger scale
+##     than the unit tests that stay (compile_table against neighbours, fit/predict, evaluation), and what they judge,
+##     the algorithm's exactness and accuracy, does not depend on the interpreter. They take 3 of its 3.7 minutes.
+##     All of them still run on 3.11.
+NOT_ON_PY310 := tests/unit/test_knn.py::test_compiled_table_matches_direct_knn_on_every_cell \
+	tests/unit/test_knn.py::test_one_walk_for_many_k_gives_each_k_its_exact_table \
+	tests/unit/test_training.py::test_tuning_picks_the_encoding_that_fits_the_data \
+	tests/unit/test_training.py::test_tuned_on_uniform_data_stays_within_a_point_of_chance \
+	tests/unit/test_training.py::test_tuning_gets_within_one_and_a_half_points_of_bayes
+TEST_PY310 = MYSFITS_KERNEL_PYTHON=3.10 $(PY310) -m pytest -q -p no:cacheprovider $(NOT_ON_PY310:%=--deselect %) \
+	tests/unit tests/e2e/test_notebook.py tests/integration/test_endpoint_lifecycle.py tests/integration/test_gateway_http.py
 test-py310: $(STAMP310)
 	$(TEST_PY310)
 
@@ -93,4 +127,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix src tests scripts benchmarks
 
 clean:
-	rm -rf $(VENV) $(VENV310) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV310) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache $(TEST_LOG310)

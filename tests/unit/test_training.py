@@ -1,8 +1,11 @@
+import functools
+
 import numpy as np
 import pytest
 
 from mysfits.model import dataset as ds
 from mysfits.model import training
+from mysfits.model.artifact import ModelArtifact
 from mysfits.model.evaluation import confusion_matrix, evaluate, format_report, write_confusion_png
 
 
@@ -28,18 +31,24 @@ def test_uniform_data_scores_within_one_point_of_chance():
     assert abs(model.metrics["accuracy"] - 1 / 12) < 0.01
 
 
+@functools.cache
+def _tuned(preferences: str, signal: float) -> tuple[ds.Dataset, ModelArtifact]:
+    """Tuning 300k rows takes seconds, so the two tests of ordinal data share one run (and one xdist worker)."""
+    data = ds.generate(300_000, seed=23, signal=signal, preferences=preferences)
+    return data, training.train_model(data, seed=23, tune_hyperparameters=True)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("preferences", "signal", "encoding", "within"),
     [
         ("categorical", ds.DEFAULT_SIGNAL, "one-hot", 0.015),
-        ("ordinal", ds.DEFAULT_SIGNAL, "ordinal", 0.01),
+        pytest.param("ordinal", ds.DEFAULT_SIGNAL, "ordinal", 0.01, marks=pytest.mark.xdist_group("tuned-ordinal")),
     ],
 )
 def test_tuning_picks_the_encoding_that_fits_the_data(preferences, signal, encoding, within):
     """Scored by the table's exact expected accuracy on the generator's distribution, so no test-set noise."""
-    data = ds.generate(300_000, seed=23, signal=signal, preferences=preferences)
-    tuned = training.train_model(data, seed=23, tune_hyperparameters=True)
+    _, tuned = _tuned(preferences, signal)
     assert tuned.encoding == encoding, tuned.metrics["tuning"]
     expected = ds.expected_accuracy(np.frombuffer(tuned.table, np.uint8), signal, preferences)
     assert ds.bayes_accuracy(signal, preferences) - expected < within
@@ -55,11 +64,11 @@ def test_tuned_on_uniform_data_stays_within_a_point_of_chance():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("tuned-ordinal")
 def test_tuning_gets_within_one_and_a_half_points_of_bayes():
     signal = ds.DEFAULT_SIGNAL
-    data = ds.generate(300_000, seed=22, signal=signal)
-    default = training.train_model(data, seed=22)
-    tuned = training.train_model(data, seed=22, tune_hyperparameters=True)
+    data, tuned = _tuned("ordinal", signal)
+    default = training.train_model(data, seed=23)
     bayes = ds.bayes_accuracy(signal)
     tuned_acc = _true_accuracy(np.frombuffer(tuned.table, np.uint8), signal)
     default_acc = _true_accuracy(np.frombuffer(default.table, np.uint8), signal)
