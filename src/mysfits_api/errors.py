@@ -92,6 +92,35 @@ class ModelTimeout(EndpointError):
     public_message = "the model did not answer in time"
 
 
+class ChoiceError(ApiError):
+    """A choice the store refused or could not take; the message is safe to show (it names no internals)."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or message
+
+    def body(self) -> dict:
+        return {"message": self.message}
+
+
+class RecommendationNotFound(ChoiceError):
+    status = 404
+
+
+class AlreadyAdopted(ChoiceError):
+    status = 409
+
+
+class StoreDown(ChoiceError):
+    """The choices store is unavailable; nothing was recorded, and the client may send the same choice again."""
+
+    status = 503
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
 def _json_safe(value: object) -> object:
     """``received`` echoes client input, which may hold things strict JSON cannot carry (inf from 1e400)."""
     try:

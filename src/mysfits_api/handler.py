@@ -1,15 +1,18 @@
-"""The Lambda behind API Gateway: ``POST /recommendations`` and ``GET /questionnaire``.
+"""The Lambda behind API Gateway: ``POST /recommendations``, ``POST /choices`` and ``GET /questionnaire``.
 
-A thin layer over :mod:`mysfits_api.recommend`. Everything that should happen once per
-container happens at import: reading the environment ``template.yaml`` sets, and creating
-the sagemaker-runtime client, so warm requests pay for neither. Importing this module
-therefore needs ``SAGEMAKER_ENDPOINT_NAME``, ``MODEL_ENCODING``, ``ALLOWED_ORIGIN`` and
-``ENDPOINT_READ_TIMEOUT_S`` to be set (and a region, as on Lambda).
+A thin layer over :mod:`mysfits_api.recommend` and :mod:`mysfits_api.adopt`. Everything that should happen once per
+container happens at import: reading the environment ``template.yaml`` sets, and creating the sagemaker-runtime and
+DynamoDB clients, so warm requests pay for neither. Importing this module therefore needs
+``SAGEMAKER_ENDPOINT_NAME``, ``MODEL_ENCODING``, ``ALLOWED_ORIGIN`` and ``ENDPOINT_READ_TIMEOUT_S`` to be set (and a
+region, as on Lambda); ``CHOICES_TABLE_NAME`` names the choices table (without it, choices are not recorded until
+:func:`use_choice_store` gives the function a store, which is what the local gateway does with its SQLite file).
 """
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -17,11 +20,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
+from mysfits_api import adopt
 from mysfits_api import encoding as encodings
+from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
-from mysfits_api.errors import ApiError, EndpointError, RequestError
+from mysfits_api.dynamodb_store import DynamoDbChoiceStore
+from mysfits_api.errors import ApiError, ChoiceError, EndpointError, RequestError
 from mysfits_api.questionnaire import load_questionnaire
-from mysfits_api.recommend import parse_answers, predict, recommendation_for
+from mysfits_api.recommend import parse_answers, predict, recommendation_for, runner_up
 
 
 def _required_env(name: str) -> str:
@@ -73,6 +79,32 @@ MODEL_ENCODING = _encoding("MODEL_ENCODING")
 ModelEncoding, which train_and_deploy.py writes next to the endpoint name)."""
 ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
 
+STORE_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
+"""A choice store that is down must cost a visitor seconds at most: the recommendation is answered without it."""
+
+DEFAULT_RETENTION_DAYS = 7
+
+
+def _choice_store_from_environment() -> ChoiceStore | None:
+    table = os.environ.get("CHOICES_TABLE_NAME", "")
+    if not table:
+        return None
+    days = os.environ.get("CHOICES_RETENTION_DAYS", "") or str(DEFAULT_RETENTION_DAYS)
+    if not days.isdigit() or int(days) < 1:
+        raise RuntimeError(f"environment variable CHOICES_RETENTION_DAYS must be a whole number of days, got {days!r}")
+    client = boto3.client("dynamodb", config=STORE_CLIENT_CONFIG)
+    return DynamoDbChoiceStore(client, table, int(days) * 24 * 3600)
+
+
+choice_store: ChoiceStore | None = _choice_store_from_environment()
+
+
+def use_choice_store(store: ChoiceStore | None) -> None:
+    """Give the function the store it records recommendations and choices in (the local stack's SQLite file)."""
+    global choice_store
+    choice_store = store
+
+
 logger = Logger(service="mysfits-recommendations")
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_age=600))
 # Honours AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, which is how the local gateway reaches the local endpoint.
@@ -87,7 +119,43 @@ def post_recommendation() -> dict:
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
-    return recommendation_for(prediction.label, prediction.neighbours)
+    body = recommendation_for(prediction.label, prediction.neighbours)
+    recommendation = Recommendation(
+        recommendation_id=str(uuid.uuid4()),
+        answers=answers,
+        recommended_mysfit_id=body["recommendedMysfit"],
+        runner_up_mysfit_id=runner_up(prediction.label, prediction.neighbours),
+        model_version=prediction.model_version,
+        created_at=time.time(),
+    )
+    if _kept(recommendation):
+        body["recommendationId"] = recommendation.recommendation_id
+    return body
+
+
+def _kept(recommendation: Recommendation) -> bool:
+    """Whether the recommendation is stored, so that it can be adopted. A store that is down costs the visitor
+    only the Adopt button, never the recommendation."""
+    if choice_store is None:
+        logger.warning("recommendation not kept", extra={"cause": "no choices store is configured"})
+        return False
+    try:
+        adopt.keep_recommendation(choice_store, recommendation)
+    except StoreUnavailable as exc:
+        logger.warning("recommendation not kept", extra={"cause": str(exc)})
+        return False
+    return True
+
+
+@app.post("/choices")
+def post_choice() -> Response:
+    event = app.current_event
+    recommendation_id, mysfit_id = adopt.parse_choice(event.body, is_base64=event.is_base64_encoded)
+    if choice_store is None:
+        raise adopt.StoreDown("choices cannot be recorded right now; retry shortly", "no choices store is configured")
+    choice = adopt.record_choice(choice_store, recommendation_id, mysfit_id, time.time())
+    logger.info("choice recorded", extra={"choiceId": choice.choice_id, "accepted": choice.accepted})
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body={"choiceId": choice.choice_id})
 
 
 # It changes only with a deployment; five minutes of browser caching spares repeat visitors a round trip.
@@ -99,6 +167,12 @@ def get_questionnaire() -> dict:
 @app.exception_handler(RequestError)
 def reject_request(error: RequestError) -> Response:
     logger.info("rejected request", extra={"status": error.status, "field": error.field, "reason": error.message})
+    return _error_response(error)
+
+
+@app.exception_handler(ChoiceError)
+def report_choice_refusal(error: ChoiceError) -> Response:
+    logger.info("choice refused", extra={"status": error.status, "cause": error.detail})
     return _error_response(error)
 
 

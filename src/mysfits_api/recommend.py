@@ -73,16 +73,31 @@ class Prediction:
     label: int
     neighbours: tuple[int, ...] | None = None
     why_missing: str | None = None
+    model_version: str = ""
+    """The production variant that answered (``InvokedProductionVariant``). The endpoint names its variant after
+    the model it serves, so this is the version the data loop records with each recommendation."""
 
 
 def parse_answers(body: str | None, *, is_base64: bool = False) -> tuple[int, ...]:
-    """The five answers in an API Gateway proxy body, or a :class:`RequestError` naming what is wrong.
+    """The five answers in an API Gateway proxy body, or a :class:`RequestError` naming what is wrong."""
+    document = json_body(body, _ALLOWED_BODY, is_base64=is_base64)
+    if "entry" not in document:
+        raise RequestError('the body has no "entry"', "entry", _ALLOWED_ENTRY, None)
+    try:
+        return validate_answers(document["entry"])
+    except InvalidAnswers as exc:
+        raise RequestError(str(exc), exc.field, exc.allowed, exc.received) from exc
+
+
+def json_body(body: str | None, allowed: str, *, is_base64: bool = False) -> dict:
+    """A proxy event's body as a JSON object, or a :class:`RequestError` naming what is wrong (``allowed`` describes
+    a good body). Every route reads its body through here, so every route has the same size cap and rules.
 
     ``sam local generate-event`` and binary-media settings deliver the body base64-encoded, so
     ``is_base64`` (the event's ``isBase64Encoded``) is honoured rather than assumed false.
     """
     if not body:
-        raise RequestError("the request has no body", "body", _ALLOWED_BODY, body)
+        raise RequestError("the request has no body", "body", allowed, body)
     if is_base64:
         if len(body) > _MAX_BASE64_CHARS:
             raise _too_large(len(body) * 3 // 4)
@@ -97,7 +112,7 @@ def parse_answers(body: str | None, *, is_base64: bool = False) -> tuple[int, ..
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise RequestError("the body is not UTF-8 text", "body", _ALLOWED_BODY, _preview(raw)) from exc
+            raise RequestError("the body is not UTF-8 text", "body", allowed, _preview(raw)) from exc
     else:
         size = len(body.encode("utf-8", "surrogatepass"))
         if size > MAX_BODY_BYTES:
@@ -106,15 +121,10 @@ def parse_answers(body: str | None, *, is_base64: bool = False) -> tuple[int, ..
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:
-        raise RequestError("the body is not valid JSON", "body", _ALLOWED_BODY, _preview(text)) from exc
+        raise RequestError("the body is not valid JSON", "body", allowed, _preview(text)) from exc
     if not isinstance(document, dict):
-        raise RequestError("the body must be a JSON object", "body", _ALLOWED_BODY, _preview(text))
-    if "entry" not in document:
-        raise RequestError('the body has no "entry"', "entry", _ALLOWED_ENTRY, None)
-    try:
-        return validate_answers(document["entry"])
-    except InvalidAnswers as exc:
-        raise RequestError(str(exc), exc.field, exc.allowed, exc.received) from exc
+        raise RequestError("the body must be a JSON object", "body", allowed, _preview(text))
+    return document
 
 
 def predict(client: Any, endpoint_name: str, answers: Sequence[int], encoding: str = encodings.ORDINAL) -> Prediction:
@@ -124,30 +134,30 @@ def predict(client: Any, endpoint_name: str, answers: Sequence[int], encoding: s
     whatever the encoding. The label is checked as strictly as :func:`predict_label` checks it; the neighbours are
     not allowed to fail the request (a model that cannot explain itself still recommends).
     """
-    payload = _invoke(client, endpoint_name, encodings.encode(answers, encoding), VERBOSE_JSON)
+    payload, variant = _invoke(client, endpoint_name, encodings.encode(answers, encoding), VERBOSE_JSON)
     prediction = _single_prediction(payload)
     label = _label_of(prediction)
     try:
         neighbours = neighbour_labels(prediction, label)
     except ValueError as exc:
-        return Prediction(label, None, str(exc))
-    return Prediction(label, neighbours)
+        return Prediction(label, None, str(exc), variant)
+    return Prediction(label, neighbours, None, variant)
 
 
 def predict_label(client: Any, endpoint_name: str, answers: Sequence[int]) -> int:
     """Ask the endpoint for one label, as the original workshop's Lambda did: a CSV row in, plain JSON out."""
-    return parse_prediction(_invoke(client, endpoint_name, answers, PLAIN_JSON))
+    return parse_prediction(_invoke(client, endpoint_name, answers, PLAIN_JSON)[0])
 
 
-def _invoke(client: Any, endpoint_name: str, features: Sequence[int], accept: str) -> bytes:
-    """One InvokeEndpoint call. Every failure becomes an :class:`EndpointError` chosen by its cause, with the
-    original exception chained for the log."""
+def _invoke(client: Any, endpoint_name: str, features: Sequence[int], accept: str) -> tuple[bytes, str]:
+    """One InvokeEndpoint call: the body and the variant that answered. Every failure becomes an
+    :class:`EndpointError` chosen by its cause, with the original exception chained for the log."""
     row = ",".join(str(feature) for feature in features)
     try:
         response = client.invoke_endpoint(
             EndpointName=endpoint_name, ContentType="text/csv", Accept=accept, Body=row.encode("ascii")
         )
-        return response["Body"].read()
+        return response["Body"].read(), str(response.get("InvokedProductionVariant", ""))
     except boto_errors.ClientError as exc:
         raise _from_client_error(exc, endpoint_name) from exc
     except (boto_errors.ReadTimeoutError, boto_errors.ConnectTimeoutError) as exc:
@@ -215,6 +225,14 @@ def neighbour_labels(prediction: object, label: int) -> tuple[int, ...]:
     if votes[label] < max(votes.values()):
         raise ValueError(f"the neighbours' votes {dict(votes)} do not elect the predicted label {label}")
     return tuple(labels)
+
+
+def runner_up(label: int, neighbours: Sequence[int] | None) -> str | None:
+    """The Mysfit the page offers second: the best of the others in :func:`explain`'s order, if any voted."""
+    if not neighbours:
+        return None
+    votes = explain(label, neighbours)["votes"]
+    return votes[1]["mysfitId"] if len(votes) > 1 else None
 
 
 def explain(label: int, neighbours: Sequence[int]) -> dict:

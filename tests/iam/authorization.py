@@ -51,6 +51,7 @@ PLACEHOLDER_PARAMETERS = {
     "LogStreamName": ("logStreamName",),
     "RepositoryName": ("repositoryName",),
     "DistributionId": ("DistributionId", "Id"),
+    "TableName": ("TableName",),
 }
 
 

@@ -111,7 +111,7 @@ def test_every_template_route_reaches_a_handler_route(template, handler):
         (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
         for event in function(template)["Properties"]["Events"].values()
     }
-    assert routes == {("POST", "/recommendations"), ("GET", "/questionnaire")}
+    assert routes == {("POST", "/recommendations"), ("POST", "/choices"), ("GET", "/questionnaire")}
     for method, path in routes:
         response = handler.lambda_handler(event_with("{}", method=method, path=path), LambdaContext())
         assert response["statusCode"] != 404, (method, path)

@@ -6,6 +6,7 @@ It is served like the endpoint, by :mod:`mysfits.local.http_server`.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ class GatewaySettings:
     # Applied last, and only to parameters the template declares (see LOCAL_PARAMETER_VALUES).
     local_values: Mapping[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETER_VALUES))
     region: str = "us-east-1"
+    # The local stand-in for the template's choices table; None leaves the handler without a store.
+    choices: Path | None = None
 
 
 def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
@@ -68,5 +71,20 @@ def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -
         apply_environment(function_environment(function))
         apply_environment(local_aws)
         handlers[logical_id] = load_handler(function)
+    if settings.choices is not None:
+        _give_choice_store(handlers.values(), settings.choices)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
     return Gateway(api, handlers, static)
+
+
+def _give_choice_store(handlers, path: Path) -> None:
+    """Hand each handler that records choices (it has ``use_choice_store``) the SQLite store at ``path``: on AWS the
+    same handler writes the template's DynamoDB table instead."""
+    from mysfits.local.choices_store import SqliteChoiceStore
+
+    store = SqliteChoiceStore(path)
+    for handler in handlers:
+        module = sys.modules.get(getattr(handler, "__module__", ""))
+        use = getattr(module, "use_choice_store", None)
+        if callable(use):
+            use(store)

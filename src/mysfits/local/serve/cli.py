@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=Path("data/answers.csv"),
         help="training data, generated if missing (default: %(default)s)",
     )
+    parser.add_argument(
+        "--choices",
+        type=Path,
+        default=Path("data/choices.sqlite3"),
+        help="SQLite file that keeps recommendations and visitors' choices, shared by every worker "
+        "(default: %(default)s; created if missing)",
+    )
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port of the page and API (default: %(default)s)"
@@ -84,6 +91,7 @@ def _serve(args: argparse.Namespace) -> int:
     from mysfits.local.http_server import PortInUse, bind, serve_workers
     from mysfits.local.serve import processes
     from mysfits.samconfig import SamConfigError, parse_overrides
+    from mysfits_api.choices import StoreUnavailable
 
     # SIGTERM (a service manager, `kill`) stops like Ctrl-C, through the same clean-up, at any stage: the serving
     # loop installs its own handlers for its lifetime and restores this one after.
@@ -102,6 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
             web_root=args.web or template.parent / "web",
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
+            choices=args.choices,
             extra_overrides={
                 **({ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {}),
                 **_model_encoding(args),
@@ -121,6 +130,8 @@ def _serve(args: argparse.Namespace) -> int:
                 app = build_gateway(settings, api)
             except HandlerImportError as exc:
                 raise CliError(str(exc)) from None
+            except StoreUnavailable as exc:
+                raise CliError(f"--choices: {exc}") from None
             endpoint.wait_ready()
             url = f"http://{args.host}:{args.port}"
             workers = f" ({args.workers} gateway processes)" if args.workers > 1 else ""
@@ -128,7 +139,8 @@ def _serve(args: argparse.Namespace) -> int:
             def announce() -> None:
                 print(
                     f"Mythical Mysfits is running at {url}{workers}\n"
-                    f"  API: {url}/questionnaire, {url}/recommendations (handler {_handlers(api)})\n"
+                    f"  API: {url}/questionnaire, {url}/recommendations, {url}/choices (handler {_handlers(api)})\n"
+                    f"  choices kept in {args.choices}\n"
                     f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
                     "Press Ctrl-C to stop.",
                     flush=True,
