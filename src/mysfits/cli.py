@@ -14,11 +14,12 @@ Register = Callable[[argparse._SubParsersAction], None]
 def _registrars() -> list[Register]:
     # Imported lazily so `mysfits --help` stays fast and each area owns its own flags.
     from mysfits.aws import cli as aws_cli
+    from mysfits.choices import cli as choices_cli
     from mysfits.local.endpoint import cli as endpoint_cli
     from mysfits.local.serve import cli as serve_cli
     from mysfits.model import cli as model_cli
 
-    return [model_cli.register, endpoint_cli.register, serve_cli.register, aws_cli.register]
+    return [model_cli.register, endpoint_cli.register, serve_cli.register, choices_cli.register, aws_cli.register]
 
 
 def build_parser() -> argparse.ArgumentParser:

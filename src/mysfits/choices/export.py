@@ -1,0 +1,38 @@
+"""Choices as training rows, in the workshop's format: the five stored answers, then the adopted Mysfit's label."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from mysfits.files import write_text_atomic
+from mysfits_api.catalog import label_ids
+from mysfits_api.choices import Choice, ChoiceReader
+
+Row = tuple[tuple[int, ...], int]
+
+
+def training_rows(reader: ChoiceReader) -> list[Row]:
+    """Every recorded choice, oldest first, as ``(answers, label)``: what ``mysfits retrain`` learns from."""
+    return rows_of(reader.choices())
+
+
+def rows_of(choices: Iterable[Choice]) -> list[Row]:
+    label_of = {mysfit_id: label for label, mysfit_id in enumerate(label_ids())}
+    rows = []
+    for choice in choices:
+        label = label_of.get(choice.chosen_mysfit_id)
+        if label is None:
+            # The API only accepts the twelve; a row naming another came from a foreign writer or an old catalog.
+            raise ValueError(
+                f"choice {choice.choice_id} names Mysfit {choice.chosen_mysfit_id!r}, which is not in the catalog"
+            )
+        rows.append((choice.recommendation.answers, label))
+    return rows
+
+
+def write_rows(rows: Iterable[Row], out: str | os.PathLike) -> Path:
+    """Atomically, so a failed export never leaves a half-written training file."""
+    text = "".join(",".join(map(str, (*answers, label))) + "\n" for answers, label in rows)
+    return write_text_atomic(out, text)
