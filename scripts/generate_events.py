@@ -47,6 +47,19 @@ EVENTS = (
         "/recommendations",
         json.dumps({"entry": [3, 1, 4, 1, 5], "note": "x" * 2000}),
     ),
+    # A well-formed choice; its recommendation id exists only where a test has stored it first.
+    EventSpec(
+        "post-choice",
+        "POST",
+        "/choices",
+        '{"recommendationId": "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11", "mysfitId": "2b473002-36f8-4b87-954e-9a377e0ccbec"}',
+    ),
+    EventSpec(
+        "post-choice-unknown-mysfit",
+        "POST",
+        "/choices",
+        '{"recommendationId": "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11", "mysfitId": "not-a-mysfit"}',
+    ),
     EventSpec("get-questionnaire", "GET", "/questionnaire"),
     EventSpec(
         "options-recommendations-preflight",

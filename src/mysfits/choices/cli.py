@@ -45,7 +45,7 @@ def open_reader(args: argparse.Namespace) -> ChoiceReader:
     if not path.is_file():
         raise CliError(f"--choices: {path} does not exist; `mysfits serve --choices {path}` creates it")
     try:
-        return SqliteChoiceStore(path)
+        return SqliteChoiceStore(path, read_only=True)
     except StoreUnavailable as exc:
         raise CliError(f"--choices: {exc}") from None
 

@@ -62,9 +62,15 @@ class SqliteChoiceStore:
     One connection per thread: the local gateway runs the handler on a thread pool whose threads come and go.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_PATH):
+    def __init__(self, path: str | Path = DEFAULT_PATH, *, read_only: bool = False):
+        """``read_only`` is for readers (export, stats, retrain): they must never create or change the file."""
         self.path = Path(path)
+        self.read_only = read_only
         self._local = threading.local()
+        if read_only:
+            with self._guard("open"):
+                self._connection().execute("SELECT count(*) FROM recommendations").fetchone()
+            return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -80,7 +86,10 @@ class SqliteChoiceStore:
     def _connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            target = f"file:{self.path.resolve()}?mode=ro" if self.read_only else str(self.path)
+            connection = sqlite3.connect(
+                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=self.read_only
+            )
             connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA synchronous=FULL")
             self._local.connection = connection

@@ -20,3 +20,21 @@ def stub(handler, monkeypatch):
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def stub_runtime_factory(monkeypatch):
+    """Install a Stubber'd runtime client on a handler module imported inside the test."""
+    stubbers = []
+
+    def install(module):
+        client = runtime_client()
+        monkeypatch.setattr(module, "runtime", client)
+        stubber = Stubber(client)
+        stubber.activate()
+        stubbers.append(stubber)
+        return stubber
+
+    yield install
+    for stubber in stubbers:
+        stubber.deactivate()

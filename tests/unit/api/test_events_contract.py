@@ -26,6 +26,9 @@ EXPECTED = {
     "post-recommendation-missing-entry.json": (400, "entry"),
     "post-recommendation-not-json.json": (400, "body"),
     "post-recommendation-oversized.json": (413, "body"),
+    # This module's handler has no choices store (test_choices_api.py gives it one): a good choice is 503.
+    "post-choice.json": (503, None),
+    "post-choice-unknown-mysfit.json": (400, "mysfitId"),
     "get-questionnaire.json": (200, None),
     "options-recommendations-preflight.json": (204, None),
 }
