@@ -95,6 +95,7 @@ def _api_calls(endpoint_url: str, rows: list[list[int]], scratch: Path) -> dict[
     for variant in ("plain", "verbose"):
         port = _free_port()
         serve = ["serve", "--endpoint-url", endpoint_url, "--port", str(port), "--quiet"]
+        serve += ["--choices", str(scratch / f"choices-{variant}.sqlite3")]
         _STACK.enter_context(_child([variant, *serve], port, "/", scratch / f"gateway-{variant}.log", GATEWAY))
         calls[variant] = _poster(port, rows, with_why=variant == "verbose")
     return calls

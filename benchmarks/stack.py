@@ -66,6 +66,7 @@ def _serve(model: Path, data: Path, trains: bool) -> Iterator[tuple[int, int, fl
     port, endpoint_port = _free_port(), _free_port()
     command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--data", str(data), "--quiet"]
     command += ["--port", str(port), "--endpoint-port", str(endpoint_port)]
+    command += ["--choices", str(model.parent.parent / f"choices-{port}.sqlite3")]
     log = model.parent.parent / f"serve-{port}.log"
     started = time.monotonic()
     with log.open("wb") as sink:

@@ -47,7 +47,7 @@ def parse_choice(body: str | None, *, is_base64: bool = False) -> tuple[str, str
             recommendation_id,
         )
     mysfit_id = document.get("mysfitId")
-    if mysfit_id not in {mysfit.id for mysfit in load_catalog()}:
+    if not isinstance(mysfit_id, str) or mysfit_id not in {mysfit.id for mysfit in load_catalog()}:
         raise RequestError("mysfitId is not one of the twelve Mysfits", "mysfitId", _ALLOWED_MYSFIT, mysfit_id)
     return recommendation_id.lower(), mysfit_id
 

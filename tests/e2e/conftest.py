@@ -72,6 +72,9 @@ class Process:
 
 
 def start(args: list[str], log: Path) -> Process:
+    if args[:1] == ["serve"] and "--choices" not in args:
+        # Each test's stack keeps its choices beside its log, never in the checkout's data/ folder.
+        args = [*args, "--choices", str(log.with_suffix(".choices.sqlite3"))]
     handle = log.open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "mysfits", *args], cwd=REPO, env=child_env(), stdout=handle, stderr=subprocess.STDOUT

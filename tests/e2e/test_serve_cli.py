@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,8 +53,10 @@ def port_free(port: int) -> bool:
 
 
 def serve(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`mysfits serve` run to completion (these tests expect it to stop); its store goes to a fresh temp dir."""
+    store = Path(tempfile.mkdtemp(prefix="mysfits-choices-")) / "choices.sqlite3"
     return subprocess.run(
-        [sys.executable, "-m", "mysfits", "serve", *args],
+        [sys.executable, "-m", "mysfits", "serve", "--choices", str(store), *args],
         cwd=REPO,
         env=child_env(),
         capture_output=True,

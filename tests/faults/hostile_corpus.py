@@ -327,4 +327,32 @@ def cases() -> list[dict]:
             b"1,2,3,4,5",
         ),
     )
+    # -- POST /choices (issue 17): the same malformed bodies, and ids that are wrong in every way ---------------------
+    some_uuid = "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11"
+    pauly = "2b473002-36f8-4b87-954e-9a377e0ccbec"
+    choice_bodies = {
+        **{f"generic {name}": body for name, body in bodies.items()},
+        "unknown recommendation": b'{"recommendationId": "%s", "mysfitId": "%s"}'
+        % (some_uuid.encode(), pauly.encode()),
+        "id not uuid": b'{"recommendationId": "x", "mysfitId": "%s"}' % pauly.encode(),
+        "id sql": b'{"recommendationId": "1\' OR 1=1 --", "mysfitId": "%s"}' % pauly.encode(),
+        "id 10 KB": b'{"recommendationId": "' + b"a" * 10_000 + b'", "mysfitId": "x"}',
+        "id number": b'{"recommendationId": 1e400, "mysfitId": "x"}',
+        "id list": b'{"recommendationId": ["%s"], "mysfitId": "%s"}' % (some_uuid.encode(), pauly.encode()),
+        "mysfit unknown": b'{"recommendationId": "%s", "mysfitId": "nobody"}' % some_uuid.encode(),
+        "mysfit null": b'{"recommendationId": "%s", "mysfitId": null}' % some_uuid.encode(),
+        "mysfit object": b'{"recommendationId": "%s", "mysfitId": {"id": "%s"}}' % (some_uuid.encode(), pauly.encode()),
+        "answers injected": b'{"recommendationId": "%s", "mysfitId": "%s", "entry": [1,1,1,1,1]}'
+        % (some_uuid.encode(), pauly.encode()),
+        "uuid braces": b'{"recommendationId": "{%s}", "mysfitId": "%s"}' % (some_uuid.encode(), pauly.encode()),
+    }
+    for name, body in choice_bodies.items():
+        add(f"choices {name}", "gateway", request("POST", "/choices", {"Content-Type": "application/json"}, body))
+    for method in ("GET", "PUT", "DELETE", "PATCH"):
+        add(f"choices {method}", "gateway", request(method, "/choices"))
+    add(
+        "choices preflight",
+        "gateway",
+        request("OPTIONS", "/choices", {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}),
+    )
     return out

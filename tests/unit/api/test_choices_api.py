@@ -107,6 +107,8 @@ def test_an_unknown_recommendation_is_404(handler, store):
         ({"mysfitId": IDS[0]}, "recommendationId", None),
         ({"recommendationId": str(uuid.uuid4()), "mysfitId": "nope"}, "mysfitId", "nope"),
         ({"recommendationId": str(uuid.uuid4())}, "mysfitId", None),
+        ({"recommendationId": str(uuid.uuid4()), "mysfitId": {"id": IDS[0]}}, "mysfitId", {"id": IDS[0]}),
+        ({"recommendationId": str(uuid.uuid4()), "mysfitId": [IDS[0]]}, "mysfitId", [IDS[0]]),
         ({"recommendationId": str(uuid.uuid4()), "mysfitId": IDS[0].upper()}, "mysfitId", IDS[0].upper()),
     ],
 )
