@@ -16,7 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from mysfits.aws import PROJECT_TAGS
-from mysfits.aws.cleanup import delete_stack, empty_bucket, find_project_resources
+from mysfits.aws.cleanup import delete_stack, delete_table, empty_bucket, find_project_resources
 from mysfits.aws.cleanup_cli import main
 from tests.conftest import FAKE_AWS_REGION as REGION
 
@@ -265,3 +265,47 @@ def test_script_without_credentials_is_one_line_and_nonzero(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "no AWS credentials" in result.stderr
+
+
+# template.yaml's API stack as far as the choices table goes: retained when the stack is deleted.
+API_STACK_WITH_TABLE = json.dumps(
+    {
+        "Resources": {
+            "ChoicesTable": {
+                "Type": "AWS::DynamoDB::Table",
+                "DeletionPolicy": "Retain",
+                "Properties": {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": [{"AttributeName": "recommendationId", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "recommendationId", "KeyType": "HASH"}],
+                },
+            }
+        },
+        "Outputs": {"ChoicesTableName": {"Value": {"Ref": "ChoicesTable"}}},
+    }
+)
+
+
+@pytest.mark.parametrize("delete_data", [False, True])
+def test_the_choices_table_is_kept_unless_delete_data_says_otherwise(aws, capsys, delete_data):
+    cfn, dynamodb = aws.client("cloudformation"), aws.client("dynamodb")
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=API_STACK_WITH_TABLE)
+    (output,) = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
+    table = output["OutputValue"]
+    argv = ["--region", REGION, "--yes", "--api-stack", "mysfits-recommendations"]
+    assert main([*argv, "--delete-data"] if delete_data else argv, session=aws, sleep=lambda _: None) == 0
+    out = capsys.readouterr().out
+    tables = dynamodb.list_tables()["TableNames"]
+    if delete_data:
+        assert f"will delete table {table}" in out and f"deleted table {table}" in out
+        assert table not in tables
+    else:
+        assert f"will keep table {table}" in out and "--delete-data" in out and f"kept table {table}" in out
+        assert "deleted table" not in out
+        assert table in tables  # DeletionPolicy: Retain kept it when the stack went
+
+
+def test_delete_table_treats_a_missing_table_as_gone(aws):
+    lines = []
+    assert delete_table(aws.client("dynamodb"), "no-such-table", lines.append) is False
+    assert lines == ["table no-such-table was already gone"]

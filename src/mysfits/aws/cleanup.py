@@ -213,3 +213,16 @@ def delete_stack(
             raise CleanupError(f"stack {stack_name} still {status} after {timeout_seconds:.0f} s")
         sleep(poll_seconds)
         waited += poll_seconds
+
+
+def delete_table(dynamodb, table: str, report: Report) -> bool:
+    """Delete the choices table the API stack retained; False when it was already gone."""
+    try:
+        dynamodb.delete_table(TableName=table)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            report(f"table {table} was already gone")
+            return False
+        raise
+    report(f"deleted table {table} and the visitors' choices in it")
+    return True

@@ -17,6 +17,7 @@ from mysfits.cli_base import CliError, OneLineParser
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
 WEBSITE_BUCKET_OUTPUT = "WebsiteBucketName"
+CHOICES_TABLE_OUTPUT = "ChoicesTableName"
 
 
 def build_parser(prog: str) -> OneLineParser:
@@ -41,6 +42,12 @@ def build_parser(prog: str) -> OneLineParser:
         action="store_true",
         help=f"delete both stacks: the API stack named in samconfig.toml (or {DEFAULT_API_STACK}) and "
         f"{DEFAULT_NOTEBOOK_STACK}, unless --api-stack / --notebook-stack name others",
+    )
+    parser.add_argument(
+        "--delete-data",
+        action="store_true",
+        help="also delete the API stack's choices table (visitors' choices, the only real training data), which "
+        "deleting the stack keeps",
     )
     parser.add_argument(
         "--samconfig",
@@ -100,9 +107,11 @@ def _run(args, session, ask, sleep, out) -> int:
         else:
             out(f"stack {name} does not exist in {region} (nothing to delete)")
     # CloudFormation cannot delete a bucket that holds objects: each stack's bucket is emptied before the stack goes.
-    buckets = {}
+    buckets, table = {}, None
     if api_stack in stacks:
-        buckets[api_stack] = cleanup.stack_outputs(cfn, api_stack).get(WEBSITE_BUCKET_OUTPUT)
+        outputs = cleanup.stack_outputs(cfn, api_stack)
+        buckets[api_stack] = outputs.get(WEBSITE_BUCKET_OUTPUT)
+        table = outputs.get(CHOICES_TABLE_OUTPUT)
     if notebook_stack in stacks:
         buckets[notebook_stack] = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
 
@@ -116,6 +125,10 @@ def _run(args, session, ask, sleep, out) -> int:
     for name in stacks:
         emptied = f" (after emptying s3://{buckets[name]})" if buckets.get(name) else ""
         out(f"  {verb} stack {name}{emptied}")
+    if table and args.delete_data:
+        out(f"  {verb} table {table} (visitors' choices: the training data cannot be recovered)")
+    elif table:
+        out(f"  will keep table {table} (visitors' choices); pass --delete-data to delete it too")
     if args.dry_run:
         return 0
     if not args.yes and not _confirmed(ask, len(resources) + len(stacks)):
@@ -128,6 +141,10 @@ def _run(args, session, ask, sleep, out) -> int:
         if buckets.get(name):
             cleanup.empty_bucket(s3, buckets[name], out)
         deleted_stacks += cleanup.delete_stack(cfn, name, out, sleep=sleep)
+    if table and args.delete_data:
+        cleanup.delete_table(session.client("dynamodb"), table, out)
+    elif table:
+        out(f"kept table {table} with the visitors' choices (`mysfits choices export --table {table}` reads it)")
     out(f"deleted {len(deleted)} SageMaker resources and {deleted_stacks} stacks")
     if notebook_stack not in stacks:
         out("a notebook instance, if you created one, is billed per hour while running: stop it, or delete its stack")
