@@ -109,3 +109,30 @@ def test_the_concurrency_cap_is_a_parameter_and_zero_means_no_reservation():
     assert template["Conditions"]["ConcurrencyCapped"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]
     }
+
+
+def test_dynamodb_access_is_conditional_writes_on_the_choices_table_only():
+    """The function keeps recommendations and records choices; it never reads, scans or deletes the table."""
+    dynamodb = [s for s in statements(cfn_template()) if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+    assert len(dynamodb) == 1
+    (statement,) = dynamodb
+    assert statement["Effect"] == "Allow"
+    assert sorted(as_list(statement["Action"])) == ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert statement["Resource"] == {"Fn::GetAtt": ["ChoicesTable", "Arn"]}
+
+
+def test_the_choices_table_outlives_the_stack_with_recovery_encryption_and_ttl():
+    table = sam_template()["Resources"]["ChoicesTable"]
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    properties = table["Properties"]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    # The attribute the function writes on unchosen recommendations (mysfits_api.dynamodb_store.TTL_ATTRIBUTE).
+    from mysfits_api.dynamodb_store import KEY, TTL_ATTRIBUTE
+
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert properties["KeySchema"] == [{"AttributeName": KEY, "KeyType": "HASH"}]
+    variables = sam_template()["Resources"]["RecommendationsFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["CHOICES_TABLE_NAME"] == {"Ref": "ChoicesTable"}
+    assert variables["CHOICES_RETENTION_DAYS"] == {"Ref": "UnchosenRecommendationRetentionDays"}
