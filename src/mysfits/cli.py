@@ -18,8 +18,16 @@ def _registrars() -> list[Register]:
     from mysfits.local.endpoint import cli as endpoint_cli
     from mysfits.local.serve import cli as serve_cli
     from mysfits.model import cli as model_cli
+    from mysfits.model import retrain_cli
 
-    return [model_cli.register, endpoint_cli.register, serve_cli.register, choices_cli.register, aws_cli.register]
+    return [
+        model_cli.register,
+        endpoint_cli.register,
+        serve_cli.register,
+        choices_cli.register,
+        retrain_cli.register,
+        aws_cli.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -64,7 +64,9 @@ class Tuned:
     results: list[dict]
 
 
-def tune(train: ds.Dataset, seed: int, progress: Progress = QUIET) -> Tuned:
+def tune(
+    train: ds.Dataset, seed: int, progress: Progress = QUIET, encodings_to_try: tuple[str, ...] = TUNE_ENCODINGS
+) -> Tuned:
     """Grid search over encoding x k x sample size, scored on a validation split of the training rows.
 
     The validation rows are counted once per answer cell and label, so scoring a candidate is one look-up per
@@ -79,7 +81,7 @@ def tune(train: ds.Dataset, seed: int, progress: Progress = QUIET) -> Tuned:
     sizes = sorted({fit_part.rows if s is WHOLE_SPLIT else min(s, fit_part.rows) for s in TUNE_SAMPLE_SIZES})
     results = []
     progress.note(f"  {'encoding':<9} {'k':>4} {'sample_size':>12}  validation accuracy ({validation.rows:,} rows)")
-    for encoding in TUNE_ENCODINGS:
+    for encoding in encodings_to_try:
         for size in sizes:
             # One walk over the sample compiles the table of every k (see knn.compile_tables).
             rows = knn.sample_rows(fit_part.rows, size, seed)
@@ -118,6 +120,7 @@ def train_model(
     seed: int = ds.DEFAULT_SEED,
     encoding: str = DEFAULT_ENCODING,
     tune_hyperparameters: bool = False,
+    tune_encodings: tuple[str, ...] = TUNE_ENCODINGS,
     test_fraction: float = 0.1,
     progress: Progress = QUIET,
 ) -> ModelArtifact:
@@ -127,7 +130,7 @@ def train_model(
     tuning = None
     if tune_hyperparameters:
         with progress.step("tuning the encoding, k and sample_size on a validation split"):
-            tuned = tune(train, seed, progress)
+            tuned = tune(train, seed, progress, tune_encodings)
         encoding, k, sample_size, tuning = tuned.encoding, tuned.k, tuned.sample_size, tuned.results
         progress.note(f"  chose encoding={encoding}, k={k}, sample_size={sample_size:,}")
     if k > min(sample_size, train.rows):

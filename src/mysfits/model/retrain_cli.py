@@ -1,0 +1,110 @@
+"""``mysfits retrain``: close the loop on one machine, from the choices store to the served model file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mysfits.cli_base import CliError
+from mysfits.local.choices_store import DEFAULT_PATH as DEFAULT_CHOICES
+from mysfits.model import retrain
+from mysfits_api import encoding as encodings
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {text!r}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (0.01 is one point), got {text!r}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "retrain",
+        help="train a challenger on the base data plus visitors' choices; promote it if it is no worse",
+        description="Export the choices, train a challenger on the base data plus the choices, score it and the "
+        "serving champion on held-out choices, and replace the champion's file only if the challenger is not worse "
+        "by more than --margin. Prints the comparison either way.",
+    )
+    parser.add_argument("--data", type=Path, required=True, help="base training data (the workshop's CSV format)")
+    parser.add_argument(
+        "--choices", type=Path, default=DEFAULT_CHOICES, help="the local choices store (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--model", type=Path, required=True, help="the serving champion's model file; a winner replaces it"
+    )
+    parser.add_argument(
+        "--choices-weight",
+        type=_positive_float,
+        default=retrain.DEFAULT_WEIGHT,
+        help="how many base rows one choice counts as (default %(default)g; see the README's data loop)",
+    )
+    parser.add_argument(
+        "--margin",
+        type=_share,
+        default=retrain.DEFAULT_MARGIN,
+        help="how much worse on held-out choices a challenger may be and still win (default %(default)g)",
+    )
+    parser.add_argument(
+        "--encoding",
+        choices=encodings.ENCODINGS,
+        help="train the challenger with this encoding (default: the champion's; a switch needs the API to follow)",
+    )
+    parser.add_argument("--no-tune", action="store_true", help="keep the seed's k and sample size (faster)")
+    parser.add_argument("--seed", type=int, default=2018, help="random seed (default %(default)s)")
+    parser.set_defaults(func=_retrain)
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    from mysfits.choices.cli import open_reader
+    from mysfits.model import dataset as ds
+    from mysfits.model.artifact import ArtifactError, load_model
+    from mysfits.progress import Progress
+    from mysfits_api.choices import StoreUnavailable
+
+    try:
+        champion = load_model(args.model)
+    except (ArtifactError, OSError) as exc:
+        raise CliError(f"--model {args.model}: {exc}") from None
+    try:
+        base = ds.load_csv(args.data)
+    except (ds.DataError, OSError) as exc:
+        raise CliError(f"--data: {exc}") from None
+    reader = open_reader(argparse.Namespace(choices=args.choices, table=None, region=None))
+    try:
+        choices = list(reader.choices())
+    except StoreUnavailable as exc:
+        raise CliError(f"--choices: {exc}") from None
+    try:
+        decision = retrain.challenge(
+            base,
+            choices,
+            champion,
+            weight=args.choices_weight,
+            margin=args.margin,
+            encoding=args.encoding,
+            tune=not args.no_tune,
+            seed=args.seed,
+            progress=Progress(),
+        )
+    except retrain.TooFewChoices as exc:
+        raise CliError(f"too few choices to judge a challenger: {exc}") from None
+    print(decision.summary())
+    if retrain.promote(decision, args.model):
+        print(f"wrote {args.model} (model version {decision.challenger.version}); a running endpoint reloads it")
+    else:
+        print(f"{args.model} is unchanged (model version {champion.version})")
+    return 0
