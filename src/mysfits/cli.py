@@ -13,6 +13,7 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 def _registrars() -> list[Register]:
     # Imported lazily so `mysfits --help` stays fast and each area owns its own flags.
+    from mysfits import simulate
     from mysfits.aws import cli as aws_cli
     from mysfits.choices import cli as choices_cli
     from mysfits.local.endpoint import cli as endpoint_cli
@@ -26,6 +27,7 @@ def _registrars() -> list[Register]:
         serve_cli.register,
         choices_cli.register,
         retrain_cli.register,
+        simulate.register,
         aws_cli.register,
     ]
 
