@@ -133,7 +133,7 @@ def simulate(
         save_model(training.train_model(base, seed=seed, encoding=encoding), model_path)
         start_accuracy = _accuracy(model_path, signal, preferences)
         report(
-            f"start: a {encoding} model trained on {base_rows:,} uniform random rows; "
+            f"start: the {encoding} model, trained on {base_rows:,} uniform random rows; "
             f"expected accuracy {start_accuracy:.2%}, Bayes {bayes:.2%}"
         )
         history: list[Round] = []

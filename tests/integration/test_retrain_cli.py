@@ -1,0 +1,98 @@
+"""`mysfits retrain` and `mysfits simulate` as a user runs them: real store files, real model files, the real API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mysfits.local.choices_store import SqliteChoiceStore
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.model.artifact import load_model, save_model
+from mysfits_api.catalog import label_ids
+from mysfits_api.choices import Recommendation
+from tests.e2e.conftest import REPO, child_env
+
+IDS = label_ids()
+
+
+def mysfits(*args: str, timeout: float = 300):
+    return subprocess.run(
+        [sys.executable, "-m", "mysfits", *args],
+        cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def store_with(path, data: ds.Dataset):
+    store = SqliteChoiceStore(path)
+    for i in range(data.rows):
+        rec = Recommendation(f"00000000-0000-4000-8000-{i:012d}", tuple(int(a) for a in data.X[i]), IDS[0], None,
+                             "ordinal-000000000000", 1_800_000_000.0 + i)  # fmt: skip
+        store.save_recommendation(rec)
+        store.record_choice(rec.recommendation_id, IDS[int(data.y[i])], choice_id=f"c-{i}", now=rec.created_at + 1)
+    return path
+
+
+@pytest.fixture
+def world(tmp_path):
+    base = ds.generate(5_000, seed=1, signal=0.0)
+    base_path = tmp_path / "base.csv"
+    ds.write_csv(base, base_path)
+    model = save_model(training.train_model(base, seed=1), tmp_path / "model.json")
+    return tmp_path, base_path, model
+
+
+def test_retrain_promotes_a_challenger_that_learned_from_choices(world):
+    tmp, base, model = world
+    store = store_with(tmp / "choices.sqlite3", ds.generate(800, seed=2))
+    before = load_model(model).version
+    done = mysfits("retrain", "--data", str(base), "--choices", str(store), "--model", str(model), "--no-tune")
+    assert done.returncode == 0, done.stderr
+    assert "promoted" in done.stdout and f"wrote {model}" in done.stdout
+    after = load_model(model)
+    assert after.version != before
+    assert after.training_data["source"] == "mysfits retrain" and after.metrics["champion_challenger"]["promoted"]
+
+
+def test_too_few_choices_exits_non_zero_and_leaves_the_model_alone(world):
+    tmp, base, model = world
+    store = store_with(tmp / "choices.sqlite3", ds.generate(120, seed=2))
+    before = model.read_bytes()
+    done = mysfits("retrain", "--data", str(base), "--choices", str(store), "--model", str(model), "--no-tune")
+    assert done.returncode == 2
+    assert "too few choices" in done.stderr and "120 choices" in done.stderr and done.stderr.count("\n") == 1
+    assert model.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [("--choices-weight", "0", "above 0"), ("--margin", "5", "share from 0 to 1"), ("--encoding", "binary", "choose")],
+)
+def test_bad_flags_say_what_is_allowed(world, flag, value, message):
+    _, base, model = world
+    done = mysfits("retrain", "--data", str(base), "--model", str(model), flag, value)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_a_missing_store_or_model_is_one_line(world):
+    tmp, base, model = world
+    done = mysfits("retrain", "--data", str(base), "--choices", str(tmp / "none.sqlite3"), "--model", str(model))
+    assert done.returncode == 2 and "none.sqlite3 does not exist" in done.stderr
+    done = mysfits("retrain", "--data", str(base), "--model", str(tmp / "none.json"))
+    assert done.returncode == 2 and "none.json" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_short_simulation_runs_the_loop_through_the_api(tmp_path):
+    """The mechanics only (rounds, figures, the PNG, the shuffled challenger); the target is in docs/benchmarks.md."""
+    png = tmp_path / "loop.png"
+    done = mysfits(
+        "simulate", "--preferences", "ordinal", "--visitors", "1200", "--rounds", "2", "--png", str(png),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rounds = [line for line in done.stdout.splitlines() if line.startswith("round ")]
+    assert len(rounds) == 2 and "1,200 choices" in rounds[-1]
+    assert "not promoted" in done.stdout
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,127 @@
+"""Champion and challenger: what `mysfits retrain` promotes, what it refuses, and what it writes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mysfits.model import dataset as ds
+from mysfits.model import retrain, training
+from mysfits.model.artifact import load_model, save_model
+from mysfits_api.catalog import label_ids
+from mysfits_api.choices import Choice, Recommendation
+
+IDS = label_ids()
+
+
+def choices_from(data: ds.Dataset, prefix: str = "c") -> list[Choice]:
+    """Visitors who adopted what their hidden taste (the generator's label) picks, as the store returns them."""
+    out = []
+    for i in range(data.rows):
+        rec = Recommendation(f"r-{prefix}-{i}", tuple(int(a) for a in data.X[i]), IDS[0], None, "v", 1_800_000_000.0)
+        out.append(Choice(f"{prefix}-{i}", rec, IDS[int(data.y[i])], 1_800_000_000.0 + i))
+    return out
+
+
+@pytest.fixture(scope="module")
+def uniform_base():
+    return ds.generate(20_000, seed=1, signal=0.0)
+
+
+@pytest.fixture(scope="module")
+def uniform_champion(uniform_base):
+    return training.train_model(uniform_base, seed=1)
+
+
+@pytest.fixture(scope="module")
+def real_choices():
+    return choices_from(ds.generate(3_000, seed=2, signal=ds.DEFAULT_SIGNAL))
+
+
+def test_the_held_out_share_is_stable_and_about_a_fifth(real_choices):
+    first = [retrain.held_out(c) for c in real_choices]
+    assert first == [retrain.held_out(c) for c in real_choices]
+    assert 0.17 < sum(first) / len(first) < 0.23
+
+
+def test_a_challenger_that_learned_from_choices_beats_a_champion_that_knows_nothing(
+    uniform_base, uniform_champion, real_choices
+):
+    decision = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, seed=3)
+    assert decision.promoted
+    assert decision.champion_accuracy < 0.15 < 0.5 < decision.challenger_accuracy
+    assert decision.held_out == sum(retrain.held_out(c) for c in real_choices)
+    record = decision.challenger.metrics["champion_challenger"]
+    assert record["promoted"] and record["champion_version"] == uniform_champion.version
+    assert decision.challenger.training_data["choices"] == len(real_choices) - decision.held_out
+
+
+def test_a_challenger_trained_on_shuffled_labels_is_never_promoted_over_a_good_champion(uniform_base, real_choices):
+    good = retrain.challenge(uniform_base, real_choices, training.train_model(uniform_base, seed=1), tune=False)
+    labels = [c.chosen_mysfit_id for c in real_choices]
+    np.random.default_rng(0).shuffle(labels)
+    shuffled = [
+        c if retrain.held_out(c) else Choice(c.choice_id, c.recommendation, label, c.chosen_at)
+        for c, label in zip(real_choices, labels, strict=True)
+    ]
+    decision = retrain.challenge(uniform_base, shuffled, good.challenger, tune=False, seed=3)
+    assert not decision.promoted
+    assert decision.challenger_accuracy < 0.2 and decision.champion_accuracy > 0.5
+
+
+def test_the_margin_decides_a_close_call(uniform_base, real_choices):
+    """A tie is promoted at margin 0 (not worse), and a challenger worse by d wins exactly when the margin covers d."""
+    first = retrain.challenge(uniform_base, real_choices, training.train_model(uniform_base, seed=1), tune=False)
+    tie = retrain.challenge(uniform_base, real_choices, first.challenger, tune=False, margin=0.0)
+    assert tie.promoted and tie.challenger_accuracy == tie.champion_accuracy
+    # Every third training choice's label replaced by another Mysfit's: a weaker challenger, not a useless one.
+    weak_choices = [
+        Choice(c.choice_id, c.recommendation, IDS[(IDS.index(c.chosen_mysfit_id) + 1) % 12], c.chosen_at)
+        if not retrain.held_out(c) and i % 3 == 0
+        else c
+        for i, c in enumerate(real_choices)
+    ]
+    weak = retrain.challenge(uniform_base, weak_choices, first.challenger, tune=False, margin=0.0, seed=3)
+    gap = weak.champion_accuracy - weak.challenger_accuracy
+    assert gap > 0.002, "the setup needs a challenger weaker than the champion"
+    assert not weak.promoted
+    below = retrain.challenge(uniform_base, weak_choices, first.challenger, tune=False, margin=gap - 0.001, seed=3)
+    above = retrain.challenge(uniform_base, weak_choices, first.challenger, tune=False, margin=gap + 0.001, seed=3)
+    assert (below.promoted, above.promoted) == (False, True)
+
+
+def test_too_few_choices_is_refused_naming_how_many_are_needed(uniform_base, uniform_champion, real_choices):
+    with pytest.raises(retrain.TooFewChoices, match=r"at least 100 \(about 500 choices\)"):
+        retrain.challenge(uniform_base, real_choices[:300], uniform_champion, tune=False)
+
+
+def test_the_weight_sets_the_share_of_base_rows_and_is_recorded(uniform_base, uniform_champion, real_choices):
+    decision = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, weight=10)
+    kept = decision.challenger.training_data["base_rows_kept"]
+    assert 0.08 * uniform_base.rows < kept < 0.12 * uniform_base.rows
+    assert decision.challenger.training_data["choices_weight"] == 10
+    with pytest.raises(ValueError, match="weight"):
+        retrain.challenge(uniform_base, real_choices, uniform_champion, weight=0)
+
+
+def test_the_champion_s_encoding_is_kept_unless_a_switch_is_asked_for(uniform_base, real_choices):
+    one_hot = training.train_model(uniform_base, seed=1, encoding="one-hot")
+    assert retrain.challenge(uniform_base, real_choices, one_hot, tune=False).challenger.encoding == "one-hot"
+    switched = retrain.challenge(uniform_base, real_choices, one_hot, tune=False, encoding="ordinal")
+    assert switched.challenger.encoding == "ordinal"
+
+
+def test_promotion_replaces_the_file_and_a_lost_challenge_leaves_it_unchanged(
+    tmp_path, uniform_base, uniform_champion, real_choices
+):
+    path = save_model(uniform_champion, tmp_path / "model.json")
+    lost = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, margin=0.0)
+    lost = dataclasses.replace(lost, promoted=False)
+    before = path.read_bytes()
+    assert retrain.promote(lost, path) is None and path.read_bytes() == before
+    won = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False)
+    assert retrain.promote(won, path) == path
+    assert load_model(path).version == won.challenger.version != uniform_champion.version
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temporary left behind
