@@ -39,6 +39,11 @@
     galleryHeading: el("gallery-heading"),
     galleryList: el("gallery-list"),
     startOver: el("start-over"),
+    adoptMain: el("adopt-main"),
+    adoptRunnerUp: el("adopt-runner-up"),
+    adoption: el("adoption"),
+    adoptionText: el("adoption-text"),
+    adoptRetry: el("adopt-retry"),
   };
 
   const configReady = fetchJson("config.json")
@@ -51,6 +56,8 @@
   let content = null;
   let busy = false;
   let lastAnswers = null;
+  // The result being shown can be adopted once: its id from the API, and what happened to the visitor's choice.
+  const adoption = { recommendationId: null, state: "open", pending: null, retryTimer: null };
 
   // A failed request, sorted into the cases a visitor needs told apart.
   class Problem extends Error {
@@ -380,6 +387,7 @@
     el("mysfit-avatar").replaceChildren(window.MysfitAvatars.draw(mysfit.species, mysfit.name));
     view.result.dataset.mysfitId = body.recommendedMysfit;
     const reason = renderWhy(body.why, mysfit);
+    offerAdoption(body.recommendationId, mysfit);
     view.shareLink.href = url.href;
     markGallery(body.recommendedMysfit);
     closeGallery();
@@ -415,6 +423,8 @@
       el("runner-up-name").textContent = second.name;
       el("runner-up-species").textContent = `the ${second.species}`;
       el("runner-up-avatar").replaceChildren(window.MysfitAvatars.draw(second.species, second.name, true));
+      view.adoptRunnerUp.dataset.mysfitId = second.id;
+      view.adoptRunnerUp.textContent = `Adopt ${second.name} instead`;
       view.runnerUp.hidden = false;
     }
     return sentence;
@@ -452,7 +462,13 @@
       badge.className = "gallery-badge";
       badge.textContent = "Your match";
       badge.hidden = true;
-      item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge);
+      const adopt = document.createElement("button");
+      adopt.type = "button";
+      adopt.className = "button secondary adopt gallery-adopt";
+      adopt.dataset.mysfitId = mysfit.id;
+      adopt.textContent = `Adopt ${mysfit.name}`;
+      adopt.hidden = true;
+      item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge, adopt);
       return item;
     }));
   }
@@ -468,6 +484,123 @@
   function closeGallery() {
     view.gallery.hidden = true;
     view.galleryToggle.setAttribute("aria-expanded", "false");
+  }
+
+
+  // ---- adopting a Mysfit --------------------------------------------------------------------------------
+  // POST /choices records which Mysfit the visitor adopted after this recommendation: the data the model
+  // learns from next. A failed post keeps the choice and offers a retry, after the Retry-After the API asks for.
+
+  function adoptButtons() {
+    return [view.adoptMain, view.adoptRunnerUp, ...view.galleryList.querySelectorAll(".gallery-adopt")];
+  }
+
+  function offerAdoption(recommendationId, mysfit) {
+    clearTimeout(adoption.retryTimer);
+    adoption.recommendationId = typeof recommendationId === "string" ? recommendationId : null;
+    adoption.state = "open";
+    adoption.pending = null;
+    view.adoptMain.dataset.mysfitId = mysfit.id;
+    view.adoptMain.textContent = `Adopt ${mysfit.name}`;
+    view.adoptRetry.hidden = true;
+    const offered = adoption.recommendationId !== null;
+    for (const button of adoptButtons()) {
+      button.hidden = !offered;
+      button.disabled = false;
+      button.removeAttribute("aria-pressed");
+    }
+    if (offered) {
+      view.adoption.hidden = true;
+      view.adoptionText.textContent = "";
+    } else {
+      showAdoption("Adopting is not available for this result: we couldn't keep it just now. " +
+        "Choose “Change my answers” and ask again to adopt.", false);
+    }
+  }
+
+  function showAdoption(text, focus) {
+    view.adoptionText.textContent = text;
+    view.adoption.hidden = false;
+    say(text);
+    if (focus) view.adoption.focus();
+  }
+
+  function closeAdoption(adoptedId) {
+    for (const button of adoptButtons()) {
+      button.disabled = true;
+      if (adoptedId && button.dataset.mysfitId === adoptedId) button.setAttribute("aria-pressed", "true");
+    }
+  }
+
+  async function adopt(mysfitId) {
+    if (!adoption.recommendationId || adoption.state !== "open") return;
+    const mysfit = mysfitById(mysfitId);
+    if (!mysfit) return;
+    clearTimeout(adoption.retryTimer);
+    adoption.state = "sending";
+    adoption.pending = mysfitId;
+    view.adoptRetry.hidden = true;
+    for (const button of adoptButtons()) button.disabled = true;
+    say(`Adopting ${mysfit.name}…`);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), config.requestTimeoutMs);
+    let response = null;
+    let body = null;
+    try {
+      response = await fetch(apiUrl("/choices"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ recommendationId: adoption.recommendationId, mysfitId }),
+        signal: controller.signal,
+      });
+      body = await response.json().catch(() => null);
+    } catch (error) {
+      response = null;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response && response.status === 201 && body && typeof body.choiceId === "string") {
+      adoption.state = "adopted";
+      closeAdoption(mysfitId);
+      showAdoption(`You adopted ${mysfit.name}! Thank you: your choice helps us match the next visitors better.`,
+        true);
+    } else if (response && response.status === 409) {
+      adoption.state = "adopted";
+      closeAdoption(null);
+      showAdoption("A Mysfit was already adopted for this result, so nothing changed. Each result can be adopted once.",
+        true);
+    } else if (response && response.status === 404) {
+      adoption.state = "expired";
+      closeAdoption(null);
+      showAdoption("This result is more than a day old and can no longer be adopted. " +
+        "Choose “Change my answers” and ask again to adopt.", true);
+    } else if (response && response.status >= 400 && response.status < 500 && response.status !== 429) {
+      adoption.state = "refused";
+      closeAdoption(null);
+      showAdoption(`We couldn't record the adoption of ${mysfit.name}. Please reload the page and try again.`, true);
+    } else {
+      adoptionFailed(mysfit, response);
+    }
+  }
+
+  function adoptionFailed(mysfit, response) {
+    adoption.state = "open";
+    for (const button of adoptButtons()) button.disabled = false;
+    const asked = response ? Number.parseInt(response.headers.get("Retry-After") || "", 10) : NaN;
+    let wait = Number.isFinite(asked) && asked > 0 ? Math.min(asked, 60) : 0;
+    const why = !navigator.onLine ? "You seem to be offline." : "Our service couldn't record it just now.";
+    const kept = `${why} We kept your choice of ${mysfit.name}.`;
+    view.adoptRetry.hidden = false;
+    const tick = () => {
+      view.adoptRetry.disabled = wait > 0;
+      view.adoptRetry.textContent = wait > 0 ? `Try again in ${wait} s` : `Try adopting ${mysfit.name} again`;
+      if (wait > 0) {
+        wait -= 1;
+        adoption.retryTimer = setTimeout(tick, 1000);
+      }
+    };
+    showAdoption(wait > 0 ? `${kept} The service asked us to wait ${wait} seconds before trying again.` : kept, true);
+    tick();
   }
 
   // ---- wiring -----------------------------------------------------------------------------------
@@ -497,6 +630,11 @@
     view.galleryToggle.setAttribute("aria-expanded", String(open));
     if (open) view.galleryHeading.focus();
   });
+  view.result.addEventListener("click", (event) => {
+    const button = event.target.closest("button.adopt");
+    if (button && !button.disabled) adopt(button.dataset.mysfitId);
+  });
+  view.adoptRetry.addEventListener("click", () => adoption.pending && adopt(adoption.pending));
   window.addEventListener("popstate", () => content && applyUrl());
 
   loadContent();

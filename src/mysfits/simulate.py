@@ -232,10 +232,17 @@ def _answers(port: int) -> bool:
         connection.close()
 
 
-def _post(connection: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
-    connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    return response.status, json.loads(response.read() or b"{}")
+def _post(connection: http.client.HTTPConnection, path: str, body: dict, attempts: int = 20) -> tuple[int, dict]:
+    """One call, retried as a well-behaved client does while the API answers 503 with Retry-After (a gateway
+    worker is busy, for example while retrain takes the CPU)."""
+    for _ in range(attempts):
+        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = json.loads(response.read() or b"{}")
+        if response.status != 503:
+            return response.status, answer
+        time.sleep(min(float(response.getheader("Retry-After") or 1), 1.0))
+    return response.status, answer
 
 
 def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str]) -> int:

@@ -122,6 +122,7 @@ class Stack:
     model: Path
     data: Path
     process: Process
+    choices: Path
 
 
 @pytest.fixture(scope="session")
@@ -149,8 +150,10 @@ def stack(tmp_path_factory, small_data) -> Iterator[Stack]:
     port, endpoint_port = free_port(), free_port()
     args = ["serve", "--model", str(model), "--data", str(small_data), "--port", str(port)]
     args += ["--endpoint-port", str(endpoint_port)]
+    choices = workdir / "choices.sqlite3"
+    args += ["--choices", str(choices)]
     with running(args, workdir / "serve.log", port) as process:
-        yield Stack(f"http://127.0.0.1:{port}", port, endpoint_port, model, small_data, process)
+        yield Stack(f"http://127.0.0.1:{port}", port, endpoint_port, model, small_data, process, choices)
 
 
 @pytest.fixture(scope="session")
