@@ -144,6 +144,18 @@ def quotas_answered(session, answer: dict):
         session.events.unregister("before-call.service-quotas.ListServiceQuotas", canned)
 
 
+def _choices_table(session) -> None:
+    """The stack's choices table, as template.yaml declares it, under the name the local gateway gives the function
+    (a resource's logical id): the function then writes moto's DynamoDB through its real store."""
+    table = load_template(ROOT / "template.yaml")["Resources"]["ChoicesTable"]["Properties"]
+    session.client("dynamodb").create_table(
+        TableName="ChoicesTable",
+        BillingMode=table["BillingMode"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        KeySchema=table["KeySchema"],
+    )
+
+
 @contextlib.contextmanager
 def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
     """Everything the smoke run talks to, offline (see the module docstring); used by its tests and by
@@ -163,6 +175,7 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
         scenarios.workspace(moto_session, VALUES, tmp_path, endpoint_name=smoke.ENDPOINT, notebook_stack=False),
         BackgroundServer(BucketSite(s3, website_bucket)) as site,
     ):
+        _choices_table(moto_session)
         settings = GatewaySettings(
             template=ROOT / "template.yaml",
             sagemaker_runtime_url=os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"],

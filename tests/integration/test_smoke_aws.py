@@ -35,7 +35,7 @@ def test_a_full_run_checks_everything_and_leaves_nothing(world):
     assert report["failed_step"] is None and report["outcome"] == "passed"
     checks = {c["name"]: c["ok"] for s in report["steps"] for c in s["checks"]}
     assert checks == {
-        "contract": True, "cold start": True, "CORS on the answer": True, "bad input": True,
+        "contract": True, "choice round trip": True, "cold start": True, "CORS on the answer": True, "bad input": True,
         "CORS preflight": True, "latency": True, "HTTPS": True, "page": True, "config.json": True,
     }  # fmt: skip
     assert report["latency"]["calls"] == 12 and report["latency"]["p95_ms"] >= report["latency"]["p50_ms"] > 0
@@ -171,3 +171,10 @@ def test_a_region_without_serverless_inference_is_one_line(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, env=clean_env(tmp_path), timeout=120,
     )  # fmt: skip
     assert "MISSING Serverless Inference: not offered in il-central-1" in result.stdout
+
+
+def test_the_choice_check_fails_when_the_api_kept_no_recommendation():
+    from mysfits.aws.smoke_checks import check_choice
+
+    check = check_choice("http://127.0.0.1:9", {"recommendedMysfit": "x"}, {})
+    assert check.name == "choice round trip" and not check.ok and "no recommendationId" in check.line

@@ -74,6 +74,24 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def check_choice(api_url: str, answer: object, asked_from: dict[str, str]) -> Check:
+    """The data loop end to end: the recommendation was kept, it can be adopted once, and a second adoption is 409."""
+    rec_id = answer.get("recommendationId") if isinstance(answer, dict) else None
+    if not isinstance(rec_id, str):
+        return Check("choice round trip", False, "POST /recommendations returned no recommendationId: the function "
+                     "could not keep it (is the choices table there, and may the function write it?)")  # fmt: skip
+    url = api_url.rstrip("/") + "/choices"
+    body = {"recommendationId": rec_id, "mysfitId": answer.get("recommendedMysfit")}
+    first, again = fetch("POST", url, body, asked_from), fetch("POST", url, body, asked_from)
+    adopted = first.json()
+    ok = first.status == 201 and isinstance(adopted, dict) and isinstance(adopted.get("choiceId"), str)
+    return Check(
+        "choice round trip",
+        ok and again.status == 409,
+        f"POST /choices -> {first.status}{' with a choiceId' if ok else ''}, the same choice again -> {again.status}",
+    )
+
+
 def check_api(
     api_url: str, site_origin: str, mysfit_ids: set[str], *, calls: int, cold_limit_s: float
 ) -> tuple[list[Check], dict[str, float]]:
@@ -101,6 +119,7 @@ def check_api(
             f"(limit {cold_limit_s:.0f} s, the Lambda's timeout)",
         )
     )
+    checks.append(check_choice(api_url, answer, asked_from))
     allowed = first.headers.get("access-control-allow-origin")
     checks.append(
         Check(
