@@ -52,7 +52,8 @@ EVENTS = (
         "post-choice",
         "POST",
         "/choices",
-        '{"recommendationId": "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11", "mysfitId": "2b473002-36f8-4b87-954e-9a377e0ccbec"}',
+        '{"recommendationId": "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11", '
+        '"mysfitId": "2b473002-36f8-4b87-954e-9a377e0ccbec"}',
     ),
     EventSpec(
         "post-choice-unknown-mysfit",
