@@ -63,3 +63,18 @@ def test_head_sends_the_length_without_the_body(site):
     response = site.response("/app.js", head=True)
     assert response.body == b""
     assert dict(response.headers)["Content-Length"] == str(len("console.log(1)"))
+
+
+def test_a_symlink_loop_in_the_page_s_folder_is_not_found_not_a_crash(tmp_path):
+    """Issue 22, item 6: `ln -s loop web/loop` gave a 500 without CORS (pathlib's RuntimeError was not caught)."""
+    from mysfits.local.gateway.static import StaticSite
+
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    site = StaticSite(tmp_path)
+    for path in ("/loop", "/loop/index.html", "/a", "/b/x"):
+        assert site.lookup(path) is None, path
+        assert site.response(path) is None, path
+    assert site.lookup("/") == (tmp_path / "index.html").resolve()

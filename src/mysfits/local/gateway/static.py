@@ -2,8 +2,9 @@
 
 Requests are mapped onto files by joining cleaned path segments under the root, then
 checked again after resolving symlinks, so ``..``, encoded slashes, absolute paths and
-links pointing out of the directory all miss. Hidden files (``.env``, ``.git``) are
-never served.
+links pointing out of the directory all miss, and so does a symlink loop. Hidden files (``.env``, ``.git``) are
+never served. A hard link inside the directory is served like any file there: it is one, as far as any file
+system can tell, and whoever can place it in the page's folder can place the file itself.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class StaticSite:
             if candidate.is_dir():
                 candidate = candidate / "index.html"
             resolved = candidate.resolve(strict=True)
-        except OSError:  # also a name too long for the file system (ENAMETOOLONG): no such file either way
+        # OSError: also a name too long for the file system (ENAMETOOLONG). RuntimeError: a symlink loop, as
+        # pathlib reports it before Python 3.13. No such file, either way.
+        except (OSError, RuntimeError):
             return None
         try:
             if not resolved.is_file() or not resolved.is_relative_to(self.root):
