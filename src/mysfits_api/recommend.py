@@ -118,6 +118,8 @@ def json_body(body: str | None, allowed: str, *, is_base64: bool = False) -> dic
         if size > MAX_BODY_BYTES:
             raise _too_large(size)
         text = body
+    # Some clients (PowerShell, Windows editors) start UTF-8 text with a byte-order mark; it carries no content.
+    text = text.removeprefix("\ufeff")
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as exc:

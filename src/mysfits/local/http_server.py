@@ -65,6 +65,29 @@ BODY_TIMEOUT_S = 30.0
 a sender that stalls half-way would otherwise hold its connection (and a task) for ever."""
 
 
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach an address (a name such as ``localhost`` counts when it resolves so)."""
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        try:
+            return all(ipaddress.ip_address(info[4][0]).is_loopback for info in socket.getaddrinfo(host, None))
+        except (OSError, ValueError):
+            return False
+
+
+def exposure_warning(what: str, host: str, port: int) -> str | None:
+    """One line for a server that other machines can reach: nothing on it asks who is calling."""
+    if is_loopback(host):
+        return None
+    return (
+        f"warning: {what} listens on {host}:{port}, reachable from other machines, and asks nobody who they are; "
+        "use 127.0.0.1 unless you mean to share it on a network you trust"
+    )
+
+
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)

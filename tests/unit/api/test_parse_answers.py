@@ -104,3 +104,14 @@ def test_a_long_body_is_previewed_not_echoed_whole():
         parse_answers(body)
     assert len(caught.value.received) == 60
     assert caught.value.received.endswith("...")
+
+
+def test_a_utf8_byte_order_mark_is_not_part_of_the_json():
+    """Issue 22, item 11: a body starting with a BOM (as PowerShell sends it) was refused as invalid JSON."""
+    import base64
+
+    from mysfits_api.recommend import parse_answers
+
+    assert parse_answers('\ufeff{"entry": [1, 2, 3, 4, 5]}') == (1, 2, 3, 4, 5)
+    encoded = base64.b64encode(b'\xef\xbb\xbf{"entry": [5, 4, 3, 2, 1]}').decode()
+    assert parse_answers(encoded, is_base64=True) == (5, 4, 3, 2, 1)

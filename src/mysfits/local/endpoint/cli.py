@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from mysfits import endpoint_name
 from mysfits.cli_base import CliError
@@ -48,6 +49,11 @@ def _run(args: argparse.Namespace) -> int:
     from mysfits.model.artifact import ArtifactError
 
     log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
+    from mysfits.local.http_server import exposure_warning
+
+    warning = exposure_warning("the model endpoint", args.host, args.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         run(args.model, args.name, args.host, args.port, refresh_interval=args.refresh_interval)
     except ArtifactError as exc:

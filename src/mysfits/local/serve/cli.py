@@ -42,7 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="SQLite file that keeps recommendations and visitors' choices, shared by every worker "
         "(default: %(default)s; created if missing)",
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default: %(default)s)")
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="address the page and API listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--endpoint-host",
+        default=DEFAULT_HOST,
+        help="address the model endpoint listens on (default: %(default)s). It answers anyone who can reach it, so "
+        "it stays on loopback unless asked; `sam local` on Linux needs it reachable from containers",
+    )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help="port of the page and API (default: %(default)s)"
     )
@@ -97,6 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     # loop installs its own handlers for its lifetime and restores this one after.
     signal.signal(signal.SIGTERM, _interrupt)
     _log_requests(not args.quiet)
+    _warn_about_exposure(args)
     template = args.template.resolve()
     try:
         overrides = (
@@ -106,7 +115,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
         settings = GatewaySettings(
             template=template,
-            sagemaker_runtime_url=args.endpoint_url or f"http://{args.host}:{args.endpoint_port}",
+            sagemaker_runtime_url=args.endpoint_url
+            or f"http://{_connectable(args.endpoint_host)}:{args.endpoint_port}",
             web_root=args.web or template.parent / "web",
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
@@ -163,6 +173,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _connectable(host: str) -> str:
+    """Where this process reaches a server that listens on ``host`` (an any-address is reached on loopback)."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+
+def _warn_about_exposure(args: argparse.Namespace) -> None:
+    from mysfits.local.http_server import exposure_warning
+
+    for what, host, port in (
+        ("the page and API", args.host, args.port),
+        *([] if args.endpoint_url else [("the model endpoint", args.endpoint_host, args.endpoint_port)]),
+    ):
+        warning = exposure_warning(what, host, port)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -175,9 +202,9 @@ def _endpoint(args: argparse.Namespace, name: str, processes):
     if args.endpoint_url:
         return contextlib.nullcontext(processes.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
     # Before training, which can take a while: a busy port should not cost the user that wait.
-    processes.check_port_free(processes.ENDPOINT_PORT, args.host, args.endpoint_port)
+    processes.check_port_free(processes.ENDPOINT_PORT, args.endpoint_host, args.endpoint_port)
     processes.ensure_model(args.model, args.data, Progress())
-    return processes.endpoint_process(args.model, name, args.host, args.endpoint_port)
+    return processes.endpoint_process(args.model, name, args.endpoint_host, args.endpoint_port)
 
 
 def _model_encoding(args: argparse.Namespace) -> dict[str, str]:
