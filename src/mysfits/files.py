@@ -63,3 +63,18 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_figure_png(figure, path: str | os.PathLike) -> Path:
+    """Render a matplotlib figure to PNG in memory, close it, then write the file atomically: a failed render
+    leaves no half-written image, and the figure never outlives the call."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+    finally:
+        plt.close(figure)
+    return write_bytes_atomic(path, buffer.getvalue())

@@ -305,14 +305,12 @@ def _shuffled_challenge(store: Path, base_path: Path, model_path: Path, seed: in
 
 
 def write_png(runs: list[Run], out: Path) -> None:
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mysfits.files import write_bytes_atomic
+    from mysfits.files import write_figure_png
 
     figure, axis = plt.subplots(figsize=(8, 4.5), dpi=100)
     for run, colour in zip(runs, ("tab:blue", "tab:orange"), strict=False):
@@ -326,7 +324,4 @@ def write_png(runs: list[Run], out: Path) -> None:
     axis.set_ylim(0, 100)
     axis.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    write_bytes_atomic(out, buffer.getvalue())
+    write_figure_png(figure, out)

@@ -83,7 +83,7 @@ def write_plot(stats: Stats, out: str | os.PathLike) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from mysfits.files import write_bytes_atomic
+    from mysfits.files import write_figure_png
 
     days = [day for day, tally in stats.by_day.items() if tally.choices]
     rates = [stats.by_day[day].acceptance_rate * 100 for day in days]
@@ -97,9 +97,4 @@ def write_plot(stats: Stats, out: str | os.PathLike) -> None:
     axis.set_title("Visitors who adopted the recommended Mysfit, by day (labels: choices)")
     axis.tick_params(axis="x", rotation=45)
     figure.tight_layout()
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    write_bytes_atomic(out, buffer.getvalue())
+    write_figure_png(figure, out)

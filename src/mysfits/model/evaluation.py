@@ -7,13 +7,12 @@ guess, and, when the data came from our generator, the Bayes-optimal accuracy.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from mysfits.files import write_bytes_atomic
+from mysfits.files import write_figure_png
 from mysfits_api.catalog import N_MYSFITS, load_catalog
 
 
@@ -93,9 +92,4 @@ def write_confusion_png(metrics: dict, path: str | os.PathLike) -> Path:
     ax.set_title(f"Confusion matrix (accuracy {metrics['accuracy']:.1%}, rows sum to 1)")
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    try:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-    finally:
-        plt.close(fig)
-    return write_bytes_atomic(path, buffer.getvalue())
+    return write_figure_png(fig, path)
