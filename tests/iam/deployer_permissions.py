@@ -102,7 +102,46 @@ def sam_deploy_calls(session) -> list[AwsCall]:
         deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
         deployer.wait_for_execute(stack, kind, disable_rollback=False)
         deployer.get_stack_outputs(stack, echo=False)
-    return calls + more
+    return calls + more + sam_redeploy_calls(deployer, uploader, stack)
+
+
+def sam_redeploy_calls(deployer, uploader, stack: str) -> list[AwsCall]:
+    """The paths a real account takes after the first deploy (issue 18, item 2): ``sam deploy`` on a stack that exists
+    (SAM reads the deployed template's parameters with GetTemplateSummary first), and a deploy that fails and rolls
+    back (SAM streams the stack's events and reads its status until the waiter gives up)."""
+    from samcli.commands.deploy.exceptions import DeployFailedError
+
+    template = json.dumps(
+        {
+            "Parameters": {"Origin": {"Type": "String", "Default": "*"}},
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Queue": {"Type": "AWS::SQS::Queue"}},
+        }
+    )
+    with record_aws_calls() as calls:
+        result, kind = deployer.create_and_wait_for_changeset(
+            stack, template, [{"ParameterKey": "Origin", "ParameterValue": "https://example.org"}],
+            ["CAPABILITY_IAM"], None, [], uploader, [],
+        )  # fmt: skip
+        if kind != "UPDATE":
+            raise RuntimeError(f"the second deploy of {stack} was a {kind}, not an update")
+        deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
+        _roll_back(stack)  # moto applies change sets at once and never fails them
+        try:
+            deployer.wait_for_execute(stack, kind, disable_rollback=False)
+        except DeployFailedError:
+            pass
+        else:
+            raise RuntimeError("SAM did not report the rolled-back deploy as failed")
+    return calls
+
+
+def _roll_back(stack: str) -> None:
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = cloudformation_backends[DEFAULT_ACCOUNT_ID][REGION]
+    (found,) = [s for s in backend.stacks.values() if s.name == stack]
+    found.status = "UPDATE_ROLLBACK_COMPLETE"
 
 
 def script_calls(session, tmp: Path) -> list[AwsCall]:
@@ -122,7 +161,8 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     session.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=stack)
     with scenarios.workspace(session, values, tmp) as ws:
         # Created real-time, switched to serverless (delete and create), then updated in place by the run below.
-        calls = scenarios.train_and_deploy(ws, logs=True)
+        with scenarios.training_logs_present():
+            calls = scenarios.train_and_deploy(ws, logs=True)
         calls += scenarios.train_and_deploy(ws, "--serverless")
         toolkit = Toolkit(session_factory=lambda region: session, runner=RecordingRunner(), out=lambda _: None)
         argv = [

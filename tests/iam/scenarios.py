@@ -76,6 +76,34 @@ def _sdk_without_pauses() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def training_logs_present() -> Iterator[None]:
+    """On an account, a training job's container writes to ``/aws/sagemaker/TrainingJobs/<job>/algo-1-...`` and the
+    SDK's log streaming reads it with GetLogEvents. Under moto no stream ever appears, so the SDK stops at
+    DescribeLogStreams and the read is never seen (issue 18, item 1). This gives each new training job a stream with
+    one line, as the container would, so the recorded run takes the account's path."""
+    from unittest import mock
+
+    from moto.logs.models import logs_backends
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    original = SageMakerModelBackend.create_training_job
+    group = "/aws/sagemaker/TrainingJobs"
+
+    def create_with_logs(backend, training_job_name, *args, **kwargs):
+        job = original(backend, training_job_name, *args, **kwargs)
+        logs = logs_backends[backend.account_id][backend.region_name]
+        if group not in logs.groups:
+            logs.create_log_group(group, tags={})
+        stream = f"{training_job_name}/algo-1-1700000000"
+        logs.create_log_stream(group, stream)
+        logs.put_log_events(group, stream, [{"timestamp": 1_700_000_000_000, "message": "[train] starting"}])
+        return job
+
+    with mock.patch.object(SageMakerModelBackend, "create_training_job", create_with_logs):
+        yield
+
+
+@contextlib.contextmanager
 def workspace(
     session, values: StackValues, tmp: Path, *, endpoint_name: str = ENDPOINT, notebook_stack: bool = True
 ) -> Iterator[Workspace]:
