@@ -35,13 +35,7 @@ from tests.integration.test_train_and_deploy import RecordingRunner, api_stand_i
 ROOT = Path(__file__).resolve().parents[1]
 
 VALUES = StackValues(region=REGION, bucket="mysfits-smoke-notebook-databucket-test", stack_name=smoke.NOTEBOOK_STACK)
-QUOTAS = {
-    "Quotas": [
-        {"QuotaName": "Maximum number of serverless endpoints", "Value": 50.0},
-        {"QuotaName": "Maximum total concurrency that can be allocated across all serverless endpoints", "Value": 10.0},
-        {"QuotaName": "ml.m5.large for endpoint usage", "Value": 2.0},
-    ]
-}
+QUOTAS = scenarios.QUOTAS
 
 
 def notebook_stand_in(path: Path) -> str:
@@ -129,22 +123,6 @@ class World:
 
 
 @contextlib.contextmanager
-def quotas_answered(session, answer: dict):
-    """ListServiceQuotas answered before it leaves botocore, as a Stubber would (clients are made inside the run)."""
-
-    from botocore.awsrequest import AWSResponse
-
-    def canned(**_):
-        return (AWSResponse("https://servicequotas.amazonaws.com/", 200, {}, None), answer)
-
-    session.events.register("before-call.service-quotas.ListServiceQuotas", canned)
-    try:
-        yield
-    finally:
-        session.events.unregister("before-call.service-quotas.ListServiceQuotas", canned)
-
-
-@contextlib.contextmanager
 def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
     """Everything the smoke run talks to, offline (see the module docstring); used by its tests and by
     tests/iam/deployer_permissions.py, which records the run's calls."""
@@ -160,7 +138,9 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
         return next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "WebsiteBucketName")
 
     with (
-        scenarios.workspace(moto_session, VALUES, tmp_path, endpoint_name=smoke.ENDPOINT, notebook_stack=False),
+        scenarios.workspace(
+            moto_session, VALUES, tmp_path, endpoint_name=smoke.ENDPOINT, notebook_stack=False, quotas=None
+        ),
         BackgroundServer(BucketSite(s3, website_bucket)) as site,
     ):
         settings = GatewaySettings(
@@ -171,7 +151,7 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
         )
         try:
             quotas = json.loads(json.dumps(QUOTAS))  # a test may change the answer
-            with BackgroundServer(build_gateway(settings)) as gateway, quotas_answered(moto_session, quotas):
+            with BackgroundServer(build_gateway(settings)) as gateway, scenarios.quotas_answered(moto_session, quotas):
                 world = World(moto_session, tmp_path, gateway.url, site.url)
                 world.quotas = quotas
                 yield world

@@ -142,6 +142,8 @@ def upload_channel(s3, bucket: str, key: str, body: bytes) -> str:
 
 
 def knn_image_uri(region: str) -> str:
+    """The built-in kNN image for ``region``, from the SDK's own table (no AWS call); ValueError when it has none."""
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     from sagemaker import image_uris  # lazy: the SDK is only needed on the AWS path
 
     return image_uris.retrieve("knn", region)
