@@ -132,12 +132,15 @@ def test_the_on_start_script_installs_the_package_into_the_conda_python3_kernel(
     assert "unbound variable" not in run.setup_log, run.setup_log
     assert run.recorded("sudo-exit") == ["0"], run.setup_log
     assert run.recorded("sudo-users") == ["ec2-user"]
-    assert f"{run.home}/mysfits-setup.sh" in run.recorded("chown")[0].split()
-    assert run.recorded("chown")[0].startswith("ec2-user:ec2-user ")
+    chowns = run.recorded("chown")
+    assert any(f"{run.home}/mysfits-setup.sh" in line.split() for line in chowns), chowns
+    assert all(line.startswith("ec2-user:ec2-user ") for line in chowns), chowns
     assert f"clone {GITHUB_URL} mysfits" in run.recorded("git")
     installs = [line for line in run.recorded("python") if "-m pip install" in line]
     assert installs == [f"{run.home}/SageMaker|-m pip install --quiet -e mysfits[aws]"], run.setup_log
     assert "installed the mysfits package" in run.setup_log
+    # The notebook's first cell waits on this file (issue 18, item 6).
+    assert (run.home / "SageMaker" / "mysfits-setup.status").read_text() == "installed\n"
 
 
 def test_the_slow_part_runs_in_the_background_so_the_five_minute_limit_does_not_apply(tmp_path):
