@@ -74,7 +74,8 @@ ModelEncoding, which train_and_deploy.py writes next to the endpoint name)."""
 ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
 
 logger = Logger(service="mysfits-recommendations")
-app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_age=600))
+# Retry-After is exposed so that the page, on another origin, can read it from a 503 and retry once.
+app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, expose_headers=["Retry-After"], max_age=600))
 # Honours AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, which is how the local gateway reaches the local endpoint.
 runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 

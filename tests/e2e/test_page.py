@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -24,6 +26,7 @@ from tests.e2e.page_support import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def why_sentence(why: dict) -> str:
@@ -564,3 +567,63 @@ def test_cross_origin_is_refused_for_another_origin(page: Page, stack, tmp_path)
             submit_answers(page)
             # The browser hides the answer from a page the API does not allow: to the visitor it is unreachable.
             assert_problem(page, "We can't reach our service", "Your answers are still here")
+
+
+def test_a_slow_answer_says_the_service_is_waking_up_and_still_arrives(page: Page, stack):
+    """Issue 18, item 8: a serverless endpoint's cold start can take most of the API's 29 s; the page waits as long,
+    and says why after a few seconds instead of giving up."""
+    page.route("**/config.json", lambda route: route.fulfill(json={"apiBaseUrl": "", "wakingUpMs": 300}))
+    held = []
+    page.route("**/recommendations", lambda route: held.append(route))
+    open_questions(page, stack.url)
+    submit_answers(page)
+    expect(page.locator("#status")).to_contain_text("Waking up")
+    page.wait_for_timeout(1500)
+    expect(page.get_by_role("alert")).to_be_hidden()
+    held[0].continue_()
+    expect(page.locator("#result-heading")).to_have_text(
+        f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+    )
+
+
+def test_a_503_with_retry_after_is_retried_once(page: Page, stack):
+    answers = []
+
+    def busy_then_real(route):
+        answers.append(route.request.post_data)
+        if len(answers) == 1:
+            route.fulfill(status=503, headers={"Retry-After": "1"}, json={"message": "busy"})
+        else:
+            route.continue_()
+
+    page.route("**/recommendations", busy_then_real)
+    open_questions(page, stack.url)
+    submit_answers(page)
+    expect(page.locator("#result-heading")).to_have_text(
+        f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+    )
+    assert len(answers) == 2 and answers[0] == answers[1]
+
+
+def test_a_second_503_is_shown_not_retried_again(page: Page, stack):
+    calls = []
+
+    def busy(route):
+        calls.append(1)
+        route.fulfill(status=503, headers={"Retry-After": "0"}, json={"message": "busy"})
+
+    page.route("**/recommendations", busy)
+    open_questions(page, stack.url)
+    submit_answers(page)
+    assert_problem(page, "Our service is having trouble")
+    assert len(calls) == 2
+
+
+def test_the_pages_patience_covers_the_apis():
+    """The committed config waits longer than API Gateway's 29 s integration limit and the function's Timeout."""
+    from mysfits.local.gateway.template import load_template
+
+    config = json.loads((ROOT / "web" / "config.json").read_text())
+    timeout_s = load_template(ROOT / "template.yaml")["Globals"]["Function"]["Timeout"]
+    assert config["requestTimeoutMs"] > max(29, timeout_s) * 1000
+    assert 0 < config["wakingUpMs"] < config["requestTimeoutMs"]
