@@ -249,7 +249,11 @@ def render(needed: dict[str, set[str]]) -> tuple[str, str]:
         "  and we have not checked, without an account, which ones a handler skips when the feature is off.",
         "- The policy names every action and leaves `Resource` at `*`: most of these resources get names that",
         "  CloudFormation makes up at create time. Narrow it to your stacks' names if your account needs that.",
-        "- Nothing here has been tried against a real account: the calls were recorded under moto.",
+        "- Nothing here has been tried against a real account: the calls were recorded under moto, including the",
+        "  paths a real account takes that moto alone does not (the SDK's log streaming with a log stream present,",
+        "  `sam deploy` on an existing stack, a deploy that rolls back); tests/iam/test_recorded_paths.py holds them.",
+        "- Still on `*`, and still whole resource handlers: scoping each statement to the stacks' names, PassRole",
+        "  with `iam:PassedToService`, and an audit with cloudsplaining and parliament are not done (issue 18).",
         *(
             [
                 f"- Left out, as they are not IAM actions in the Service Authorization Reference: "
