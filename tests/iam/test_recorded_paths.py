@@ -11,7 +11,8 @@ import pytest
 from tests.iam import deployer_permissions as generator
 from tests.iam import scenarios
 from tests.iam.authorization import checks_for
-from tests.iam.policy import StackValues
+from tests.iam.policy import StackValues, decide
+from tests.iam.sagemaker_service import caller_checks
 from tests.integration.test_train_and_deploy import SAMCONFIG
 
 
@@ -20,8 +21,10 @@ def _policy_actions() -> set[str]:
 
 
 def _missing(calls) -> set[str]:
-    allowed = _policy_actions()
-    return {check.action for call in calls for check in checks_for(call)} - allowed
+    """Each check of each call (the caller's, such as PassRole, included) that the scoped policy does not allow."""
+    policy = json.loads(generator.POLICY.read_text())
+    checks = [check for call in calls for check in checks_for(call) + caller_checks(call)]
+    return {f"{c.action} on {c.resource}" for c in checks if decide(policy, c) != "Allow"}
 
 
 def test_sam_redeploy_reads_the_template_summary_and_a_rollback_is_reported(moto_session):
@@ -49,3 +52,36 @@ def test_training_with_log_streams_present_reads_the_log_events(moto_session, tm
 @pytest.mark.parametrize("action", ["logs:GetLogEvents", "cloudformation:GetTemplateSummary"])
 def test_the_policy_allows_what_the_first_review_found_missing(action):
     assert action in _policy_actions()
+
+
+def test_no_iam_lambda_or_s3_write_and_no_passrole_on_every_resource():
+    """Issue 18: whoever holds the deployer policy must not be able to make themselves an administrator."""
+    for statement in json.loads(generator.POLICY.read_text())["Statement"]:
+        for action in statement["Action"]:
+            service = action.split(":")[0]
+            if service in {"iam", "lambda", "s3"} and statement["Resource"] == "*":
+                assert generator.access_level(action) in {"Read", "List"}, f"{action} on *"
+                assert action != "iam:PassRole"
+    (pass_role,) = [s for s in json.loads(generator.POLICY.read_text())["Statement"] if "iam:PassRole" in s["Action"]]
+    assert pass_role["Action"] == ["iam:PassRole"]
+    assert all(r.startswith("arn:aws:iam::*:role/mysfits-") for r in pass_role["Resource"])
+    assert set(pass_role["Condition"]["StringEquals"]["iam:PassedToService"]) <= {
+        "apigateway.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaws.com",
+    }  # fmt: skip
+
+
+def test_the_scoped_policy_refuses_other_roles_and_buckets():
+    from tests.iam.authorization import Check
+
+    policy = json.loads(generator.POLICY.read_text())
+    admin = Check("iam:PassRole", "arn:aws:iam::1:role/Admin", "", (("iam:PassedToService", "lambda.amazonaws.com"),))
+    ours = Check("iam:PassRole", "arn:aws:iam::1:role/mysfits-notebook-Role-1", "", admin.context)
+    to_ec2 = Check("iam:PassRole", ours.resource, "", (("iam:PassedToService", "ec2.amazonaws.com"),))
+    assert (decide(policy, admin), decide(policy, ours), decide(policy, to_ec2)) == (
+        "ImplicitDeny",
+        "Allow",
+        "ImplicitDeny",
+    )
+    assert decide(policy, Check("iam:AttachRolePolicy", "arn:aws:iam::1:role/Admin", "")) == "ImplicitDeny"
+    assert decide(policy, Check("s3:PutObject", "arn:aws:s3:::someone-elses/key", "")) == "ImplicitDeny"
+    assert decide(policy, Check("s3:PutObject", "arn:aws:s3:::mysfits-notebook-databucket-x/key", "")) == "Allow"
