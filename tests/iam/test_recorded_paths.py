@@ -85,3 +85,14 @@ def test_the_scoped_policy_refuses_other_roles_and_buckets():
     assert decide(policy, Check("iam:AttachRolePolicy", "arn:aws:iam::1:role/Admin", "")) == "ImplicitDeny"
     assert decide(policy, Check("s3:PutObject", "arn:aws:s3:::someone-elses/key", "")) == "ImplicitDeny"
     assert decide(policy, Check("s3:PutObject", "arn:aws:s3:::mysfits-notebook-databucket-x/key", "")) == "Allow"
+
+
+@pytest.mark.slow
+def test_every_recorded_call_is_allowed_by_the_scoped_policy(moto_session, tmp_path):
+    """sam deploy (first, redeploy, rollback), train_and_deploy --deploy-api --deploy-web, cleanup --delete-stacks and
+    the smoke run: the scoped policy allows each of their calls on the resources they name."""
+    calls = generator.sam_deploy_calls(moto_session)
+    calls += generator.script_calls(moto_session, tmp_path)
+    calls += generator.smoke_calls(moto_session, tmp_path)
+    assert len(calls) > 100
+    assert not _missing(calls)
