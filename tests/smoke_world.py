@@ -35,13 +35,7 @@ from tests.integration.test_train_and_deploy import RecordingRunner, api_stand_i
 ROOT = Path(__file__).resolve().parents[1]
 
 VALUES = StackValues(region=REGION, bucket="mysfits-smoke-notebook-databucket-test", stack_name=smoke.NOTEBOOK_STACK)
-QUOTAS = {
-    "Quotas": [
-        {"QuotaName": "Maximum number of serverless endpoints", "Value": 50.0},
-        {"QuotaName": "Maximum total concurrency that can be allocated across all serverless endpoints", "Value": 10.0},
-        {"QuotaName": "ml.m5.large for endpoint usage", "Value": 2.0},
-    ]
-}
+QUOTAS = scenarios.QUOTAS
 
 
 def notebook_stand_in(path: Path) -> str:
@@ -128,22 +122,6 @@ class World:
         return names + stacks
 
 
-@contextlib.contextmanager
-def quotas_answered(session, answer: dict):
-    """ListServiceQuotas answered before it leaves botocore, as a Stubber would (clients are made inside the run)."""
-
-    from botocore.awsrequest import AWSResponse
-
-    def canned(**_):
-        return (AWSResponse("https://servicequotas.amazonaws.com/", 200, {}, None), answer)
-
-    session.events.register("before-call.service-quotas.ListServiceQuotas", canned)
-    try:
-        yield
-    finally:
-        session.events.unregister("before-call.service-quotas.ListServiceQuotas", canned)
-
-
 def _choices_table(session) -> None:
     """The stack's choices table, as template.yaml declares it, under the name the local gateway gives the function
     (a resource's logical id): the function then writes moto's DynamoDB through its real store."""
@@ -172,7 +150,9 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
         return next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "WebsiteBucketName")
 
     with (
-        scenarios.workspace(moto_session, VALUES, tmp_path, endpoint_name=smoke.ENDPOINT, notebook_stack=False),
+        scenarios.workspace(
+            moto_session, VALUES, tmp_path, endpoint_name=smoke.ENDPOINT, notebook_stack=False, quotas=None
+        ),
         BackgroundServer(BucketSite(s3, website_bucket)) as site,
     ):
         _choices_table(moto_session)
@@ -184,7 +164,7 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
         )
         try:
             quotas = json.loads(json.dumps(QUOTAS))  # a test may change the answer
-            with BackgroundServer(build_gateway(settings)) as gateway, quotas_answered(moto_session, quotas):
+            with BackgroundServer(build_gateway(settings)) as gateway, scenarios.quotas_answered(moto_session, quotas):
                 world = World(moto_session, tmp_path, gateway.url, site.url)
                 world.quotas = quotas
                 yield world

@@ -5,7 +5,10 @@
 (function () {
   "use strict";
 
-  const DEFAULT_CONFIG = { apiBaseUrl: "", requestTimeoutMs: 10000 };
+  // The page waits as long as the API can take: API Gateway answers within 29 s (the Lambda waits up to 21 s for
+  // a serverless endpoint's cold start), so 30 s. After wakingUpMs the visitor is told why it takes a while.
+  const DEFAULT_CONFIG = { apiBaseUrl: "", requestTimeoutMs: 30000, wakingUpMs: 4000 };
+  const MAX_RETRY_AFTER_S = 10;
   const el = (id) => document.getElementById(id);
   const view = {
     introSection: el("intro-section"),
@@ -99,7 +102,17 @@
     return String(config.apiBaseUrl || "").replace(/\/+$/, "") + path;
   }
 
+  // One retry when the API says it is busy (503 with Retry-After: a throttled or scaling endpoint).
   async function postAnswers(answers) {
+    const first = await postOnce(answers);
+    const header = first.headers.get("Retry-After"); // readable cross-origin: the API exposes it (CORS)
+    const wait = header === null ? NaN : Number(header);
+    if (first.status !== 503 || !(wait >= 0)) return readAnswer(first);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, MAX_RETRY_AFTER_S) * 1000));
+    return readAnswer(await postOnce(answers));
+  }
+
+  async function postOnce(answers) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), config.requestTimeoutMs);
     let response;
@@ -115,6 +128,10 @@
     } finally {
       clearTimeout(timer);
     }
+    return response;
+  }
+
+  async function readAnswer(response) {
     const body = await response.json().catch(() => null);
     if (response.status >= 400 && response.status < 500 && response.status !== 429) {
       throw new Problem("rejected", body && typeof body.field === "string" ? body.field : "");
@@ -351,6 +368,10 @@
     view.problem.hidden = true;
     setBusy(true);
     say("Finding your Mysfit…");
+    const wakingUp = setTimeout(
+      () => say("Waking up our matchmaker after a quiet spell; this can take up to half a minute…"),
+      config.wakingUpMs,
+    );
     let body;
     try {
       body = await postAnswers(answers);
@@ -358,6 +379,8 @@
       setBusy(false);
       showProblem(failure(error));
       return;
+    } finally {
+      clearTimeout(wakingUp);
     }
     setBusy(false);
     const url = urlFor(answers);

@@ -106,7 +106,7 @@ def use_choice_store(store: ChoiceStore | None) -> None:
 
 
 logger = Logger(service="mysfits-recommendations")
-# Retry-After is exposed so that a page on another origin (CloudFront) can honour it on a 503.
+# Retry-After is exposed so that the page, on another origin (CloudFront), can honour it on a 503.
 app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_age=600, expose_headers=["Retry-After"]))
 # Honours AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, which is how the local gateway reaches the local endpoint.
 runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)

@@ -102,7 +102,46 @@ def sam_deploy_calls(session) -> list[AwsCall]:
         deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
         deployer.wait_for_execute(stack, kind, disable_rollback=False)
         deployer.get_stack_outputs(stack, echo=False)
-    return calls + more
+    return calls + more + sam_redeploy_calls(deployer, uploader, stack)
+
+
+def sam_redeploy_calls(deployer, uploader, stack: str) -> list[AwsCall]:
+    """The paths a real account takes after the first deploy (issue 18, item 2): ``sam deploy`` on a stack that exists
+    (SAM reads the deployed template's parameters with GetTemplateSummary first), and a deploy that fails and rolls
+    back (SAM streams the stack's events and reads its status until the waiter gives up)."""
+    from samcli.commands.deploy.exceptions import DeployFailedError
+
+    template = json.dumps(
+        {
+            "Parameters": {"Origin": {"Type": "String", "Default": "*"}},
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}, "Queue": {"Type": "AWS::SQS::Queue"}},
+        }
+    )
+    with record_aws_calls() as calls:
+        result, kind = deployer.create_and_wait_for_changeset(
+            stack, template, [{"ParameterKey": "Origin", "ParameterValue": "https://example.org"}],
+            ["CAPABILITY_IAM"], None, [], uploader, [],
+        )  # fmt: skip
+        if kind != "UPDATE":
+            raise RuntimeError(f"the second deploy of {stack} was a {kind}, not an update")
+        deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
+        _roll_back(stack)  # moto applies change sets at once and never fails them
+        try:
+            deployer.wait_for_execute(stack, kind, disable_rollback=False)
+        except DeployFailedError:
+            pass
+        else:
+            raise RuntimeError("SAM did not report the rolled-back deploy as failed")
+    return calls
+
+
+def _roll_back(stack: str) -> None:
+    from moto.cloudformation.models import cloudformation_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    backend = cloudformation_backends[DEFAULT_ACCOUNT_ID][REGION]
+    (found,) = [s for s in backend.stacks.values() if s.name == stack]
+    found.status = "UPDATE_ROLLBACK_COMPLETE"
 
 
 def script_calls(session, tmp: Path) -> list[AwsCall]:
@@ -122,7 +161,8 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     session.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=stack)
     with scenarios.workspace(session, values, tmp) as ws:
         # Created real-time, switched to serverless (delete and create), then updated in place by the run below.
-        calls = scenarios.train_and_deploy(ws, logs=True)
+        with scenarios.training_logs_present():
+            calls = scenarios.train_and_deploy(ws, logs=True)
         calls += scenarios.train_and_deploy(ws, "--serverless")
         toolkit = Toolkit(session_factory=lambda region: session, runner=RecordingRunner(), out=lambda _: None)
         argv = [
@@ -177,16 +217,68 @@ def collect(session, tmp: Path) -> dict[str, set[str]]:
     return needed
 
 
+# Names CloudFormation gives what it creates start with the stack's name, and the project's stacks start with
+# "mysfits-"; the SAM CLI's own bucket comes from its managed stack. Writes in these services are scoped to them.
+PREFIX = "mysfits-"
+SCOPED = {
+    "iam": [f"arn:aws:iam::*:role/{PREFIX}*"],
+    "lambda": [f"arn:aws:lambda:*:*:function:{PREFIX}*"],
+    "s3": [
+        f"arn:aws:s3:::{PREFIX}*",
+        f"arn:aws:s3:::{PREFIX}*/*",
+        "arn:aws:s3:::aws-sam-cli-managed-default-*",
+        "arn:aws:s3:::aws-sam-cli-managed-default-*/*",
+    ],
+}
+PASSED_TO = ["apigateway.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaws.com"]
+READS = {"Read", "List"}
+
+
+def access_level(action: str) -> str:
+    from policy_sentry.querying.actions import get_action_data
+
+    service, name = action.split(":")
+    # One entry per resource type the action takes; they share the access level.
+    return get_action_data(service, name)[service][0]["access_level"]
+
+
+def _statements(service: str, actions: list[str]) -> list[dict]:
+    """One statement per service on ``*``, except IAM, Lambda and S3: their writes go to the project's resources,
+    and ``iam:PassRole`` only to the project's roles, for the services that take them (issue 18)."""
+    sid = service.replace("-", "").capitalize()
+    if service not in SCOPED:
+        return [{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}]
+    reads = [a for a in actions if access_level(a) in READS]
+    writes = [a for a in actions if a not in reads and a != "iam:PassRole"]
+    statements = []
+    if reads:
+        statements.append({"Sid": f"{sid}Read", "Effect": "Allow", "Action": reads, "Resource": "*"})
+    if writes:
+        statements.append(
+            {"Sid": f"{sid}WriteProject", "Effect": "Allow", "Action": writes, "Resource": SCOPED[service]}
+        )
+    if "iam:PassRole" in actions:
+        statements.append(
+            {
+                "Sid": "IamPassProjectRoles",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": SCOPED["iam"],
+                "Condition": {"StringEquals": {"iam:PassedToService": PASSED_TO}},
+            }
+        )
+    return statements
+
+
 def render(needed: dict[str, set[str]]) -> tuple[str, str]:
     unknown = sorted(a for a in needed if not action_exists(a))
     needed = {a: why for a, why in needed.items() if a not in unknown}
     by_service: dict[str, list[str]] = defaultdict(list)
     for action in sorted(needed, key=str.lower):
         by_service[action.split(":")[0]].append(action)
-    statements = [
-        {"Sid": service.replace("-", "").capitalize(), "Effect": "Allow", "Action": actions, "Resource": "*"}
-        for service, actions in sorted(by_service.items())
-    ]
+    statements = []
+    for service, actions in sorted(by_service.items()):
+        statements += _statements(service, actions)
     policy = json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2) + "\n"
     lines = [
         "# Permissions for the person who deploys this project",
@@ -207,9 +299,15 @@ def render(needed: dict[str, set[str]]) -> tuple[str, str]:
         "  handlers' permissions are listed whole. Some of them serve features these templates do not use (VPC",
         "  networking, KMS keys, Lambda code signing); CloudFormation documents them as the handler's permissions,",
         "  and we have not checked, without an account, which ones a handler skips when the feature is off.",
-        "- The policy names every action and leaves `Resource` at `*`: most of these resources get names that",
-        "  CloudFormation makes up at create time. Narrow it to your stacks' names if your account needs that.",
-        "- Nothing here has been tried against a real account: the calls were recorded under moto.",
+        "- IAM, Lambda and S3 writes are scoped to names that start with `mysfits-` (CloudFormation names what",
+        "  it creates after the stack, and the project's stacks start with `mysfits-`) and to the SAM CLI's",
+        "  managed bucket; `iam:PassRole` is limited to those roles, passed to API Gateway, Lambda or SageMaker.",
+        "  Name your stacks `mysfits-...`. Reads in those services, and every other service, are still on `*`.",
+        "- Nothing here has been tried against a real account: the calls were recorded under moto, including the",
+        "  paths a real account takes that moto alone does not (the SDK's log streaming with a log stream present,",
+        "  `sam deploy` on an existing stack, a deploy that rolls back); tests/iam/test_recorded_paths.py holds them.",
+        "- Not done yet (issue 18): scoping the other services' statements, dropping handler permissions for",
+        "  properties the templates never set, and an audit with cloudsplaining and parliament.",
         *(
             [
                 f"- Left out, as they are not IAM actions in the Service Authorization Reference: "

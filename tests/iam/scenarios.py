@@ -46,6 +46,37 @@ def notebook_stack_stand_in(values: StackValues) -> str:
     )
 
 
+# What Service Quotas answers for an account that can run the project (moto does not implement ListServiceQuotas).
+QUOTAS = {
+    "Quotas": [
+        {"QuotaName": "Maximum number of serverless endpoints", "QuotaCode": "L-TEST0001", "Value": 50.0},
+        {
+            "QuotaName": "Maximum total concurrency that can be allocated across all serverless endpoints",
+            "QuotaCode": "L-TEST0002",
+            "Value": 10.0,
+        },
+        {"QuotaName": "ml.m5.large for endpoint usage", "QuotaCode": "L-TEST0003", "Value": 2.0},
+        {"QuotaName": "ml.m5.large for training job usage", "QuotaCode": "L-TEST0004", "Value": 2.0},
+    ]
+}
+
+
+@contextlib.contextmanager
+def quotas_answered(session, answer: dict):
+    """ListServiceQuotas answered before it leaves botocore, as a Stubber would (clients are made inside the run)."""
+
+    from botocore.awsrequest import AWSResponse
+
+    def canned(**_):
+        return (AWSResponse("https://servicequotas.amazonaws.com/", 200, {}, None), answer)
+
+    session.events.register("before-call.service-quotas.ListServiceQuotas", canned)
+    try:
+        yield
+    finally:
+        session.events.unregister("before-call.service-quotas.ListServiceQuotas", canned)
+
+
 @dataclass
 class Workspace:
     """A moto account with the notebook stack in it, a data file, and a local endpoint serving a stand-in model."""
@@ -76,10 +107,45 @@ def _sdk_without_pauses() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def training_logs_present() -> Iterator[None]:
+    """On an account, a training job's container writes to ``/aws/sagemaker/TrainingJobs/<job>/algo-1-...`` and the
+    SDK's log streaming reads it with GetLogEvents. Under moto no stream ever appears, so the SDK stops at
+    DescribeLogStreams and the read is never seen (issue 18, item 1). This gives each new training job a stream with
+    one line, as the container would, so the recorded run takes the account's path."""
+    from unittest import mock
+
+    from moto.logs.models import logs_backends
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    original = SageMakerModelBackend.create_training_job
+    group = "/aws/sagemaker/TrainingJobs"
+
+    def create_with_logs(backend, training_job_name, *args, **kwargs):
+        job = original(backend, training_job_name, *args, **kwargs)
+        logs = logs_backends[backend.account_id][backend.region_name]
+        if group not in logs.groups:
+            logs.create_log_group(group, tags={})
+        stream = f"{training_job_name}/algo-1-1700000000"
+        logs.create_log_stream(group, stream)
+        logs.put_log_events(group, stream, [{"timestamp": 1_700_000_000_000, "message": "[train] starting"}])
+        return job
+
+    with mock.patch.object(SageMakerModelBackend, "create_training_job", create_with_logs):
+        yield
+
+
+@contextlib.contextmanager
 def workspace(
-    session, values: StackValues, tmp: Path, *, endpoint_name: str = ENDPOINT, notebook_stack: bool = True
+    session,
+    values: StackValues,
+    tmp: Path,
+    *,
+    endpoint_name: str = ENDPOINT,
+    notebook_stack: bool = True,
+    quotas: dict | None = QUOTAS,
 ) -> Iterator[Workspace]:
-    """``notebook_stack=False`` leaves creating the notebook stack to the code under test (the smoke run does)."""
+    """``notebook_stack=False`` leaves creating the notebook stack to the code under test (the smoke run does);
+    ``quotas=None`` leaves answering Service Quotas to the caller."""
     from mysfits.local.endpoint.server import serve_in_thread
 
     if notebook_stack:
@@ -95,6 +161,7 @@ def workspace(
         _sdk_without_pauses(),
         moto_update_endpoint(),
         serve_in_thread(str(model_path), name=endpoint_name, port=0) as endpoint,
+        quotas_answered(session, quotas) if quotas is not None else contextlib.nullcontext(),
     ):
         os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = endpoint.url
         try:

@@ -33,6 +33,9 @@ def test_a_full_run_checks_everything_and_leaves_nothing(world):
     assert code == 0, text
     assert [s["result"] for s in report["steps"]] == ["passed"] * 8, report["steps"]
     assert report["failed_step"] is None and report["outcome"] == "passed"
+    # Serverless inference running the built-in kNN is not stated in AWS's docs: a passing run says it showed it.
+    assert len(report["findings"]) == 1 and "serverless inference ran the built-in kNN" in report["findings"][0]
+    assert "## Findings" in (world.tmp / "report" / "smoke-aws.md").read_text()
     checks = {c["name"]: c["ok"] for s in report["steps"] for c in s["checks"]}
     assert checks == {
         "contract": True, "choice round trip": True, "cold start": True, "CORS on the answer": True, "bad input": True,
@@ -126,7 +129,7 @@ def test_a_second_run_cleans_up_what_a_crashed_one_left(world, monkeypatch):
 
 def test_nothing_is_created_without_a_yes(world):
     code, report = world.run(answers="n")
-    assert code == 1 and report["outcome"] == "not confirmed, nothing created"
+    assert code == 1 and report["outcome"] == "not confirmed, nothing created" and report["findings"] == []
     assert world.leftovers() == [] and world.sam.calls == []
 
 

@@ -27,6 +27,7 @@ from mysfits.aws.train_and_deploy import Toolkit, main
 from mysfits.model.artifact import load_model
 from mysfits.samconfig import read_overrides
 from tests.conftest import FAKE_AWS_REGION as REGION
+from tests.iam.scenarios import QUOTAS, quotas_answered
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "train_and_deploy.py"
@@ -237,7 +238,9 @@ def invalidated_paths(cloudfront, distribution_id: str) -> list[list[str]]:
 
 @pytest.fixture
 def moto_aws(moto_session):
-    return moto_session
+    """moto, with Service Quotas answering for an account that can run the project (moto lacks ListServiceQuotas)."""
+    with quotas_answered(moto_session, QUOTAS):
+        yield moto_session
 
 
 class RecordingRunner:

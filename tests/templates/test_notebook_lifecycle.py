@@ -63,7 +63,7 @@ FAKE_PYTHON = """#!/bin/bash
 echo "$PWD|$*" >> "$FAKE_LOG/python"
 case "$*" in
   --version) echo "Python 3.10.14" ;;
-  "-m pip install "*) sleep 1 ;;
+  "-m pip install "*) sleep 1; if [ -f "$FAKE_LOG/pip-fails" ]; then echo "fake pip: no network" >&2; exit 1; fi ;;
   *) echo "fake python: unexpected $*" >&2; exit 2 ;;
 esac
 """
@@ -96,10 +96,12 @@ def write_executable(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
-def run_on_start(tmp_path: Path, clone_url: str) -> NotebookRun:
+def run_on_start(tmp_path: Path, clone_url: str, *, pip_fails: bool = False) -> NotebookRun:
     home, log, bin_dir = tmp_path / "ec2-user", tmp_path / "log", tmp_path / "bin"
     (home / "SageMaker").mkdir(parents=True)
     log.mkdir()
+    if pip_fails:
+        (log / "pip-fails").touch()
     for name, text in {"sudo": FAKE_SUDO, "git": FAKE_GIT, "chown": FAKE_CHOWN}.items():
         write_executable(bin_dir / name, text)
     conda = home / "anaconda3"
@@ -132,12 +134,22 @@ def test_the_on_start_script_installs_the_package_into_the_conda_python3_kernel(
     assert "unbound variable" not in run.setup_log, run.setup_log
     assert run.recorded("sudo-exit") == ["0"], run.setup_log
     assert run.recorded("sudo-users") == ["ec2-user"]
-    assert f"{run.home}/mysfits-setup.sh" in run.recorded("chown")[0].split()
-    assert run.recorded("chown")[0].startswith("ec2-user:ec2-user ")
+    chowns = run.recorded("chown")
+    assert any(f"{run.home}/mysfits-setup.sh" in line.split() for line in chowns), chowns
+    assert all(line.startswith("ec2-user:ec2-user ") for line in chowns), chowns
     assert f"clone {GITHUB_URL} mysfits" in run.recorded("git")
     installs = [line for line in run.recorded("python") if "-m pip install" in line]
     assert installs == [f"{run.home}/SageMaker|-m pip install --quiet -e mysfits[aws]"], run.setup_log
     assert "installed the mysfits package" in run.setup_log
+    # The notebook's first cell waits on this file (issue 18, item 6).
+    assert (run.home / "SageMaker" / "mysfits-setup.status").read_text() == "installed\n"
+
+
+def test_a_failed_install_is_written_to_the_status_file_the_notebook_waits_on(tmp_path):
+    run = run_on_start(tmp_path, GITHUB_URL, pip_fails=True)
+    assert run.outer.returncode == 0, run.outer.stderr
+    assert run.recorded("sudo-exit") == ["1"], run.setup_log
+    assert (run.home / "SageMaker" / "mysfits-setup.status").read_text() == "failed (exit 1)\n", run.setup_log
 
 
 def test_the_slow_part_runs_in_the_background_so_the_five_minute_limit_does_not_apply(tmp_path):

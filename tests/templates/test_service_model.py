@@ -93,7 +93,7 @@ def test_the_default_real_time_endpoint_instance_is_a_hosting_type():
     allowed = set(input_member("CreateEndpointConfig", "ProductionVariants", "[]", "InstanceType").enum)
     args = train_and_deploy.build_parser().parse_args(["--mode", "sagemaker"])
     capacity = train_and_deploy.capacity_from(args)
-    variant = capacity.variant("mysfits-model")
+    variant = capacity.variant("mysfits-model", "ordinal-0123456789ab")
     assert variant["InstanceType"] in allowed
     assert sagemaker_job.RealTime().instance_type in allowed
 
@@ -127,7 +127,7 @@ def test_the_serverless_concurrency_bounds_are_sagemakers():
 
 def test_the_default_serverless_endpoint_fits_the_model():
     args = train_and_deploy.build_parser().parse_args(["--mode", "sagemaker", "--serverless"])
-    config = train_and_deploy.capacity_from(args).variant("mysfits-model")["ServerlessConfig"]
+    config = train_and_deploy.capacity_from(args).variant("mysfits-model", "ordinal-0123456789ab")["ServerlessConfig"]
     for name, value in config.items():
         shape = serverless_config_member(name)
         assert shape.metadata["min"] <= value <= shape.metadata["max"], (name, value)

@@ -106,8 +106,9 @@ def test_serverless_memory_must_be_a_whole_number_of_gb(memory):
 
 
 def test_variants_match_the_api_shapes():
-    assert Serverless(3072, 10).variant("m")["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 10}
-    assert RealTime("ml.c5.large").variant("m")["InstanceType"] == "ml.c5.large"
+    serverless = Serverless(3072, 10).variant("m", "ordinal-0123456789ab")
+    assert serverless["ServerlessConfig"] == {"MemorySizeInMB": 3072, "MaxConcurrency": 10}
+    assert RealTime("ml.c5.large").variant("m", "ordinal-0123456789ab")["InstanceType"] == "ml.c5.large"
 
 
 def test_resource_names_keep_the_prefix_and_fit_63_characters():
@@ -232,7 +233,7 @@ def deploy_without_pauses(sm, capacity, lines: list[str] | None = None, sleeps: 
 def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime("ml.m5.large")
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint(stub, serving("InService", OLD, serverless=False))
     expect_update_endpoint(stub)
     expect_endpoint(stub, endpoint("Updating", OLD))
@@ -254,7 +255,7 @@ def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_en
 def test_update_that_rolls_back_is_an_error_and_deletes_the_new_config_and_model(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint(stub, serving("InService", OLD, serverless=False))
     expect_update_endpoint(stub)
     reason = "The primary container for production variant failed pings"
@@ -277,7 +278,7 @@ def test_update_that_rolls_back_is_an_error_and_deletes_the_new_config_and_model
 def test_switching_capacity_kind_deletes_and_recreates_under_the_same_name(aws_env, was_serverless, capacity):
     """SageMaker refuses UpdateEndpoint from real-time to serverless, so the endpoint is rebuilt, with a warning."""
     sm, stub = stubbed_sagemaker()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint(stub, serving("InService", OLD, serverless=was_serverless))
     stub.add_response("delete_endpoint", {}, {"EndpointName": "mysfits-knn"})
     expect_endpoint(stub, endpoint("Deleting", OLD))
@@ -285,7 +286,7 @@ def test_switching_capacity_kind_deletes_and_recreates_under_the_same_name(aws_e
     expect_create_endpoint(stub)
     expect_endpoint(stub, endpoint("Creating", NEW))
     expect_endpoint(stub, endpoint("InService", NEW))
-    old_variant = Serverless().variant(OLD) if was_serverless else RealTime().variant(OLD)
+    old_variant = Serverless().variant(OLD, "AllTraffic") if was_serverless else RealTime().variant(OLD, "AllTraffic")
     expect_retired(stub, OLD, old_variant)
     lines: list[str] = []
     with stub:
@@ -319,7 +320,7 @@ def test_a_config_not_yet_visible_is_retried_with_a_bounded_backoff(aws_env):
     not_found = (
         f'Could not find endpoint configuration "arn:aws:sagemaker:{REGION}:123456789012:endpoint-config/{NEW}".'
     )
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint_gone(stub)
     stub.add_client_error("create_endpoint", "ValidationException", not_found)
     stub.add_client_error("create_endpoint", "ValidationException", not_found)
@@ -359,7 +360,7 @@ def test_a_config_that_never_becomes_visible_gives_up_and_deletes_what_it_made(a
 def test_other_validation_errors_are_not_retried(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = Serverless()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint_gone(stub)
     stub.add_client_error("create_endpoint", "ResourceLimitExceeded", "account-level service limit")
     expect_endpoint_gone(stub)
@@ -374,7 +375,7 @@ def test_other_validation_errors_are_not_retried(aws_env):
 def test_a_new_endpoint_that_fails_is_deleted_with_its_config_and_model(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint_gone(stub)
     expect_create_endpoint(stub)
     failed = endpoint("Failed", NEW, reason="Image pull failed: access denied")
@@ -431,7 +432,7 @@ def test_a_delete_that_fails_is_reported_rather_than_waited_on_forever(aws_env):
 def test_failed_endpoint_is_recreated_rather_than_updated(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     expect_endpoint(stub, endpoint("Failed", OLD, reason="capacity"))
     stub.add_response("delete_endpoint", {}, {"EndpointName": "mysfits-knn"})
     expect_endpoint_gone(stub)
@@ -446,10 +447,27 @@ def test_failed_endpoint_is_recreated_rather_than_updated(aws_env):
 def test_other_describe_errors_are_not_mistaken_for_a_missing_endpoint(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime()
-    expect_creates(stub, capacity.variant(NEW))
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
     stub.add_client_error("describe_endpoint", "AccessDeniedException", "not authorized to sagemaker:DescribeEndpoint")
     stub.add_client_error("describe_endpoint", "AccessDeniedException", "not authorized to sagemaker:DescribeEndpoint")
     lines: list[str] = []
     with stub, pytest.raises(ClientError, match="not authorized"):
         deploy_without_pauses(sm, capacity, lines)
     assert any("scripts/cleanup.py removes everything" in line for line in lines)
+
+
+def test_the_variant_is_named_after_the_encoding_and_the_model():
+    """The team's convention, ``<encoding>-<first 12 hex of a model hash>``, within botocore's VariantName rule."""
+    import re
+
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("VariantName")
+    name = RESULT.variant_name
+    assert re.fullmatch(shape.metadata["pattern"], name) and len(name) <= shape.metadata["max"], name
+    assert re.fullmatch(r"ordinal-[0-9a-f]{12}", name), name
+    one_hot = TrainingResult(RESULT.job_name, RESULT.model_data_url, RESULT.image_uri, encoding="one-hot")
+    assert one_hot.variant_name.startswith("one-hot-") and one_hot.variant_name[-12:] == name[-12:]
+    other = TrainingResult("j2", RESULT.model_data_url.replace("00-000", "00-001"), RESULT.image_uri)
+    assert other.variant_name != name, "another training job's model gets another name"
+    assert RealTime().variant("m", name)["VariantName"] == name

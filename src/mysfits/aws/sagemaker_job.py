@@ -9,6 +9,7 @@ control-plane calls that are easier to reason about, and to test, without the SD
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -42,9 +43,9 @@ class RealTime:
     instance_type: str = "ml.m5.large"
     instance_count: int = 1
 
-    def variant(self, model_name: str) -> dict:
+    def variant(self, model_name: str, variant_name: str) -> dict:
         return {
-            "VariantName": "AllTraffic",
+            "VariantName": variant_name,
             "ModelName": model_name,
             "InstanceType": self.instance_type,
             "InitialInstanceCount": self.instance_count,
@@ -69,9 +70,9 @@ class Serverless:
         if not 1 <= self.max_concurrency <= 200:
             raise ValueError(f"serverless max concurrency must be 1..200, got {self.max_concurrency}")
 
-    def variant(self, model_name: str) -> dict:
+    def variant(self, model_name: str, variant_name: str) -> dict:
         return {
-            "VariantName": "AllTraffic",
+            "VariantName": variant_name,
             "ModelName": model_name,
             "ServerlessConfig": {"MemorySizeInMB": self.memory_mb, "MaxConcurrency": self.max_concurrency},
         }
@@ -117,6 +118,19 @@ class TrainingResult:
     model_data_url: str
     image_uri: str
     metrics: dict[str, float] = field(default_factory=dict)
+    encoding: str = encodings.DEFAULT
+
+    @property
+    def variant_name(self) -> str:
+        """The team's production variant name, ``<encoding>-<first 12 hex of a model hash>``: the local endpoint sends
+        the same shape, and the Lambda stores it as the model version of each recommendation. Here the hash is of
+        the model data URL, which names one training job's output."""
+        return variant_name(self.encoding, self.model_data_url)
+
+
+def variant_name(encoding: str, model_source: str) -> str:
+    """``<encoding>-<12 hex>``; SageMaker allows letters, digits and hyphens, up to 63 characters."""
+    return f"{encoding}-{hashlib.sha256(model_source.encode()).hexdigest()[:12]}"
 
 
 def training_csv(answers: np.ndarray, labels: np.ndarray, encoding: str = encodings.DEFAULT) -> bytes:
@@ -142,6 +156,8 @@ def upload_channel(s3, bucket: str, key: str, body: bytes) -> str:
 
 
 def knn_image_uri(region: str) -> str:
+    """The built-in kNN image for ``region``, from the SDK's own table (no AWS call); ValueError when it has none."""
+    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
     from sagemaker import image_uris  # lazy: the SDK is only needed on the AWS path
 
     return image_uris.retrieve("knn", region)
@@ -186,7 +202,8 @@ def train_with_sdk(
     job_name = estimator.latest_training_job.name
     description = session.sagemaker_client.describe_training_job(TrainingJobName=job_name)
     metrics = {m["MetricName"]: float(m["Value"]) for m in description.get("FinalMetricDataList", [])}
-    return TrainingResult(job_name, description["ModelArtifacts"]["S3ModelArtifacts"], image_uri, metrics)
+    model_data_url = description["ModelArtifacts"]["S3ModelArtifacts"]
+    return TrainingResult(job_name, model_data_url, image_uri, metrics, spec.encoding)
 
 
 def _training_failure(sm, job_name: str) -> str:
@@ -240,9 +257,11 @@ def create_model(sm, name: str, result: TrainingResult, role_arn: str) -> str:
     return name
 
 
-def create_endpoint_config(sm, name: str, model_name: str, capacity: Capacity) -> str:
+def create_endpoint_config(sm, name: str, model_name: str, capacity: Capacity, variant_name: str) -> str:
     sm.create_endpoint_config(
-        EndpointConfigName=name, ProductionVariants=[capacity.variant(model_name)], Tags=list(PROJECT_TAGS)
+        EndpointConfigName=name,
+        ProductionVariants=[capacity.variant(model_name, variant_name)],
+        Tags=list(PROJECT_TAGS),
     )
     return name
 
@@ -388,7 +407,7 @@ def deploy(
         created.append("model")
         report(f"creating endpoint config {name} ({capacity.describe()})")
         call_when_visible(
-            lambda: create_endpoint_config(sm, name, name, capacity),
+            lambda: create_endpoint_config(sm, name, name, capacity, result.variant_name),
             f"model {name}",
             report=report,
             sleep=sleep,

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mysfits import endpoint_name, samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job, website
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, quotas, sagemaker_job, website
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.cli_base import CliError, OneLineParser, positive_int
 from mysfits.model.artifact import ArtifactError
@@ -82,6 +82,7 @@ class AwsClients:
     cloudformation: Any
     sts: Any
     cloudfront: Any
+    quotas: Any
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -93,6 +94,7 @@ class AwsClients:
             session.client("cloudformation"),
             session.client("sts"),
             session.client("cloudfront"),
+            session.client("service-quotas"),
         )
 
 
@@ -258,10 +260,17 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
     if args.mode == "local":
         return Resolved(data_missing=not args.data.exists()), None
     region = resolve_region(args.region)
+    image_problem = quotas.image_problem(region)
+    if image_problem:
+        raise CliError(image_problem)
     clients, bucket, role = None, args.bucket, args.role
-    if not args.dry_run:
+    if args.dry_run:
+        # Read-only, and only with credentials: without them the dry run still lists its steps.
+        check_quotas(args, toolkit.session_factory(region).client("service-quotas"), toolkit.out)
+    else:
         clients = AwsClients.create(toolkit.session_factory(region))
         bucket, role = preflight(args, clients, region, toolkit.out)
+        check_quotas(args, clients.quotas, toolkit.out)
     api_stack = _stack_name(args) if args.deploy_api else ""
     if args.deploy_web and samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false":
         raise CliError(
@@ -303,6 +312,16 @@ def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: C
             raise CliError(f"bucket {bucket} does not exist (create it, or use the notebook stack's)") from None
         raise CliError(f"cannot use bucket {bucket}: {code} {exc.response['Error']['Message']}") from None
     return bucket, role
+
+
+def check_quotas(args: argparse.Namespace, service_quotas, say: Callable[[str], None]) -> None:
+    """Stop before anything is created when a quota the plan needs is below what it needs (fresh accounts often
+    have 0 for SageMaker instances)."""
+    problems, notes = quotas.quota_problems(service_quotas, quotas.needs(args.train_instance_type, capacity_from(args)))
+    for note in notes:
+        say(note)
+    if problems:
+        raise CliError("; ".join(problems))
 
 
 def _stack_name(args: argparse.Namespace) -> str:
