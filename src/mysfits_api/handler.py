@@ -19,9 +19,10 @@ from botocore.config import Config
 
 from mysfits_api import encoding as encodings
 from mysfits_api.cors import ensure_cors_headers
+from mysfits_api.encoding_follow import EncodingFollower
 from mysfits_api.errors import ApiError, EndpointError, RequestError
 from mysfits_api.questionnaire import load_questionnaire
-from mysfits_api.recommend import parse_answers, predict, recommendation_for
+from mysfits_api.recommend import parse_answers, recommendation_for
 
 
 def _required_env(name: str) -> str:
@@ -79,11 +80,19 @@ app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_ag
 runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 
 
+def _log_switch(previous: str, current: str, refusal: str) -> None:
+    logger.warning("model encoding changed", extra={"previous": previous, "current": current, "refusal": refusal})
+
+
+# Starts at MODEL_ENCODING; follows a retrained model of the other encoding without a failed request.
+encoding = EncodingFollower(MODEL_ENCODING, _log_switch)
+
+
 @app.post("/recommendations")
 def post_recommendation() -> dict:
     event = app.current_event
     answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
-    prediction = predict(runtime, ENDPOINT_NAME, answers, MODEL_ENCODING)
+    prediction = encoding.predict(runtime, ENDPOINT_NAME, answers)
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})

@@ -56,6 +56,8 @@ class ModelArtifact:
     )
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     package_version: str = __version__
+    checksum: str = field(default="", compare=False)
+    """The ``sha256:...`` the file carried, when loaded from one (a freshly trained model has none until written)."""
 
     @property
     def version(self) -> str:
@@ -178,6 +180,7 @@ def _from_document(doc: object) -> ModelArtifact:
             labels=doc["labels"],
             created_at=doc["created_at"],
             package_version=doc["package_version"],
+            checksum=expected,
         )
     except KeyError as exc:
         raise ArtifactError(f"missing field {exc}") from exc

@@ -42,6 +42,16 @@ class FileStamp:
         return cls(info.st_ino, info.st_size, info.st_mtime_ns)
 
 
+def variant_name(artifact: ModelArtifact) -> str:
+    """The production variant an endpoint serving ``artifact`` reports: ``<encoding>-<first 12 hex of its checksum>``.
+
+    The team's convention: the name says which features the model wants and which model answered, so a caller can
+    follow an encoding change and log the model version from the ``InvokedProductionVariant`` of each answer.
+    """
+    digest = artifact.checksum.removeprefix("sha256:") or artifact.version
+    return f"{artifact.encoding}-{digest[:12]}"
+
+
 class InvocationTimeout(Exception):
     """The direct kNN ran past the request's deadline; it stops between chunks rather than run on unseen."""
 
@@ -57,6 +67,7 @@ class ServedModel:
         self.k = artifact.k
         self.encoding = artifact.encoding
         self.feature_dim = artifact.feature_dim
+        self.variant = variant_name(artifact)
         # Built once here, in the loading thread, so the first verbose request pays no conversion. Distances are
         # measured between encoded rows, as the built-in kNN measures them between the features it was trained on.
         sample_X, sample_y = knn.sample_arrays(artifact)
@@ -78,6 +89,7 @@ class ServedModel:
             "model_version": self.version,
             "k": self.k,
             "encoding": self.encoding,
+            "variant": self.variant,
             "feature_dim": self.feature_dim,
             "sample_size": self.artifact.sample_size,
             "metrics": self.artifact.metrics,
