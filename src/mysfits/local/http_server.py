@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -259,10 +260,12 @@ def serve_workers(
         return
     context = multiprocessing.get_context("fork")
     ready = context.SimpleQueue()
-    children = [
-        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s, error_headers), name=f"worker-{n + 1}")
-        for n in range(workers)
-    ]
+
+    def new_worker(n: int):
+        args = (app, sock, ready, keep_alive_s, error_headers)
+        return context.Process(target=_worker, args=args, name=f"worker-{n + 1}")
+
+    children = [new_worker(n) for n in range(workers)]
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for child in children:
@@ -270,15 +273,49 @@ def serve_workers(
         _wait_ready(children, ready)
         if on_ready is not None:
             on_ready()
-        while all(child.is_alive() for child in children):
-            time.sleep(0.2)
-        raise RuntimeError("a worker process stopped on its own; see its message above")
+        _supervise(children, new_worker)
     except KeyboardInterrupt:
         pass
     finally:
         _stop(children)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+WORKER_CHECK_S = 0.1
+"""How often the parent looks for a dead worker: a replacement starts within this plus the pause below."""
+WORKER_PAUSE_S = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+"""The pause before replacing a worker, by how many replacements in a row died within ``WORKER_STABLE_S``: the
+first is immediate, a crash loop backs off to 8 s, as the endpoint's supervisor does."""
+WORKER_STABLE_S = 10.0
+
+
+def _supervise(children: list, new_worker: Callable[[int], multiprocessing.Process]) -> None:
+    """Replace each worker that exits on its own (a crash, the OOM killer, a stray SIGKILL) until interrupted.
+
+    The other workers keep accepting on the shared socket meanwhile; only the dead worker's in-flight requests are
+    lost. One line on stderr per replacement."""
+    failures = [0] * len(children)
+    started = [time.monotonic()] * len(children)
+    while True:
+        time.sleep(WORKER_CHECK_S)
+        for n, child in enumerate(children):
+            if child.is_alive():
+                continue
+            quick = time.monotonic() - started[n] < WORKER_STABLE_S
+            failures[n] = failures[n] + 1 if quick else 1
+            pause = WORKER_PAUSE_S[min(failures[n] - 1, len(WORKER_PAUSE_S) - 1)]
+            print(
+                f"gateway: worker {n + 1} (pid {child.pid}) exited with code {child.exitcode}; "
+                f"starting a new one in {pause:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            child.close()
+            time.sleep(pause)
+            children[n] = new_worker(n)
+            children[n].start()
+            started[n] = time.monotonic()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
