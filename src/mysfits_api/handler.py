@@ -113,8 +113,11 @@ def reject_request(error: RequestError) -> Response:
 
 @app.exception_handler(EndpointError)
 def report_endpoint_failure(error: EndpointError) -> Response:
-    # Called inside Powertools' except block, so exc_info carries the chained botocore error.
-    logger.exception("endpoint call failed", extra={"status": error.status, "cause": error.detail})
+    # One line, no traceback: an outage fails every request the same way, and the cause (status, SageMaker's error
+    # code and message) is all an operator needs; a traceback per request buried the log in 9.5 KB entries.
+    logger.error(
+        "endpoint call failed", extra={"status": error.status, "error": type(error).__name__, "cause": error.detail}
+    )
     return _error_response(error)
 
 

@@ -7,8 +7,10 @@ model serving and logs the loader's error; the next change to the file is tried 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -113,15 +115,55 @@ class ServedModel:
         return out
 
 
+def last_good_path(path: Path) -> Path:
+    """Where the endpoint keeps a copy of the last model that loaded from ``path``, for a restart to fall back on."""
+    return path.with_name(f".{path.name}.last-good")
+
+
 class ModelHolder:
     """Owns ``current`` and replaces it when the file at ``path`` changes (or on request)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.last_good = last_good_path(self.path)
         stamp = self._stamp_or_none()
-        self.current = ServedModel.load(self.path)  # raises ArtifactError with the loader's message
+        try:
+            self.current = ServedModel.load(self.path)
+        except ArtifactError as exc:
+            self.current = self._last_good_or_raise(exc)
+        else:
+            self._keep(stamp)
         self._seen = stamp
         self._lock = threading.Lock()
+
+    def _last_good_or_raise(self, exc: ArtifactError) -> ServedModel:
+        """A restart on a broken file serves the copy of the last model that loaded, if there is one."""
+        try:
+            model = ServedModel.load(self.last_good)
+        except ArtifactError:
+            raise exc from None  # no usable copy: the file's own error is the one to report
+        log_event(
+            logging.ERROR,
+            "model_load_failed_serving_last_good",
+            error=str(exc),
+            last_good=str(self.last_good),
+            serving_version=model.version,
+        )
+        return model
+
+    def _keep(self, stamp: FileStamp | None) -> None:
+        """Copy the file that just loaded to :func:`last_good_path` (temp + rename), if it is still that file."""
+        temp = self.last_good.with_name(self.last_good.name + f".{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(self.path, temp)
+            if self._stamp_or_none() != stamp:  # replaced while we loaded it: this copy may be another file
+                temp.unlink()
+                return
+            os.replace(temp, self.last_good)
+        except OSError as exc:
+            log_event(logging.WARNING, "last_good_model_not_kept", model=str(self.path), error=str(exc))
+            with contextlib.suppress(OSError):
+                temp.unlink()
 
     def _stamp_or_none(self) -> FileStamp | None:
         try:
@@ -156,5 +198,6 @@ class ModelHolder:
                 log_event(logging.ERROR, "model_reload_failed", error=reason, serving_version=self.current.version)
                 return False
             previous, self.current = self.current, fresh
+            self._keep(stamp)
             log_event(logging.INFO, "model_reloaded", previous_version=previous.version, **fresh.describe())
             return True
