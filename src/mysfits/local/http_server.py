@@ -57,6 +57,11 @@ class BodyTooLarge(Exception):
     """The request body passed the server's limit; raised before the rest of it is buffered."""
 
 
+class BodyIncomplete(Exception):
+    """The client closed the connection before its body arrived in full: the request is dropped unanswered, and
+    never handed to the application (a truncated upload must not run the function on part of its body)."""
+
+
 class BodyTimeout(Exception):
     """The request body did not arrive in full within ``BODY_TIMEOUT_S``: a slow or stalled sender."""
 
@@ -99,7 +104,7 @@ async def read_body(receive: Receive, limit: int, declared: int | None = None) -
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
             raise BodyTimeout from None
         if message["type"] == "http.disconnect":
-            break
+            raise BodyIncomplete
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

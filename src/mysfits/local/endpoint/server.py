@@ -135,6 +135,8 @@ class EndpointApp:
         runtime = path == self._runtime_path
         try:
             outcome = await self._route(method, path, runtime, request, receive)
+        except http_server.BodyIncomplete:
+            return  # the client closed before its body arrived: never scored, nothing to answer
         except Exception as exc:  # the last line of defence: a bug must cost one request, never the connection
             logging.getLogger(__name__).exception("request %s failed", request_id)
             outcome = self._refusal(runtime, 500, f"internal error in the local endpoint ({type(exc).__name__})")
