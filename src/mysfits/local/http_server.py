@@ -142,12 +142,17 @@ def _fast_parts() -> dict[str, str]:
 
 
 def uvicorn_server(
-    app, log_level: str = "warning", keep_alive_s: float = 5, error_headers: tuple[tuple[str, str], ...] = ()
+    app,
+    log_level: str = "warning",
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
+    max_connections: int | None = None,
 ) -> uvicorn.Server:
-    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header."""
+    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header;
+    ``max_connections`` overrides :func:`mysfits.local.guard.default_max_connections` (tests use a small cap)."""
     parts = _fast_parts()
     if parts["http"] == "httptools":
-        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers)
+        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers, max_connections=max_connections)
     config = uvicorn.Config(
         app,
         **parts,
@@ -170,10 +175,17 @@ def describe() -> dict[str, str]:
 class BackgroundServer:
     """An ASGI app served by uvicorn on a daemon thread; ``start`` returns once it accepts requests."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"):
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        max_connections: int | None = None,
+    ):
         self.socket = bind(host, port)
         self.url = url_of(self.socket)
-        self.server = uvicorn_server(app, log_level=log_level)
+        self.server = uvicorn_server(app, log_level=log_level, max_connections=max_connections)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn-{self.url}", daemon=True)
         self._error: BaseException | None = None
 
