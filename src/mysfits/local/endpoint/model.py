@@ -7,10 +7,8 @@ model serving and logs the loader's error; the next change to the file is tried 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Sequence
@@ -19,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from mysfits.files import write_bytes_atomic
 from mysfits.local.endpoint.logs import log_event
 from mysfits.local.endpoint.protocol import Neighbourhood, Row, grid_cell
 from mysfits.model import knn
-from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model
+from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model, read_model_bytes
 from mysfits_api import encoding as encodings
 from mysfits_api.questionnaire import cell_index
 
@@ -37,11 +36,12 @@ class FileStamp:
     inode: int
     size: int
     mtime_ns: int
+    ctime_ns: int  # a chmod changes only this: a file made readable again is retried
 
     @classmethod
     def of(cls, path: Path) -> FileStamp:
         info = os.stat(path)
-        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 def variant_name(artifact: ModelArtifact) -> str:
@@ -153,17 +153,13 @@ class ModelHolder:
 
     def _keep(self, stamp: FileStamp | None) -> None:
         """Copy the file that just loaded to :func:`last_good_path` (temp + rename), if it is still that file."""
-        temp = self.last_good.with_name(self.last_good.name + f".{os.getpid()}.tmp")
         try:
-            shutil.copyfile(self.path, temp)
-            if self._stamp_or_none() != stamp:  # replaced while we loaded it: this copy may be another file
-                temp.unlink()
+            raw = read_model_bytes(self.path)
+            if self._stamp_or_none() != stamp:  # replaced while we loaded it: these may be another file's bytes
                 return
-            os.replace(temp, self.last_good)
-        except OSError as exc:
+            write_bytes_atomic(self.last_good, raw)
+        except (OSError, ArtifactError) as exc:
             log_event(logging.WARNING, "last_good_model_not_kept", model=str(self.path), error=str(exc))
-            with contextlib.suppress(OSError):
-                temp.unlink()
 
     def _stamp_or_none(self) -> FileStamp | None:
         try:
