@@ -2,8 +2,9 @@
 
 Requests are mapped onto files by joining cleaned path segments under the root, then
 checked again after resolving symlinks, so ``..``, encoded slashes, absolute paths and
-links pointing out of the directory all miss. Hidden files (``.env``, ``.git``) are
-never served.
+links pointing out of the directory all miss, and a symlink loop is a 404. Hidden files (``.env``, ``.git``) are
+never served. A hard link inside the directory is served like any file there: it is one, and only someone who can
+write into the directory can make it (who could as well copy the file in).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ class StaticSite:
             if candidate.is_dir():
                 candidate = candidate / "index.html"
             resolved = candidate.resolve(strict=True)
-        except OSError:  # also a name too long for the file system (ENAMETOOLONG): no such file either way
+        # OSError: also a name too long for the file system (ENAMETOOLONG); RuntimeError: pathlib's "Symlink loop"
+        # (Python 3.11 and 3.12). No such file either way.
+        except (OSError, RuntimeError):
             return None
         try:
             if not resolved.is_file() or not resolved.is_relative_to(self.root):
@@ -58,7 +61,10 @@ class StaticSite:
         path = self.lookup(url_path)
         if path is None:
             return None
-        body = path.read_bytes()
+        try:
+            body = path.read_bytes()
+        except OSError:  # removed or made unreadable since the look-up: a 404 like any missing file
+            return None
         headers = [
             ("Content-Type", CONTENT_TYPES.get(path.suffix.lower(), FALLBACK_CONTENT_TYPE)),
             # A local development server: always revalidate so an edited file shows on reload.
