@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import errno
 import importlib.util
+import ipaddress
 import multiprocessing
 import os
 import signal
@@ -139,6 +140,21 @@ def _fast_parts() -> dict[str, str]:
         "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
     }
+
+
+def exposure_warning(host: str, what: str) -> str | None:
+    """A warning when ``host`` is not a loopback address: these servers have no authentication, and binding
+    elsewhere lets anyone who can reach this machine call them. ``None`` for loopback."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: resolved by the socket layer, so it may well leave the machine
+        loopback = False
+    if loopback:
+        return None
+    return (
+        f"warning: {what} listens on {host}, beyond this machine's loopback; it has no authentication, so anyone "
+        "who can reach this address can call it"
+    )
 
 
 def uvicorn_server(

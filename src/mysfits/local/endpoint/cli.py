@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from mysfits import endpoint_name
 from mysfits.cli_base import CliError
@@ -45,9 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from mysfits.local.endpoint.logs import log_to_stderr
     from mysfits.local.endpoint.server import run
+    from mysfits.local.http_server import exposure_warning
     from mysfits.model.artifact import ArtifactError
 
     log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
+    if (warning := exposure_warning(args.host, f"the endpoint {args.name!r}")) is not None:
+        print(warning, file=sys.stderr, flush=True)
     try:
         run(args.model, args.name, args.host, args.port, refresh_interval=args.refresh_interval)
     except ArtifactError as exc:

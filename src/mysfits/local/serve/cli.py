@@ -40,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--port", type=int, default=DEFAULT_PORT, help="port of the page and API (default: %(default)s)"
     )
     parser.add_argument(
+        "--endpoint-host",
+        default=DEFAULT_HOST,
+        help="address the model endpoint listens on, whatever --host says (default: %(default)s; it has no "
+        "authentication, so leave it on loopback unless something else must reach it)",
+    )
+    parser.add_argument(
         "--endpoint-port",
         type=int,
         default=DEFAULT_ENDPOINT_PORT,
@@ -98,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
         settings = GatewaySettings(
             template=template,
-            sagemaker_runtime_url=args.endpoint_url or f"http://{args.host}:{args.endpoint_port}",
+            sagemaker_runtime_url=args.endpoint_url or f"http://{_reach(args.endpoint_host)}:{args.endpoint_port}",
             web_root=args.web or template.parent / "web",
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
@@ -158,14 +164,33 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def _endpoint(args: argparse.Namespace, name: str, processes):
     import contextlib
 
+    from mysfits.local.http_server import exposure_warning
     from mysfits.progress import Progress
 
     if args.endpoint_url:
-        return contextlib.nullcontext(processes.EndpointChild(args.endpoint_url, None, args.host, args.endpoint_port))
+        return contextlib.nullcontext(
+            processes.EndpointChild(args.endpoint_url, None, args.endpoint_host, args.endpoint_port)
+        )
     # Before training, which can take a while: a busy port should not cost the user that wait.
-    processes.check_port_free(processes.ENDPOINT_PORT, args.host, args.endpoint_port)
+    processes.check_port_free(processes.ENDPOINT_PORT, args.endpoint_host, args.endpoint_port)
     processes.ensure_model(args.model, args.data, Progress())
-    return processes.endpoint_process(args.model, name, args.host, args.endpoint_port)
+    for host, what in ((args.host, "the page and API"), (args.endpoint_host, f"the endpoint {name!r}")):
+        if (warning := exposure_warning(host, what)) is not None:
+            print(warning, file=sys.stderr, flush=True)
+    return processes.endpoint_process(args.model, name, args.endpoint_host, args.endpoint_port)
+
+
+def _reach(host: str) -> str:
+    """The address to call a server bound to ``host`` at: a wildcard bind is reached over loopback."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if not address.is_unspecified:
+        return host if address.version == 4 else f"[{host}]"
+    return "127.0.0.1" if address.version == 4 else "[::1]"
 
 
 def _model_encoding(args: argparse.Namespace) -> dict[str, str]:
