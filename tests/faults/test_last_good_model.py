@@ -1,6 +1,6 @@
 """Issue 22, item 4: a restart of the endpoint on a broken model file serves the last model that loaded.
 
-The endpoint keeps a copy of each model it loads (``.<name>.last-good`` beside the file). A real ``mysfits
+The endpoint keeps a copy of each model it loads (``<name>.last-good`` beside the file). A real ``mysfits
 endpoint`` process started on a truncated file answers from that copy, logs one line saying so, and picks up the
 fixed file when it comes.
 """

@@ -117,7 +117,7 @@ class ServedModel:
 
 def last_good_path(path: Path) -> Path:
     """Where the endpoint keeps a copy of the last model that loaded from ``path``, for a restart to fall back on."""
-    return path.with_name(f".{path.name}.last-good")
+    return path.with_name(f"{path.name}.last-good")
 
 
 class ModelHolder:
