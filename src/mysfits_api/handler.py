@@ -25,9 +25,10 @@ from mysfits_api import encoding as encodings
 from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
 from mysfits_api.dynamodb_store import DynamoDbChoiceStore
+from mysfits_api.encoding_follow import EncodingFollower
 from mysfits_api.errors import ApiError, ChoiceError, EndpointError, RequestError
 from mysfits_api.questionnaire import load_questionnaire
-from mysfits_api.recommend import parse_answers, predict, recommendation_for, runner_up
+from mysfits_api.recommend import parse_answers, recommendation_for, runner_up
 
 
 def _required_env(name: str) -> str:
@@ -112,11 +113,19 @@ app = APIGatewayRestResolver(cors=CORSConfig(allow_origin=ALLOWED_ORIGIN, max_ag
 runtime = boto3.client("sagemaker-runtime", config=CLIENT_CONFIG)
 
 
+def _log_switch(previous: str, current: str, refusal: str) -> None:
+    logger.warning("model encoding changed", extra={"previous": previous, "current": current, "refusal": refusal})
+
+
+# Starts at MODEL_ENCODING; follows a retrained model of the other encoding without a failed request.
+encoding = EncodingFollower(MODEL_ENCODING, _log_switch)
+
+
 @app.post("/recommendations")
 def post_recommendation() -> dict:
     event = app.current_event
     answers = parse_answers(event.body, is_base64=event.is_base64_encoded)
-    prediction = predict(runtime, ENDPOINT_NAME, answers, MODEL_ENCODING)
+    prediction = encoding.predict(runtime, ENDPOINT_NAME, answers)
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
@@ -179,8 +188,11 @@ def report_choice_refusal(error: ChoiceError) -> Response:
 
 @app.exception_handler(EndpointError)
 def report_endpoint_failure(error: EndpointError) -> Response:
-    # Called inside Powertools' except block, so exc_info carries the chained botocore error.
-    logger.exception("endpoint call failed", extra={"status": error.status, "cause": error.detail})
+    # One line, no traceback: an outage fails every request the same way, and the cause (status, SageMaker's error
+    # code and message) is all an operator needs; a traceback per request buried the log in 9.5 KB entries.
+    logger.error(
+        "endpoint call failed", extra={"status": error.status, "error": type(error).__name__, "cause": error.detail}
+    )
     return _error_response(error)
 
 

@@ -92,9 +92,10 @@ def test_every_request_and_response_format_answers_from_the_table(client, table,
     assert all(type(p["predicted_label"]) is float for p in predictions)
 
 
-def test_response_headers_that_boto3_maps(client):
+def test_response_headers_that_boto3_maps(client, model_path):
     response, _ = invoke(client, "1,2,3,4,5", CustomAttributes="trace-id=abc123")
-    assert response["InvokedProductionVariant"] == "AllTraffic"
+    checksum = json.loads(model_path.read_text())["checksum"].removeprefix("sha256:")
+    assert response["InvokedProductionVariant"] == f"ordinal-{checksum[:12]}"
     assert response["ContentType"] == "application/json"
     assert response["CustomAttributes"] == "trace-id=abc123"
     assert len(response["ResponseMetadata"]["RequestId"]) == 36
@@ -191,6 +192,11 @@ def test_missing_content_type_is_a_model_error(client):
         client.invoke_endpoint(EndpointName=NAME, Body=b"1,2,3,4,5")
     assert caught.value.response["Error"]["Code"] == "ModelError"
     assert caught.value.response["OriginalStatusCode"] == 415
+
+
+def test_the_serving_variant_can_be_targeted(client, endpoint):
+    response, _ = invoke(client, "1,2,3,4,5", TargetVariant=endpoint.model.variant)
+    assert response["InvokedProductionVariant"] == endpoint.model.variant
 
 
 def test_unknown_target_variant_is_a_validation_error(client):

@@ -9,9 +9,10 @@ buffered in full. :class:`GuardedHttpProtocol` closes those gaps where they open
   first byte within that time), else the connection is closed;
 * a head larger than ``MAX_HEAD_BYTES`` (API Gateway's 10 KB for the request line and headers) is answered 431 and
   the connection closed, before the rest is read;
-* at ``max_connections`` open connections, a new one replaces the oldest connection that is only waiting for a
-  request head (idle or slow), so clients that do send requests are still served during a flood; when every
-  connection has a request in flight, the new one is closed.
+* at ``max_connections`` open connections, a new one replaces the connection that has waited longest for a request
+  head or for the rest of a request body (idle, slow headers or a slow body), so clients that do send requests are
+  still served during a flood; an evicted body is never handed to the app. When every connection has a whole
+  request in flight, the new one is closed.
 
 Every such closing is counted and logged, at most once a second, as one warning line.
 """
@@ -58,6 +59,11 @@ class _Tally:
 TALLY = _Tally()
 
 
+def _still_sending(connection: object) -> bool:
+    """True while a connection owes us a request head or the rest of a body (uvicorn's other protocols: never)."""
+    return getattr(connection, "_reading_head", False) or getattr(connection, "_reading_body", False)
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     max_head_bytes = MAX_HEAD_BYTES
     head_timeout_s = HEAD_TIMEOUT_S
@@ -66,6 +72,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     _head_timer: TimerHandle | None = None
     _reading_head = True
+    _reading_body = False
     _head_bytes = 0
     _head_size = 0
     _head_too_large = False
@@ -104,11 +111,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._arm_head_timer()
 
     def _evict_one(self) -> bool:
-        waiting = [c for c in self.connections if getattr(c, "_reading_head", False) and not c.transport.is_closing()]
+        waiting = [c for c in self.connections if _still_sending(c) and not c.transport.is_closing()]
         if not waiting:
             return False
         oldest = min(waiting, key=lambda c: c._waiting_since)
-        TALLY.add("idle or slow, closed at the connection limit")
+        TALLY.add("idle or slow (head or body), closed at the connection limit")
         oldest.transport.close()
         self.connections.discard(oldest)
         return True
@@ -165,10 +172,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._reading_head = False
+        self._reading_body = True
+        self._waiting_since = time.monotonic()
         self._head_bytes = 0
         self._head_size = 0
         self._cancel_head_timer()
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._reading_body = False
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         self._reading_head = True

@@ -22,10 +22,12 @@ import asyncio
 import contextlib
 import errno
 import importlib.util
+import ipaddress
 import multiprocessing
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -56,6 +58,11 @@ class BodyTooLarge(Exception):
     """The request body passed the server's limit; raised before the rest of it is buffered."""
 
 
+class BodyIncomplete(Exception):
+    """The client closed the connection before its body arrived in full: the request is dropped unanswered, and
+    never handed to the application (a truncated upload must not run the function on part of its body)."""
+
+
 class BodyTimeout(Exception):
     """The request body did not arrive in full within ``BODY_TIMEOUT_S``: a slow or stalled sender."""
 
@@ -67,7 +74,6 @@ a sender that stalls half-way would otherwise hold its connection (and a task) f
 
 def is_loopback(host: str) -> bool:
     """Whether only this machine can reach an address (a name such as ``localhost`` counts when it resolves so)."""
-    import ipaddress
 
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -121,7 +127,7 @@ async def read_body(receive: Receive, limit: int, declared: int | None = None) -
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError on 3.10
             raise BodyTimeout from None
         if message["type"] == "http.disconnect":
-            break
+            raise BodyIncomplete
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -159,12 +165,17 @@ def _fast_parts() -> dict[str, str]:
 
 
 def uvicorn_server(
-    app, log_level: str = "warning", keep_alive_s: float = 5, error_headers: tuple[tuple[str, str], ...] = ()
+    app,
+    log_level: str = "warning",
+    keep_alive_s: float = 5,
+    error_headers: tuple[tuple[str, str], ...] = (),
+    max_connections: int | None = None,
 ) -> uvicorn.Server:
-    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header."""
+    """``error_headers`` go on the answers the HTTP layer makes itself (400, 431), e.g. the gateway's CORS header;
+    ``max_connections`` overrides :func:`mysfits.local.guard.default_max_connections` (tests use a small cap)."""
     parts = _fast_parts()
     if parts["http"] == "httptools":
-        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers)
+        parts["http"] = GuardedHttpProtocol.configured(error_headers=error_headers, max_connections=max_connections)
     config = uvicorn.Config(
         app,
         **parts,
@@ -187,10 +198,17 @@ def describe() -> dict[str, str]:
 class BackgroundServer:
     """An ASGI app served by uvicorn on a daemon thread; ``start`` returns once it accepts requests."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"):
+    def __init__(
+        self,
+        app,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        max_connections: int | None = None,
+    ):
         self.socket = bind(host, port)
         self.url = url_of(self.socket)
-        self.server = uvicorn_server(app, log_level=log_level)
+        self.server = uvicorn_server(app, log_level=log_level, max_connections=max_connections)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn-{self.url}", daemon=True)
         self._error: BaseException | None = None
 
@@ -282,10 +300,12 @@ def serve_workers(
         return
     context = multiprocessing.get_context("fork")
     ready = context.SimpleQueue()
-    children = [
-        context.Process(target=_worker, args=(app, sock, ready, keep_alive_s, error_headers), name=f"worker-{n + 1}")
-        for n in range(workers)
-    ]
+
+    def new_worker(n: int):
+        args = (app, sock, ready, keep_alive_s, error_headers)
+        return context.Process(target=_worker, args=args, name=f"worker-{n + 1}")
+
+    children = [new_worker(n) for n in range(workers)]
     previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for child in children:
@@ -293,15 +313,49 @@ def serve_workers(
         _wait_ready(children, ready)
         if on_ready is not None:
             on_ready()
-        while all(child.is_alive() for child in children):
-            time.sleep(0.2)
-        raise RuntimeError("a worker process stopped on its own; see its message above")
+        _supervise(children, new_worker)
     except KeyboardInterrupt:
         pass
     finally:
         _stop(children)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+WORKER_CHECK_S = 0.1
+"""How often the parent looks for a dead worker: a replacement starts within this plus the pause below."""
+WORKER_PAUSE_S = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+"""The pause before replacing a worker, by how many replacements in a row died within ``WORKER_STABLE_S``: the
+first is immediate, a crash loop backs off to 8 s, as the endpoint's supervisor does."""
+WORKER_STABLE_S = 10.0
+
+
+def _supervise(children: list, new_worker: Callable[[int], multiprocessing.Process]) -> None:
+    """Replace each worker that exits on its own (a crash, the OOM killer, a stray SIGKILL) until interrupted.
+
+    The other workers keep accepting on the shared socket meanwhile; only the dead worker's in-flight requests are
+    lost. One line on stderr per replacement."""
+    failures = [0] * len(children)
+    started = [time.monotonic()] * len(children)
+    while True:
+        time.sleep(WORKER_CHECK_S)
+        for n, child in enumerate(children):
+            if child.is_alive():
+                continue
+            quick = time.monotonic() - started[n] < WORKER_STABLE_S
+            failures[n] = failures[n] + 1 if quick else 1
+            pause = WORKER_PAUSE_S[min(failures[n] - 1, len(WORKER_PAUSE_S) - 1)]
+            print(
+                f"gateway: worker {n + 1} (pid {child.pid}) exited with code {child.exitcode}; "
+                f"starting a new one in {pause:g} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            child.close()
+            time.sleep(pause)
+            children[n] = new_worker(n)
+            children[n].start()
+            started[n] = time.monotonic()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,6 +57,8 @@ class ModelArtifact:
     )
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     package_version: str = __version__
+    checksum: str = field(default="", compare=False)
+    """The ``sha256:...`` the file carried, when loaded from one (a freshly trained model has none until written)."""
 
     @property
     def version(self) -> str:
@@ -128,11 +131,55 @@ def save_model(model: ModelArtifact, path: str | os.PathLike) -> Path:
     return write_bytes_atomic(path, json.dumps(model.to_document(), indent=1, sort_keys=True).encode())
 
 
+MAX_MODEL_BYTES = 128 * 1024 * 1024
+"""The largest model file read. A model of 10 million sample rows is well under it; anything bigger is not ours."""
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`ArtifactError` saying what it is.
+
+    Opened non-blocking, so a FIFO (or a device) renamed into place is refused at once instead of hanging the reader
+    until someone writes to it; ``/dev/zero`` is refused by type before a byte is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ArtifactError(f"{path}: not a regular file ({_file_kind(info.st_mode)}); a model is a JSON file")
+        if info.st_size > limit:
+            raise ArtifactError(
+                f"{path}: {info.st_size:,} bytes is larger than a model file can be (at most {limit:,} bytes)"
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            raw = stream.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise ArtifactError(f"{path}: grew past {limit:,} bytes while being read; a model file is at most that")
+    return raw
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISDIR, "a directory"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def read_model_bytes(path: Path) -> bytes:
+    """A model file's bytes, read as :func:`load_model` reads them (regular files of at most MAX_MODEL_BYTES)."""
+    return _read_regular_file(path, MAX_MODEL_BYTES)
+
+
 def load_model(path: str | os.PathLike) -> ModelArtifact:
     """Read and verify a model file; every failure is an :class:`ArtifactError` naming the file."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_model_bytes(path)
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no model file here; train one with `mysfits train`") from None
     except OSError as exc:
@@ -178,6 +225,7 @@ def _from_document(doc: object) -> ModelArtifact:
             labels=doc["labels"],
             created_at=doc["created_at"],
             package_version=doc["package_version"],
+            checksum=expected,
         )
     except KeyError as exc:
         raise ArtifactError(f"missing field {exc}") from exc

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from mysfits.files import write_bytes_atomic
 from mysfits.local.endpoint.logs import log_event
 from mysfits.local.endpoint.protocol import Neighbourhood, Row, grid_cell
 from mysfits.model import knn
-from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model
+from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model, read_model_bytes
 from mysfits_api import encoding as encodings
 from mysfits_api.questionnaire import cell_index
 
@@ -35,11 +36,22 @@ class FileStamp:
     inode: int
     size: int
     mtime_ns: int
+    ctime_ns: int  # a chmod changes only this: a file made readable again is retried
 
     @classmethod
     def of(cls, path: Path) -> FileStamp:
         info = os.stat(path)
-        return cls(info.st_ino, info.st_size, info.st_mtime_ns)
+        return cls(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def variant_name(artifact: ModelArtifact) -> str:
+    """The production variant an endpoint serving ``artifact`` reports: ``<encoding>-<first 12 hex of its checksum>``.
+
+    The team's convention: the name says which features the model wants and which model answered, so a caller can
+    follow an encoding change and log the model version from the ``InvokedProductionVariant`` of each answer.
+    """
+    digest = artifact.checksum.removeprefix("sha256:") or artifact.version
+    return f"{artifact.encoding}-{digest[:12]}"
 
 
 class InvocationTimeout(Exception):
@@ -57,6 +69,7 @@ class ServedModel:
         self.k = artifact.k
         self.encoding = artifact.encoding
         self.feature_dim = artifact.feature_dim
+        self.variant = variant_name(artifact)
         # Built once here, in the loading thread, so the first verbose request pays no conversion. Distances are
         # measured between encoded rows, as the built-in kNN measures them between the features it was trained on.
         sample_X, sample_y = knn.sample_arrays(artifact)
@@ -78,6 +91,7 @@ class ServedModel:
             "model_version": self.version,
             "k": self.k,
             "encoding": self.encoding,
+            "variant": self.variant,
             "feature_dim": self.feature_dim,
             "sample_size": self.artifact.sample_size,
             "metrics": self.artifact.metrics,
@@ -101,15 +115,51 @@ class ServedModel:
         return out
 
 
+def last_good_path(path: Path) -> Path:
+    """Where the endpoint keeps a copy of the last model that loaded from ``path``, for a restart to fall back on."""
+    return path.with_name(f"{path.name}.last-good")
+
+
 class ModelHolder:
     """Owns ``current`` and replaces it when the file at ``path`` changes (or on request)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.last_good = last_good_path(self.path)
         stamp = self._stamp_or_none()
-        self.current = ServedModel.load(self.path)  # raises ArtifactError with the loader's message
+        try:
+            self.current = ServedModel.load(self.path)
+        except ArtifactError as exc:
+            self.current = self._last_good_or_raise(exc)
+        else:
+            self._keep(stamp)
         self._seen = stamp
         self._lock = threading.Lock()
+
+    def _last_good_or_raise(self, exc: ArtifactError) -> ServedModel:
+        """A restart on a broken file serves the copy of the last model that loaded, if there is one."""
+        try:
+            model = ServedModel.load(self.last_good)
+        except ArtifactError:
+            raise exc from None  # no usable copy: the file's own error is the one to report
+        log_event(
+            logging.ERROR,
+            "model_load_failed_serving_last_good",
+            error=str(exc),
+            last_good=str(self.last_good),
+            serving_version=model.version,
+        )
+        return model
+
+    def _keep(self, stamp: FileStamp | None) -> None:
+        """Copy the file that just loaded to :func:`last_good_path` (temp + rename), if it is still that file."""
+        try:
+            raw = read_model_bytes(self.path)
+            if self._stamp_or_none() != stamp:  # replaced while we loaded it: these may be another file's bytes
+                return
+            write_bytes_atomic(self.last_good, raw)
+        except (OSError, ArtifactError) as exc:
+            log_event(logging.WARNING, "last_good_model_not_kept", model=str(self.path), error=str(exc))
 
     def _stamp_or_none(self) -> FileStamp | None:
         try:
@@ -144,5 +194,6 @@ class ModelHolder:
                 log_event(logging.ERROR, "model_reload_failed", error=reason, serving_version=self.current.version)
                 return False
             previous, self.current = self.current, fresh
+            self._keep(stamp)
             log_event(logging.INFO, "model_reloaded", previous_version=previous.version, **fresh.describe())
             return True

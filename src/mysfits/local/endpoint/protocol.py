@@ -154,7 +154,8 @@ def parse_rows(body: bytes, content_type: str | None, n_features: int = N_FEATUR
     if not body.strip():
         raise PayloadError(f"the request body is empty; send at least one row of {n_features} numbers")
     try:
-        text = body.decode("utf-8")
+        # "utf-8-sig": a byte-order mark that spreadsheet exports put first is dropped, not read as part of row 1.
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"the request body is not UTF-8 text (invalid byte at offset {exc.start})") from None
     return _PARSERS[media.essence](text, media, n_features)

@@ -44,7 +44,6 @@ from mysfits.local.http_server import SHUTDOWN_GRACE_SECONDS, BackgroundServer, 
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-VARIANT = "AllTraffic"
 # SageMaker gives a model container 60 s to answer an invocation; the direct kNN stops at the same limit.
 MODEL_TIMEOUT_SECONDS = 60.0
 GATEWAY_TIMEOUT = 504
@@ -59,7 +58,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-_VARIANT_HEADER = (b"x-amzn-invoked-production-variant", VARIANT.encode())
+_VARIANT_HEADER = b"x-amzn-invoked-production-variant"
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 
 
@@ -136,6 +135,8 @@ class EndpointApp:
         runtime = path == self._runtime_path
         try:
             outcome = await self._route(method, path, runtime, request, receive)
+        except http_server.BodyIncomplete:
+            return  # the client closed before its body arrived: never scored, nothing to answer
         except Exception as exc:  # the last line of defence: a bug must cost one request, never the connection
             logging.getLogger(__name__).exception("request %s failed", request_id)
             outcome = self._refusal(runtime, 500, f"internal error in the local endpoint ({type(exc).__name__})")
@@ -171,9 +172,13 @@ class EndpointApp:
         return _error_outcome(unknown_operation(method, path))
 
     async def _invocation(self, runtime: bool, request: _Request, receive: Receive) -> _Outcome:
-        if runtime and request.target_variant not in (None, VARIANT):
+        model = self.holder.current
+        if runtime and request.target_variant not in (None, model.variant):
             return _error_outcome(
-                validation_error(f"Variant {request.target_variant} not found for endpoint {self.name}; use {VARIANT}")
+                validation_error(
+                    f"Variant {request.target_variant} not found for endpoint {self.name}; "
+                    f"its one variant is {model.variant} (<encoding>-<model checksum>)"
+                )
             )
         try:
             body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, request.content_length)
@@ -181,7 +186,6 @@ class EndpointApp:
             return _error_outcome(payload_too_large())
         except http_server.BodyTimeout:
             return _error_outcome(body_timeout(http_server.BODY_TIMEOUT_S))
-        model = self.holder.current
         deadline = time.monotonic() + self.model_timeout
         try:
             fmt = negotiate(request.accept)
@@ -200,7 +204,7 @@ class EndpointApp:
             return self._refusal(runtime, GATEWAY_TIMEOUT, message)
         headers = [(b"content-type", fmt.media_type.encode())]
         if runtime:
-            headers.append(_VARIANT_HEADER)
+            headers.append((_VARIANT_HEADER, model.variant.encode()))
         if request.custom_attributes is not None:
             headers.append((b"x-amzn-sagemaker-custom-attributes", request.custom_attributes))
         if len(rows) > OFF_LOOP_ROWS:

@@ -92,6 +92,8 @@ class Gateway:
             return
         try:
             body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, _declared_length(scope["headers"]))
+        except http_server.BodyIncomplete:
+            return  # the client is gone; nothing to answer and nothing to run
         except http_server.BodyTooLarge:
             response = self._gateway_error(413, "Request Too Long", "REQUEST_TOO_LARGE", str(uuid.uuid4()))
         except http_server.BodyTimeout:
