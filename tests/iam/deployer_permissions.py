@@ -145,11 +145,13 @@ def _roll_back(stack: str) -> None:
 
 
 def script_calls(session, tmp: Path) -> list[AwsCall]:
-    """train_and_deploy --deploy-api --deploy-web (sam itself stood in for) and cleanup --delete-stacks."""
+    """train_and_deploy (with --choices-table once) --deploy-api --deploy-web (sam itself stood in for) and cleanup
+    --delete-stacks."""
     from mysfits.aws.train_and_deploy import Toolkit, main
     from tests.iam import scenarios
     from tests.iam.policy import StackValues
     from tests.integration.test_train_and_deploy import SAMCONFIG, RecordingRunner, api_stand_in, make_distribution
+    from tests.moto_training_jobs import training_jobs_that_train
 
     values = StackValues(region=REGION, bucket="mysfits-notebook-databucket-test")
     (tmp / "samconfig.toml").write_text(SAMCONFIG)
@@ -164,6 +166,11 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
         with scenarios.training_logs_present():
             calls = scenarios.train_and_deploy(ws, logs=True)
         calls += scenarios.train_and_deploy(ws, "--serverless")
+        # Learning from visitors' choices: the table's Scan, the export, and the judgement against the endpoint.
+        with training_jobs_that_train():
+            calls += scenarios.train_and_deploy(
+                ws, "--serverless", "--choices-table", scenarios.choices_table(session, 1_000)
+            )
         toolkit = Toolkit(session_factory=lambda region: session, runner=RecordingRunner(), out=lambda _: None)
         argv = [
             "--mode", "sagemaker", "--region", REGION, "--notebook-stack", values.stack_name, "--data", str(ws.data),

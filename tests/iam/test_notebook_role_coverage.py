@@ -53,6 +53,23 @@ def test_train_and_deploy_both_ways_create_and_update(ws, policy):
 
 
 @pytest.mark.slow
+def test_train_and_deploy_learning_from_visitors_choices(ws, policy):
+    """--choices-table: the Scan, the export to S3, the first deploy (nothing to compare with), then a run judged
+    against the serving endpoint."""
+    from tests.moto_training_jobs import training_jobs_that_train
+
+    table = scenarios.choices_table(ws.session, 1_000)
+    with training_jobs_that_train():
+        calls = scenarios.train_and_deploy(ws, "--choices-table", table)
+        calls += scenarios.train_and_deploy(ws, "--choices-table", table)
+    operations = [(c.service, c.operation) for c in calls]
+    assert ("dynamodb", "Scan") in operations
+    assert operations.count(("sagemaker", "DescribeEndpointConfig")) >= 1
+    assert ("sagemaker-runtime", "InvokeEndpoint") in operations
+    assert_allowed(policy, calls)
+
+
+@pytest.mark.slow
 def test_notebook_in_sagemaker_mode_then_its_clean_up(ws, policy):
     calls = scenarios.run_notebook(ws, serverless=False, clean_up=False)
     calls += scenarios.run_notebook(ws, serverless=True, clean_up=True)

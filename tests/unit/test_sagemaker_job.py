@@ -471,3 +471,16 @@ def test_the_variant_is_named_after_the_encoding_and_the_model():
     other = TrainingResult("j2", RESULT.model_data_url.replace("00-000", "00-001"), RESULT.image_uri)
     assert other.variant_name != name, "another training job's model gets another name"
     assert RealTime().variant("m", name)["VariantName"] == name
+
+
+def test_a_deploy_stamped_in_the_same_second_never_retires_the_config_it_serves(aws_env):
+    """Two deploys within one second share their resource names (moto accepts the second create); the
+    switch must not then delete the config that the new endpoint serves as if it were the old one."""
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=REGION)
+        deploy(sm, "mysfits-knn", RESULT, ROLE, RealTime(), report=lambda _: None, now=NOW)
+        second = deploy(sm, "mysfits-knn", RESULT, ROLE, Serverless(1024), report=lambda _: None, now=NOW)
+        served = sm.describe_endpoint(EndpointName="mysfits-knn")["EndpointConfigName"]
+        assert served == second.endpoint_config_name
+        assert sm.describe_endpoint_config(EndpointConfigName=served)["ProductionVariants"]
+        assert second.retired == ()

@@ -463,7 +463,11 @@ def _serve(
             sleep=sleep,
         )
         wait_for_endpoint(sm, endpoint_name, report=report, sleep=sleep)
-        retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report) if previous else ()
+        retired = (
+            retire_endpoint_config(sm, previous, keep_models={name}, report=report)
+            if previous and previous != name
+            else ()
+        )
         return Deployment(endpoint_name, name, name, created=True, replaced_config=previous, retired=retired)
 
     previous = existing["EndpointConfigName"]
@@ -480,7 +484,8 @@ def _serve(
             f"endpoint {endpoint_name} rolled back to {settled['EndpointConfigName']}: "
             f"{settled.get('FailureReason', 'no reason given')}"
         )
-    retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report)
+    # Never the config now serving: two deploys stamped in the same second share a name.
+    retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report) if previous != name else ()
     return Deployment(endpoint_name, name, name, created=False, replaced_config=previous, retired=retired)
 
 

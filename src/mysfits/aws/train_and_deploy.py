@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from mysfits import endpoint_name, samconfig
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, quotas, sagemaker_job, website
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
-from mysfits.cli_base import CliError, OneLineParser, positive_int
+from mysfits.cli_base import CliError, OneLineParser, positive_float, positive_int, share
 from mysfits.model.artifact import ArtifactError
 from mysfits_api import encoding as encodings
 
@@ -83,6 +83,7 @@ class AwsClients:
     sts: Any
     cloudfront: Any
     quotas: Any
+    dynamodb: Any
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -95,6 +96,7 @@ class AwsClients:
             session.client("sts"),
             session.client("cloudfront"),
             session.client("service-quotas"),
+            session.client("dynamodb"),
         )
 
 
@@ -103,7 +105,7 @@ class AwsClients:
 
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     from mysfits.model import dataset as ds
-    from mysfits.model import training
+    from mysfits.model import retrain, training
 
     parser = OneLineParser(
         prog=prog,
@@ -157,6 +159,25 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     aws.add_argument("--max-concurrency", type=int, help="serverless concurrent requests, 1..200 (default 5)")
     aws.add_argument("--no-logs", action="store_true", help="do not stream the training job's log")
 
+    loop = parser.add_argument_group("visitors' choices (--mode sagemaker)")
+    loop.add_argument(
+        "--choices-table",
+        help="the API stack's choices table (output ChoicesTableName): learn from visitors' choices too, and replace "
+        "the serving model only if the new one is no worse on held-out choices",
+    )
+    loop.add_argument(
+        "--choices-weight",
+        type=positive_float,
+        default=retrain.DEFAULT_WEIGHT,
+        help="how many base rows one choice counts as (default %(default)g, as mysfits retrain)",
+    )
+    loop.add_argument(
+        "--margin",
+        type=share,
+        default=retrain.DEFAULT_MARGIN,
+        help="how much worse than the serving model the new one may be and still replace it (default %(default)g)",
+    )
+
     common = parser.add_argument_group("endpoint, API and web")
     common.add_argument(
         "--endpoint-name",
@@ -194,11 +215,15 @@ def check_flags(args: argparse.Namespace) -> None:
         "--max-concurrency": args.max_concurrency,
         "--deploy-api": args.deploy_api,
         "--deploy-web": args.deploy_web,
+        "--choices-table": args.choices_table,
     }
     if args.mode == "local":
         used = [flag for flag, value in sagemaker_only.items() if value]
         if used:
-            raise CliError(f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS)")
+            raise CliError(
+                f"{', '.join(used)} only apply with --mode sagemaker (the local mode uses no AWS; "
+                "mysfits retrain closes the loop locally)"
+            )
         return
     if args.serverless and args.instance_type:
         raise CliError("--serverless and --instance-type exclude each other: a serverless endpoint has no instance")
@@ -346,6 +371,28 @@ class Split:
 
 
 @dataclass(frozen=True)
+class ChoiceSplit:
+    """Visitors' choices from the table, split as ``mysfits retrain`` splits them: ``judge`` is never trained on."""
+
+    learn: Any  # mysfits.model.dataset.Dataset
+    judge: Any
+    total: int
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Champion against challenger on the held-out choices; ``champion`` is None when no endpoint serves yet."""
+
+    champion: float | None
+    challenger: float
+    promoted: bool
+
+
+class ChampionKept(Exception):
+    """The challenger lost: the run stops before anything that would replace the serving model."""
+
+
+@dataclass(frozen=True)
 class LocalModel:
     """What the local training wrote: its encoding goes into samconfig.toml beside the endpoint name."""
 
@@ -385,6 +432,10 @@ class Results:
     def add(self, value: object) -> None:
         if value is not None:
             self._by_type[type(value)] = value
+
+    def find(self, kind: type[T]) -> T | None:
+        value = self._by_type.get(kind)
+        return value if isinstance(value, kind) else None
 
     def get(self, kind: type[T]) -> T:
         value = self._by_type.get(kind)
@@ -451,8 +502,15 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
     )
     return [
         *_data_steps(args, resolved),
+        *_choice_steps(args, bucket),
         Step(
             f"split {args.data} 90/10 (seed {args.seed})"
+            + (
+                f"; the training rows become the learning choices plus 1/{args.choices_weight:g} of the base "
+                "training rows, the test rows become the held-out choices"
+                if args.choices_table
+                else ""
+            )
             + (", tune the encoding, k and sample_size locally" if args.tune else ""),
             _split,
         ),
@@ -471,6 +529,7 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
             f"role {role}, output s3://{bucket}/{prefix}/output, tag {tag}; wait for it",
             _train_on_sagemaker,
         ),
+        *_judge_steps(args),
         Step(
             f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
             f"tag {tag}; sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
@@ -486,6 +545,40 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
             _evaluate,
         ),
         _samconfig_step(args),
+    ]
+
+
+def _choice_steps(args: argparse.Namespace, bucket: str) -> list[Step]:
+    if not args.choices_table:
+        return []
+    from mysfits.model import retrain
+
+    return [
+        Step(
+            f"dynamodb:Scan {args.choices_table} (paginated, consistent reads): the visitors' choices; hold out "
+            f"{retrain.HOLDOUT_PERCENT}% by a hash of each choice's id, as mysfits retrain does; stop here, with "
+            f"nothing created, if fewer than {retrain.MIN_HOLDOUT} are held out",
+            _read_choices,
+        ),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_choices_key(args)} (every chosen row in the workshop's format: five "
+            "answers, then the Mysfit's label)",
+            _upload_choices,
+        ),
+    ]
+
+
+def _judge_steps(args: argparse.Namespace) -> list[Step]:
+    if not args.choices_table:
+        return []
+    return [
+        Step(
+            f"sagemaker:DescribeEndpoint {args.endpoint_name} and its config (the serving variant names its "
+            f"encoding); sagemaker-runtime:InvokeEndpoint {args.endpoint_name} with the held-out choices: the "
+            "champion's accuracy. The job's test:accuracy is the challenger's on the same choices. Stop here, "
+            f"with the endpoint and samconfig unchanged, if the challenger is worse by more than {args.margin:g}",
+            _judge,
+        )
     ]
 
 
@@ -535,6 +628,11 @@ def _key(args: argparse.Namespace, split: str) -> str:
     return f"{args.prefix or args.endpoint_name}/data/{split}/{split}.csv"
 
 
+def _choices_key(args: argparse.Namespace) -> str:
+    """Beside the channels, not in one: the job must learn only the training share of the choices."""
+    return f"{args.prefix or args.endpoint_name}/choices/choices.csv"
+
+
 def _generate(ctx: Context, _results: Results) -> None:
     from mysfits.model import dataset as ds
 
@@ -560,12 +658,17 @@ def _train_locally(ctx: Context, _results: Results) -> LocalModel:
     return LocalModel(model.encoding)
 
 
-def _split(ctx: Context, _results: Results) -> Split:
+def _split(ctx: Context, results: Results) -> Split:
     from mysfits.model import dataset as ds
-    from mysfits.model import training
+    from mysfits.model import retrain, training
 
     args = ctx.args
     train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
+    choices = results.find(ChoiceSplit)
+    if choices is not None:
+        train, kept = retrain.training_mix(train, choices.learn, args.choices_weight, args.seed)
+        test = choices.judge
+        ctx.say(f"  {choices.learn.rows:,} learning choices and {kept:,} base rows")
     encoding, k, sample_size = args.encoding, args.k, args.sample_size
     if args.tune:
         tuned = training.tune(train, args.seed)
@@ -573,6 +676,33 @@ def _split(ctx: Context, _results: Results) -> Split:
         ctx.say(f"  tuned locally: encoding={encoding}, k={k}, sample_size={sample_size:,}")
     ctx.say(f"  {train.rows:,} training rows, {test.rows:,} test rows")
     return Split(train, test, k, sample_size, encoding)
+
+
+def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
+    from mysfits.aws.choices_table import DynamoDbChoiceReader
+    from mysfits.model import retrain
+
+    table = ctx.args.choices_table
+    choices = list(DynamoDbChoiceReader(ctx.aws.dynamodb, table).choices())
+    try:
+        learn, judge = retrain.split_choices(choices)
+    except retrain.TooFewChoices as exc:
+        raise CliError(f"--choices-table {table}: too few choices to judge a new model: {exc}") from None
+    ctx.say(f"  {len(choices):,} choices: {learn.rows:,} to learn from, {judge.rows:,} held out")
+    return ChoiceSplit(learn, judge, len(choices))
+
+
+def _upload_choices(ctx: Context, results: Results) -> None:
+    import numpy as np
+
+    choices = results.get(ChoiceSplit)
+    rows = np.column_stack(
+        [np.concatenate([choices.learn.X, choices.judge.X]), np.concatenate([choices.learn.y, choices.judge.y])]
+    )
+    body = "".join(",".join(map(str, row)) + "\n" for row in rows.astype(int).tolist()).encode()
+    key = _choices_key(ctx.args)
+    ctx.aws.s3.put_object(Bucket=ctx.resolved.bucket, Key=key, Body=body, ContentType="text/csv")
+    ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({choices.total:,} rows)")
 
 
 def _upload_train(ctx: Context, results: Results) -> TrainChannel:
@@ -605,6 +735,54 @@ def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.Trainin
     shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(trained.metrics.items()))
     ctx.say(f"  training job {trained.job_name} done: {trained.model_data_url} {shown}")
     return trained
+
+
+def serving_encoding(sm, endpoint: dict) -> str | None:
+    """The encoding the endpoint's model expects, from its variant's name (``<encoding>-<12 hex>``, as this script
+    names variants); None for an endpoint deployed otherwise."""
+    from mysfits_api import encoding as encodings
+
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    prefix = config["ProductionVariants"][0]["VariantName"].rsplit("-", 1)[0]
+    return prefix if prefix in encodings.ENCODINGS else None
+
+
+def _judge(ctx: Context, results: Results) -> Judgement:
+    import numpy as np
+
+    from mysfits.model import knn, retrain
+
+    args, judge = ctx.args, results.get(ChoiceSplit).judge
+    trained = results.get(sagemaker_job.TrainingResult)
+    challenger = trained.metrics.get("test:accuracy")
+    if challenger is None:
+        raise sagemaker_job.DeploymentError(
+            f"training job {trained.job_name} reported no test:accuracy, so the new model cannot be judged; "
+            "nothing was deployed"
+        )
+    endpoint = sagemaker_job.describe_endpoint_or_none(ctx.aws.sagemaker, args.endpoint_name)
+    if endpoint is None or endpoint["EndpointStatus"] in sagemaker_job.FAILED:
+        state = "does not exist" if endpoint is None else f"is {endpoint['EndpointStatus']}"
+        ctx.say(f"  endpoint {args.endpoint_name} {state}: no model to compare with; the new one is deployed")
+        return Judgement(None, challenger, True)
+    encoding = serving_encoding(ctx.aws.sagemaker, endpoint) or samconfig.read_overrides(args.samconfig).get(
+        samconfig.ENCODING_PARAMETER, encodings.DEFAULT
+    )
+    predicted = sagemaker_job.predict_through_endpoint(
+        ctx.aws.runtime, args.endpoint_name, knn.encode_rows(judge.X, encoding), EVALUATION_BATCH
+    )
+    champion = float(np.mean(predicted == judge.y))
+    won = retrain.promoted(champion, challenger, args.margin)
+    ctx.say(
+        f"  held-out accuracy on {judge.rows:,} choices: serving model {champion:.2%}, new model {challenger:.2%} "
+        f"(margin {args.margin:.2%}): {'promoted' if won else 'kept the serving model'}"
+    )
+    if not won:
+        raise ChampionKept(
+            f"the new model ({trained.job_name}) is worse than the serving one on held-out choices by more than "
+            f"{args.margin:.2%}; endpoint {args.endpoint_name} and {args.samconfig} are unchanged"
+        )
+    return Judgement(champion, challenger, True)
 
 
 def _deploy(ctx: Context, results: Results) -> None:
@@ -732,6 +910,9 @@ def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog
     except CliError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    except ChampionKept as exc:
+        toolkit.out(f"done: {exc}")
+        return 0
     except NoCredentialsError:
         print(f"{prog}: error: {NO_CREDENTIALS}", file=sys.stderr)
         return 2

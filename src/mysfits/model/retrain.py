@@ -80,6 +80,34 @@ def minimum_choices() -> int:
     return -(-MIN_HOLDOUT * 100 // HOLDOUT_PERCENT)
 
 
+def split_choices(choices: Sequence[Choice]) -> tuple[ds.Dataset, ds.Dataset]:
+    """``(learn, judge)``: the held-out share judges, the rest is learned from. Raises TooFewChoices before any
+    training when the judge would be too small to tell the margin from noise."""
+    judge = as_dataset([c for c in choices if held_out(c)])
+    learn = as_dataset([c for c in choices if not held_out(c)])
+    if judge.rows < MIN_HOLDOUT:
+        raise TooFewChoices(
+            f"{len(choices):,} choices give {judge.rows} held-out ones; judging a challenger needs at least "
+            f"{MIN_HOLDOUT} (about {minimum_choices():,} choices)"
+        )
+    return learn, judge
+
+
+def training_mix(base: ds.Dataset, learn: ds.Dataset, weight: float, seed: int) -> tuple[ds.Dataset, int]:
+    """The challenger's training rows: every learning choice plus a random ``1/weight`` of the base rows; returns
+    them and how many base rows were kept. The same rule locally and for the SageMaker job."""
+    if not weight > 0:
+        raise ValueError(f"the choices' weight must be above 0, got {weight:g}")
+    keep = np.random.default_rng(seed).random(base.rows) < 1 / weight
+    mixed = ds.Dataset(np.concatenate([learn.X, base.X[keep]]), np.concatenate([learn.y, base.y[keep]]))
+    return mixed, int(keep.sum())
+
+
+def promoted(champion_accuracy: float | None, challenger_accuracy: float, margin: float = DEFAULT_MARGIN) -> bool:
+    """The rule: no worse than the champion by more than ``margin``; with no champion serving, the challenger wins."""
+    return champion_accuracy is None or challenger_accuracy >= champion_accuracy - margin
+
+
 def challenge(
     base: ds.Dataset,
     choices: Sequence[Choice],
@@ -93,19 +121,10 @@ def challenge(
     progress: Progress = QUIET,
 ) -> Decision:
     """Train a challenger and judge it against the champion on the held-out choices. Writes nothing."""
-    if weight <= 0:
-        raise ValueError(f"the choices' weight must be above 0, got {weight:g}")
-    judge = as_dataset([c for c in choices if held_out(c)])
-    learn = as_dataset([c for c in choices if not held_out(c)])
-    if judge.rows < MIN_HOLDOUT:
-        raise TooFewChoices(
-            f"{len(choices):,} choices give {judge.rows} held-out ones; judging a challenger needs at least "
-            f"{MIN_HOLDOUT} (about {minimum_choices():,} choices)"
-        )
-    keep = np.random.default_rng(seed).random(base.rows) < 1 / weight
-    mixed = ds.Dataset(np.concatenate([learn.X, base.X[keep]]), np.concatenate([learn.y, base.y[keep]]))
+    learn, judge = split_choices(choices)
+    mixed, kept = training_mix(base, learn, weight, seed)
     encoding = encoding or champion.encoding
-    with progress.step(f"training a challenger on {learn.rows:,} choices and {int(keep.sum()):,} base rows"):
+    with progress.step(f"training a challenger on {learn.rows:,} choices and {kept:,} base rows"):
         challenger = training.train_model(
             mixed,
             seed=seed,
@@ -115,12 +134,12 @@ def challenge(
             test_fraction=0.05,
         )
     champion_accuracy, challenger_accuracy = accuracy(champion.table, judge), accuracy(challenger.table, judge)
-    promoted = challenger_accuracy >= champion_accuracy - margin
+    won = promoted(champion_accuracy, challenger_accuracy, margin)
     challenger.training_data.update(
         source="mysfits retrain",
         base_sha256=base.sha256,
         choices=learn.rows,
-        base_rows_kept=int(keep.sum()),
+        base_rows_kept=kept,
         choices_weight=weight,
         sha256=mixed.sha256,
     )
@@ -130,9 +149,9 @@ def challenge(
         "champion_accuracy": champion_accuracy,
         "challenger_accuracy": challenger_accuracy,
         "margin": margin,
-        "promoted": promoted,
+        "promoted": won,
     }
-    return Decision(promoted, champion_accuracy, challenger_accuracy, margin, len(choices), judge.rows, challenger)
+    return Decision(won, champion_accuracy, challenger_accuracy, margin, len(choices), judge.rows, challenger)
 
 
 def promote(decision: Decision, model_path: str | os.PathLike) -> Path | None:

@@ -5,30 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mysfits.cli_base import CliError
+from mysfits.cli_base import CliError, positive_float, share
 from mysfits.local.choices_store import DEFAULT_PATH as DEFAULT_CHOICES
 from mysfits.model import retrain
 from mysfits_api import encoding as encodings
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number above 0, got {text!r}")
-    return value
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1, got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (0.01 is one point), got {text!r}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,13 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--choices-weight",
-        type=_positive_float,
+        type=positive_float,
         default=retrain.DEFAULT_WEIGHT,
         help="how many base rows one choice counts as (default %(default)g; see the README's data loop)",
     )
     parser.add_argument(
         "--margin",
-        type=_share,
+        type=share,
         default=retrain.DEFAULT_MARGIN,
         help="how much worse on held-out choices a challenger may be and still win (default %(default)g)",
     )
