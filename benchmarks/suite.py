@@ -9,6 +9,7 @@ have (for example the Python 3.10 step's).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,14 +67,15 @@ def _timed_pytest(args: list[str], report: Path) -> float:
 def run() -> str:
     with tempfile.TemporaryDirectory() as tmp:
         serial_report, parallel_report = Path(tmp) / "serial.xml", Path(tmp) / "parallel.xml"
-        serial = _timed_pytest(["-p", "no:xdist"], serial_report)
-        parallel = _timed_pytest([], parallel_report)  # pyproject's addopts: what make test runs
+        serial = _timed_pytest(["-n", "0"], serial_report)  # pytest-xdist loaded, no workers: one process
+        workers = os.environ.get("PYTEST_WORKERS", "3")  # the Makefile's default
+        parallel = _timed_pytest(["-n", workers, "--dist", "loadgroup"], parallel_report)  # as make test runs it
         return (
             "## The test suite (`benchmarks/suite.py`)\n\n"
             "Python 3.11 suite, wall time, same machine, same run:\n\n"
             "| run | wall, s |\n|---|---:|\n"
-            f"| one process (`-p no:xdist`) | {serial:.0f} |\n"
-            f"| as `make test` runs it (pytest-xdist) | {parallel:.0f} |\n"
+            f"| one process (`-n 0`) | {serial:.0f} |\n"
+            f"| as `make test` runs it (`-n {workers} --dist loadgroup`) | {parallel:.0f} |\n"
             f"| ratio | {parallel / serial:.2f}x |\n\n"
             "Where the time goes (serial run):\n\n" + breakdown_table(serial_report)
         )
