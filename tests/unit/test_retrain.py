@@ -98,10 +98,15 @@ def test_too_few_choices_is_refused_naming_how_many_are_needed(uniform_base, uni
 
 
 def test_the_weight_sets_the_share_of_base_rows_and_is_recorded(uniform_base, uniform_champion, real_choices):
-    decision = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, weight=10)
+    decision = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, weight=10, recombine=1)
     kept = decision.challenger.training_data["base_rows_kept"]
     assert 0.08 * uniform_base.rows < kept < 0.12 * uniform_base.rows
     assert decision.challenger.training_data["choices_weight"] == 10
+    # Recombined choices still count `weight` base rows each: 4 rows per choice keep 4/100 of the base.
+    grown = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False, weight=100, recombine=4)
+    kept = grown.challenger.training_data["base_rows_kept"]
+    assert 0.03 * uniform_base.rows < kept < 0.05 * uniform_base.rows
+    assert grown.challenger.training_data["recombine"] == 4
     with pytest.raises(ValueError, match="weight"):
         retrain.challenge(uniform_base, real_choices, uniform_champion, weight=0)
 
@@ -125,3 +130,43 @@ def test_promotion_replaces_the_file_and_a_lost_challenge_leaves_it_unchanged(
     assert retrain.promote(won, path) == path
     assert load_model(path).version == won.challenger.version != uniform_champion.version
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temporary left behind
+
+
+def test_recombined_rows_keep_each_mysfit_s_answer_frequencies():
+    learn = ds.generate(4_000, seed=8, preferences=ds.CATEGORICAL)
+    grown = retrain.recombined(learn, 5, seed=1)
+    assert grown.rows == 5 * learn.rows
+    assert np.array_equal(grown.X[: learn.rows], learn.X) and np.array_equal(grown.y[: learn.rows], learn.y)
+    assert np.array_equal(np.bincount(grown.y, minlength=12), 5 * np.bincount(learn.y, minlength=12))
+    for label in (0, 7):
+        for q in range(5):
+            before = np.bincount(learn.X[learn.y == label, q], minlength=9)[1:] / (learn.y == label).sum()
+            after = np.bincount(grown.X[grown.y == label, q], minlength=9)[1:] / (grown.y == label).sum()
+            assert np.abs(before - after).max() < 0.03
+    assert retrain.recombined(learn, 1, seed=1) is learn
+    with pytest.raises(ValueError, match="at least 1"):
+        retrain.recombined(learn, 0, seed=1)
+
+
+def test_recombination_helps_where_answers_are_independent_and_is_kept_out_where_they_are_not(uniform_base):
+    """The generator's tastes are independent per question given the Mysfit, so recombined choices teach more.
+    Visitors whose answers only mean something together (Mysfit 0: all low or all high; Mysfit 1: mixed) have
+    the same per-question frequencies for both Mysfits: recombining erases the difference, and the held-out
+    choices, which are never recombined, keep that challenger out."""
+    independent = choices_from(ds.generate(3_000, seed=12, preferences=ds.CATEGORICAL))
+    champion = training.train_model(uniform_base, seed=1)
+    plain = retrain.challenge(uniform_base, independent, champion, tune=False, recombine=1)
+    grown = retrain.challenge(uniform_base, independent, champion, tune=False, recombine=10)
+    assert grown.challenger_accuracy > plain.challenger_accuracy + 0.01
+
+    rng = np.random.default_rng(4)
+    low_high = rng.integers(0, 2, size=(3_000, 1)) * 7 + 1  # 1 or 8 for every answer
+    mixed_up = rng.choice([1, 8], size=(3_000, 5))
+    label = rng.integers(0, 2, size=3_000)
+    X = np.where(label[:, None] == 0, np.repeat(low_high, 5, axis=1), mixed_up).astype(np.uint8)
+    together = ds.Dataset(X, label.astype(np.uint8))
+    dependent = choices_from(together, prefix="d")
+    knows = training.train_model(together, k=10, sample_size=3_000, seed=1)
+    decision = retrain.challenge(uniform_base, dependent, knows, tune=False, recombine=10)
+    assert decision.champion_accuracy > 0.9
+    assert not decision.promoted

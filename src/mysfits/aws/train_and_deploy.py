@@ -172,6 +172,13 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
         help="how many base rows one choice counts as (default %(default)g, as mysfits retrain)",
     )
     loop.add_argument(
+        "--recombine",
+        type=positive_int,
+        default=retrain.DEFAULT_RECOMBINE,
+        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
+        "(default %(default)s, as mysfits retrain)",
+    )
+    loop.add_argument(
         "--margin",
         type=share,
         default=retrain.DEFAULT_MARGIN,
@@ -506,8 +513,9 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
         Step(
             f"split {args.data} 90/10 (seed {args.seed})"
             + (
-                f"; the training rows become the learning choices plus 1/{args.choices_weight:g} of the base "
-                "training rows, the test rows become the held-out choices"
+                f"; the training rows become the learning choices (x{args.recombine} recombined) plus "
+                f"{args.recombine}/{args.choices_weight:g} of the base training rows, the test rows become the "
+                "held-out choices"
                 if args.choices_table
                 else ""
             )
@@ -666,9 +674,9 @@ def _split(ctx: Context, results: Results) -> Split:
     train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
     choices = results.find(ChoiceSplit)
     if choices is not None:
-        train, kept = retrain.training_mix(train, choices.learn, args.choices_weight, args.seed)
+        train, kept = retrain.training_mix(train, choices.learn, args.choices_weight, args.seed, args.recombine)
         test = choices.judge
-        ctx.say(f"  {choices.learn.rows:,} learning choices and {kept:,} base rows")
+        ctx.say(f"  {choices.learn.rows:,} learning choices (x{args.recombine} recombined) and {kept:,} base rows")
     encoding, k, sample_size = args.encoding, args.k, args.sample_size
     if args.tune:
         tuned = training.tune(train, args.seed)

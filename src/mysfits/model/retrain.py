@@ -6,8 +6,9 @@ both models are scored on it. The challenger is promoted when it is not worse th
 ``margin``; the swap is one atomic rename of the model file, which the running endpoint reloads.
 
 What "weight" means for a kNN: the challenger learns from every training choice plus a random share ``1/weight``
-of the base rows, so that one choice counts as much as ``weight`` base rows in the neighbourhoods it takes part in
-(the default is measured in docs/benchmarks.md, "The data loop").
+of the base rows, so that one choice counts as much as ``weight`` base rows in the neighbourhoods it takes part in.
+"Recombine" grows the choices before that (:func:`recombined`). Both defaults are measured in docs/benchmarks.md,
+"The data loop".
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice
 
 DEFAULT_WEIGHT = 1000.0
+DEFAULT_RECOMBINE = 10
+"""Rows per learning choice after recombination (:func:`recombined`); measured in docs/benchmarks.md."""
 DEFAULT_MARGIN = 0.01
 """One point of held-out accuracy: below the noise of a few hundred held-out choices, so a challenger is not kept out
 by chance, and far below what a broken model loses (a model trained on shuffled labels falls to about 8%)."""
@@ -93,13 +96,40 @@ def split_choices(choices: Sequence[Choice]) -> tuple[ds.Dataset, ds.Dataset]:
     return learn, judge
 
 
-def training_mix(base: ds.Dataset, learn: ds.Dataset, weight: float, seed: int) -> tuple[ds.Dataset, int]:
-    """The challenger's training rows: every learning choice plus a random ``1/weight`` of the base rows; returns
-    them and how many base rows were kept. The same rule locally and for the SageMaker job."""
+def recombined(learn: ds.Dataset, factor: int, seed: int) -> ds.Dataset:
+    """The learning choices plus ``factor - 1`` times as many rows made from them: for each Mysfit, each answer of a
+    new row is drawn from the answers that the Mysfit's adopters gave to that question.
+
+    Why: a kNN needs many rows near every answer vector, and 20,000 choices spread over 32,768 of them leave most
+    neighbourhoods thin, worst for categorical questions (docs/benchmarks.md, "The data loop"). Recombining keeps
+    each Mysfit's answer frequencies per question and drops only how answers go together within its fans. Where
+    they do go together the challenger is worse, and the held-out choices, which are never recombined, keep it out.
+    """
+    if factor < 1:
+        raise ValueError(f"the recombination factor must be at least 1, got {factor}")
+    if factor == 1 or not learn.rows:
+        return learn
+    rng = np.random.default_rng(seed)
+    X, y = [learn.X], [learn.y]
+    for label in np.unique(learn.y):
+        fans = learn.X[learn.y == label]
+        count = len(fans) * (factor - 1)
+        X.append(np.stack([fans[rng.integers(0, len(fans), count), q] for q in range(fans.shape[1])], axis=1))
+        y.append(np.full(count, label, dtype=learn.y.dtype))
+    return ds.Dataset(np.concatenate(X).astype(np.uint8), np.concatenate(y))
+
+
+def training_mix(
+    base: ds.Dataset, learn: ds.Dataset, weight: float, seed: int, recombine: int = 1
+) -> tuple[ds.Dataset, int]:
+    """The challenger's training rows: the learning choices (recombined ``recombine`` times over) plus a random
+    ``recombine / weight`` of the base rows, so that the choices still count ``weight`` base rows each; returns
+    the rows and how many base rows were kept. The same rule locally and for the SageMaker job."""
     if not weight > 0:
         raise ValueError(f"the choices' weight must be above 0, got {weight:g}")
-    keep = np.random.default_rng(seed).random(base.rows) < 1 / weight
-    mixed = ds.Dataset(np.concatenate([learn.X, base.X[keep]]), np.concatenate([learn.y, base.y[keep]]))
+    grown = recombined(learn, recombine, seed)
+    keep = np.random.default_rng(seed).random(base.rows) < min(1.0, recombine / weight)
+    mixed = ds.Dataset(np.concatenate([grown.X, base.X[keep]]), np.concatenate([grown.y, base.y[keep]]))
     return mixed, int(keep.sum())
 
 
@@ -117,22 +147,33 @@ def challenge(
     margin: float = DEFAULT_MARGIN,
     encoding: str | None = None,
     tune: bool = True,
+    recombine: int = DEFAULT_RECOMBINE,
     seed: int = ds.DEFAULT_SEED,
     progress: Progress = QUIET,
 ) -> Decision:
     """Train a challenger and judge it against the champion on the held-out choices. Writes nothing."""
     learn, judge = split_choices(choices)
-    mixed, kept = training_mix(base, learn, weight, seed)
     encoding = encoding or champion.encoding
-    with progress.step(f"training a challenger on {learn.rows:,} choices and {kept:,} base rows"):
-        challenger = training.train_model(
-            mixed,
-            seed=seed,
-            encoding=encoding,
-            tune_hyperparameters=tune,
-            tune_encodings=(encoding,),
-            test_fraction=0.05,
-        )
+    hyperparameters: dict = {}
+    tuning = None
+    if tune:
+        # k and the sample size are chosen on real choices only: recombined rows would flatter recombination.
+        fit, validation = ds.split(learn, test_fraction=0.1, seed=seed + 1)
+        fit_mix, _ = training_mix(base, fit, weight, seed, recombine)
+        with progress.step(f"tuning k and sample_size on {validation.rows:,} learning choices set aside"):
+            tuned = training.tune(fit_mix, seed, progress, (encoding,), validation=validation)
+        whole = tuned.sample_size >= fit_mix.rows
+        hyperparameters = {"k": tuned.k, "sample_size": None if whole else tuned.sample_size}
+        tuning = tuned.results
+    mixed, kept = training_mix(base, learn, weight, seed, recombine)
+    if hyperparameters:
+        hyperparameters["sample_size"] = hyperparameters["sample_size"] or mixed.rows
+    with progress.step(
+        f"training a challenger on {learn.rows:,} choices (x{recombine} recombined) and {kept:,} base rows"
+    ):
+        challenger = training.train_model(mixed, seed=seed, encoding=encoding, test_fraction=0.05, **hyperparameters)
+    if tuning is not None:
+        challenger.metrics["tuning"] = tuning
     champion_accuracy, challenger_accuracy = accuracy(champion.table, judge), accuracy(challenger.table, judge)
     won = promoted(champion_accuracy, challenger_accuracy, margin)
     challenger.training_data.update(
@@ -141,6 +182,7 @@ def challenge(
         choices=learn.rows,
         base_rows_kept=kept,
         choices_weight=weight,
+        recombine=recombine,
         sha256=mixed.sha256,
     )
     challenger.metrics["champion_challenger"] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mysfits.cli_base import CliError, positive_float, share
+from mysfits.cli_base import CliError, positive_float, positive_int, share
 from mysfits.local.choices_store import DEFAULT_PATH as DEFAULT_CHOICES
 from mysfits.model import retrain
 from mysfits_api import encoding as encodings
@@ -31,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=positive_float,
         default=retrain.DEFAULT_WEIGHT,
         help="how many base rows one choice counts as (default %(default)g; see the README's data loop)",
+    )
+    parser.add_argument(
+        "--recombine",
+        type=positive_int,
+        default=retrain.DEFAULT_RECOMBINE,
+        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
+        "(default %(default)s; see the README's data loop)",
     )
     parser.add_argument(
         "--margin",
@@ -77,6 +84,7 @@ def _retrain(args: argparse.Namespace) -> int:
             margin=args.margin,
             encoding=args.encoding,
             tune=not args.no_tune,
+            recombine=args.recombine,
             seed=args.seed,
             progress=Progress(),
         )

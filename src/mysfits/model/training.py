@@ -65,7 +65,11 @@ class Tuned:
 
 
 def tune(
-    train: ds.Dataset, seed: int, progress: Progress = QUIET, encodings_to_try: tuple[str, ...] = TUNE_ENCODINGS
+    train: ds.Dataset,
+    seed: int,
+    progress: Progress = QUIET,
+    encodings_to_try: tuple[str, ...] = TUNE_ENCODINGS,
+    validation: ds.Dataset | None = None,
 ) -> Tuned:
     """Grid search over encoding x k x sample size, scored on a validation split of the training rows.
 
@@ -73,7 +77,10 @@ def tune(
     cell of its compiled table, whatever the number of validation rows. Ties go to the cheaper model: the
     smaller sample, then the fewer features, then the smaller k.
     """
-    fit_part, validation = ds.split(train, test_fraction=0.1, seed=seed + 1)
+    if validation is None:
+        fit_part, validation = ds.split(train, test_fraction=0.1, seed=seed + 1)
+    else:  # rows the caller trusts more than ``train`` (real choices beside recombined ones): all of train fits
+        fit_part = train
     hits = np.bincount(knn.cells_of(validation.X) * N_MYSFITS + validation.y, minlength=N_CELLS * N_MYSFITS).reshape(
         N_CELLS, N_MYSFITS
     )
