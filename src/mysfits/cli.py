@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{_name(command)}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # A full disk, a file-size limit or a vanished directory while writing: every write is atomic (a temporary
+        # file, then a rename), so nothing half-written is left behind; say what failed in one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{_name(command)}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 def _name(command: str) -> str:

@@ -55,8 +55,11 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
         # mkstemp makes the file private (0600); keep the target's mode, or give a new file the usual 0644.
         os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            # A failed write names no file: name the target.
+            raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(path)) from exc
         raise
     return path
 

@@ -185,3 +185,42 @@ def test_sigterm_stops_serve_like_ctrl_c_at_any_stage(tmp_path):
     assert starting.output().strip().splitlines()[-1] == "mysfits serve: interrupted"
     assert "Traceback" not in starting.output()
     assert not list(tmp_path.glob(".new.json.*")) and not (tmp_path / "new.json").exists()
+
+
+HUNG_IN_FLIGHT_S = 6.0
+"""Issue 22, item 9: three missed pings, one a second with a 1 s timeout, then the hung endpoint is killed at once."""
+
+
+def test_a_hung_endpoint_costs_the_request_it_holds_a_few_seconds_and_every_other_one_a_quick_503(tmp_path):
+    """SIGSTOP leaves the endpoint's port open and silent. The request already sent to it waits until the
+    supervisor gives up on the pings and kills the process (it held one for 10-12 s while a SIGTERM that a
+    stopped process cannot act on was given 8 s); every other request meanwhile is a quick 503."""
+    model_path = tmp_path / "model.json"
+    write_artifact(model_path, rows=2000, seed=12)
+    port, endpoint_port = free_port(), free_port()
+    args = ["serve", "--model", str(model_path), "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    args += ["--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+    with running(args, tmp_path / "serve.log", port) as serve:
+        (endpoint,) = children_of(serve.proc.pid)
+        with Load(f"http://127.0.0.1:{port}") as load:
+            wait_for(lambda: [a for a in load.answers if a.status == 200], 20, "first 200")
+            stopped_at = time.monotonic()
+            os.kill(endpoint, signal.SIGSTOP)
+            recovered = wait_for(
+                lambda: [a for a in load.since(stopped_at + HUNG_IN_FLIGHT_S) if a.status == 200],
+                30,
+                "a 200 from the endpoint that replaced the hung one",
+            )
+        log = serve.output()
+
+    assert not [a for a in load.answers if a.failure], "requests without an answer"
+    during = [a for a in load.answers if stopped_at - 1 <= a.sent_at < recovered[0].sent_at]
+    slow = [a for a in during if a.elapsed >= FAST_S]
+    assert len(slow) <= 2, [(a.status, round(a.elapsed, 2)) for a in slow]  # one in flight per client at most
+    for answer in during:
+        assert answer.status in (200, 503), (answer.status, answer.body)
+        assert answer.headers["access-control-allow-origin"] == ORIGIN
+        assert answer.elapsed < HUNG_IN_FLIGHT_S, f"{answer.status} took {answer.elapsed:.2f} s"
+    assert [a for a in during if a.status == 503]
+    assert "endpoint: no answer to 3 pings in a row; killing it to start a new one" in log
+    assert not alive(endpoint)

@@ -65,3 +65,36 @@ def test_a_killed_worker_is_replaced_and_the_other_keeps_answering(tmp_path):
     assert len(lines) == 1, stderr
     assert lines[0].endswith(f"(pid {victim}) exited with code -9; starting a new one in 0 s")
     assert process.returncode == 0
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie waiting for whoever adopted it to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path):
+    """SIGKILL runs no clean-up in the parent: each of its workers used to keep serving, an orphan holding the port
+    (the durability test left two after every run). The kernel now sends each one SIGTERM."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
+    )
+    try:
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://"), process.stderr.read()
+        workers: set[int] = set()
+        wait_until(lambda: len(workers.update({_pid(url)}) or workers) == 2, what="both workers to answer")
+    finally:
+        process.kill()
+        process.wait()
+    wait_until(lambda: all(_exited(pid) for pid in workers), what="the workers to exit")
+    with httpx.Client(timeout=2) as client:
+        try:
+            client.get(url)
+        except httpx.ConnectError:
+            pass
+        else:
+            raise AssertionError(f"{url} still answers after its server was killed")

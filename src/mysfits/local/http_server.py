@@ -36,6 +36,7 @@ from typing import Any
 import uvicorn
 
 from mysfits.local.guard import MAX_HEAD_BYTES, GuardedHttpProtocol
+from mysfits.local.lifetime import die_with_parent
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -302,7 +303,7 @@ def serve_workers(
     ready = context.SimpleQueue()
 
     def new_worker(n: int):
-        args = (app, sock, ready, keep_alive_s, error_headers)
+        args = (app, sock, ready, keep_alive_s, error_headers, os.getpid())
         return context.Process(target=_worker, args=args, name=f"worker-{n + 1}")
 
     children = [new_worker(n) for n in range(workers)]
@@ -370,8 +371,12 @@ def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
     callback()
 
 
-def _worker(app, sock: socket.socket, ready, keep_alive_s: float, error_headers: tuple[tuple[str, str], ...]) -> None:
-    """One worker process: SIGINT (Ctrl-C reaches the whole process group) or SIGTERM (from the parent) drain it."""
+def _worker(
+    app, sock: socket.socket, ready, keep_alive_s: float, error_headers: tuple[tuple[str, str], ...], parent: int
+) -> None:
+    """One worker process: SIGINT (Ctrl-C reaches the whole process group) or SIGTERM (from the parent, or from the
+    kernel when the parent dies) drain it."""
+    die_with_parent(parent)
     server = uvicorn_server(app, keep_alive_s=keep_alive_s, error_headers=error_headers)
     threading.Thread(target=_when_started, args=(server, lambda: ready.put(os.getpid())), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):

@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import json
 import os
+import stat
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -267,6 +268,29 @@ def _gunzip(raw: bytes, path: Path, limit: int) -> bytes:
     return bytes(out)
 
 
+_READ_CHUNK = 1 << 20
+
+
+def _read_bounded(path: Path, limit: int) -> bytes | bytearray:
+    """The file's bytes, never more than ``limit`` of them in memory, whatever it is: a regular file is checked by
+    its size first; a pipe, a process substitution or a device (``/dev/zero``) is read in chunks until it ends or
+    passes the limit."""
+    with open(path, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(path)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > limit:
+                raise _too_big(path, limit, "it holds")
+            return fh.read()
+        data = bytearray()
+        while piece := fh.read(min(_READ_CHUNK, limit + 1 - len(data))):
+            data += piece
+            if len(data) > limit:
+                raise _too_big(path, limit, "it holds")
+        return data
+
+
 def load_csv(path: str | os.PathLike, max_bytes: int = MAX_DATA_BYTES) -> Dataset:
     """Read a data file, or raise :class:`DataError` naming the file, the line and what is wrong.
 
@@ -276,11 +300,11 @@ def load_csv(path: str | os.PathLike, max_bytes: int = MAX_DATA_BYTES) -> Datase
     """
     path = Path(path)
     try:
-        if path.stat().st_size > max_bytes:
-            raise _too_big(path, max_bytes, "it holds")
-        raw = path.read_bytes()
+        raw = _read_bounded(path, max_bytes)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory; expected a CSV file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror}") from exc
     if raw[:2] == b"\x1f\x8b":
@@ -296,11 +320,33 @@ def load_csv(path: str | os.PathLike, max_bytes: int = MAX_DATA_BYTES) -> Datase
     return Dataset(X, y, path)
 
 
-def _parse_fast(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-    """Vectorised parse of the canonical layout; ``None`` means 'not canonical, look closer'."""
+_PARSE_CHUNK = 12 << 20
+"""Bytes parsed at a time: the vectorised parse needs about 40 bytes of index arrays per row, so whole-file arrays
+would take several times the file's size; chunks bound that to a few hundred MB whatever the file."""
+
+
+def _parse_fast(raw: bytes | bytearray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Vectorised parse of the canonical layout, chunk by chunk; ``None`` means 'not canonical, look closer'."""
     if not raw.endswith(b"\n"):
         raw += b"\n"
-    buf = np.frombuffer(raw, dtype=np.uint8)
+    answers, labels = [], []
+    start = 0
+    while start < len(raw):
+        end = len(raw)
+        if end - start > _PARSE_CHUNK:
+            end = raw.rfind(b"\n", start, start + _PARSE_CHUNK) + 1
+            if end <= start:
+                return None  # a line longer than a chunk is not a canonical row
+        parsed = _parse_fast_chunk(np.frombuffer(raw, dtype=np.uint8, count=end - start, offset=start))
+        if parsed is None:
+            return None
+        answers.append(parsed[0])
+        labels.append(parsed[1])
+        start = end
+    return np.concatenate(answers), np.concatenate(labels)
+
+
+def _parse_fast_chunk(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     ends = np.flatnonzero(buf == ord("\n"))
     starts = np.empty_like(ends)
     starts[0] = 0
@@ -323,19 +369,39 @@ def _parse_fast(raw: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     return (answers - ord("0")).astype(np.uint8), labels.astype(np.uint8)
 
 
-def _parse_careful(raw: bytes, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text") from None
-    lines = text.splitlines()
-    while lines and not lines[-1].strip():
-        lines.pop()
-    rows = np.empty((len(lines), N_COLUMNS), dtype=np.uint8)
-    for number, line in enumerate(lines, start=1):
-        rows[number - 1] = _parse_row(line, f"{path}:{number}")
-    return rows[:, :N_QUESTIONS].copy(), rows[:, N_QUESTIONS].copy()
+MAX_LINE_BYTES = 256
+"""A row is five answers and a label: a longer line is refused at once, before it is split or converted."""
+
+
+def _parse_careful(raw: bytes | bytearray, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Line by line, so memory stays near the file's size; stops at the first bad line with ``path:line``."""
+    end = _end_of_content(raw)
+    rows = np.empty((raw.count(b"\n", 0, end) + 1, N_COLUMNS), dtype=np.uint8)
+    start = number = 0
+    while start < end:
+        stop = raw.find(b"\n", start, end)
+        stop = end if stop < 0 else stop
+        number += 1
+        if stop - start > MAX_LINE_BYTES:
+            raise DataError(
+                f"{path}:{number}: the line is {stop - start:,} bytes long; a row is {N_QUESTIONS} answers and a "
+                f"label, comma separated (at most {MAX_LINE_BYTES} bytes)"
+            )
+        try:
+            line = bytes(raw[start:stop]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise DataError(f"{path}:{number}: not UTF-8 text") from None
+        rows[number - 1] = _parse_row(line.rstrip("\r"), f"{path}:{number}")
+        start = stop + 1
+    return rows[:number, :N_QUESTIONS].copy(), rows[:number, N_QUESTIONS].copy()
+
+
+def _end_of_content(raw: bytes | bytearray) -> int:
+    """Where trailing blank lines begin, found without copying a large buffer."""
+    end = len(raw)
+    while end and raw[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
 
 
 def _parse_row(line: str, where: str) -> list[int]:

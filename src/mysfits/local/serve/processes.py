@@ -10,8 +10,6 @@ out, and on Linux the kernel sends it SIGTERM if this process dies without clean
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import http.client
 import signal
 import subprocess
@@ -23,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mysfits.local.http_server import PortInUse, bind
+from mysfits.local.lifetime import die_with_parent
 
 ENDPOINT_START_TIMEOUT_S = 60.0
 ENDPOINT_STOP_TIMEOUT_S = 8.0
-_PR_SET_PDEATHSIG = 1
 
 
 class ServeError(RuntimeError):
@@ -87,13 +85,6 @@ def ensure_model(model_path: Path, data_path: Path, progress) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent exits."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 @dataclass
 class EndpointChild:
     """A started endpoint process; ``wait_ready`` returns once it answers, so callers can work meanwhile."""
@@ -115,7 +106,7 @@ class EndpointChild:
 def _spawn(command: list[str]) -> subprocess.Popen:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module, arguments from our flags
         command,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=die_with_parent,
     )
 
 
@@ -164,9 +155,11 @@ class Supervisor:
                 last_ping = time.monotonic()
                 missed = 0 if _pings(self.child.host, self.child.port) else missed + 1
                 if missed >= self.PINGS_MISSED_BEFORE_KILL:
-                    self._report(f"endpoint: no answer to {missed} pings in a row; stopping it to start a new one")
-                    stop_process(process)
-                    code = process.poll()
+                    # Killed at once: a process that answers no ping handles no SIGTERM either (it is stopped or
+                    # stuck), and the 8 s grace of a clean stop is 8 more seconds for the request it holds.
+                    self._report(f"endpoint: no answer to {missed} pings in a row; killing it to start a new one")
+                    process.kill()
+                    code = process.wait()
             if code is None:
                 if time.monotonic() - healthy_since >= self.STABLE_AFTER_S:
                     backoff = self.BACKOFF_START_S
