@@ -196,11 +196,7 @@ CHOICES_TABLE = "mysfits-recommendations-ChoicesTable-1A2B3C4D5E6F"
 
 def choices_table(session, visitors: int, name: str = CHOICES_TABLE) -> str:
     """The API stack's choices table with ``visitors`` recommendations and adoptions, written by the API's store."""
-    import uuid
-
-    from mysfits_api.catalog import label_ids
-    from mysfits_api.choices import Recommendation
-    from mysfits_api.dynamodb_store import DynamoDbChoiceStore
+    from tests import choice_rows
     from tests.smoke_world import load_template
 
     table = load_template(ROOT / "template.yaml")["Resources"]["ChoicesTable"]["Properties"]
@@ -211,12 +207,7 @@ def choices_table(session, visitors: int, name: str = CHOICES_TABLE) -> str:
         AttributeDefinitions=table["AttributeDefinitions"],
         KeySchema=table["KeySchema"],
     )
-    store, ids = DynamoDbChoiceStore(client, name, retention_seconds=86_400), label_ids()
-    data = ds.generate(visitors, seed=31)
-    for answers, label in zip(data.X.tolist(), data.y.tolist(), strict=True):
-        recommendation = Recommendation(str(uuid.uuid4()), tuple(answers), ids[0], ids[1], "ordinal-0", 1.0e9)
-        store.save_recommendation(recommendation)
-        store.record_choice(recommendation.recommendation_id, ids[label], choice_id=str(uuid.uuid4()), now=1.0e9 + 60)
+    choice_rows.record_choices(client, name, ds.generate(visitors, seed=31))
     return name
 
 

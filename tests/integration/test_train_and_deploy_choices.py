@@ -8,7 +8,6 @@ and DynamoDB; its training jobs learn through tests/moto_training_jobs.py, so th
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +18,9 @@ from mysfits.model import dataset as ds
 from mysfits.model import retrain, training
 from mysfits.model.artifact import save_model
 from mysfits.samconfig import read_overrides
-from mysfits_api.catalog import label_ids
-from mysfits_api.choices import Recommendation
-from mysfits_api.dynamodb_store import DynamoDbChoiceStore
+from tests import choice_rows
 from tests.conftest import FAKE_AWS_REGION as REGION
-from tests.iam.scenarios import QUOTAS, quotas_answered
+from tests.iam.scenarios import QUOTAS, _sdk_without_pauses, quotas_answered
 from tests.integration.test_train_and_deploy import NOTEBOOK_STAND_IN, SAMCONFIG, RecordingRunner
 from tests.moto_training_jobs import training_jobs_that_train
 from tests.moto_update_endpoint import moto_update_endpoint
@@ -35,20 +32,19 @@ SERVING_CONFIG = "mysfits-knn-serving"
 
 @pytest.fixture
 def aws(moto_session):
-    with quotas_answered(moto_session, QUOTAS), moto_update_endpoint(), training_jobs_that_train() as jobs:
+    with (
+        quotas_answered(moto_session, QUOTAS),
+        moto_update_endpoint(),
+        training_jobs_that_train() as jobs,
+        _sdk_without_pauses(),  # moto's job is done at once; the SDK's 5 s polls would only cost time
+    ):
         moto_session.client("cloudformation").create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
         _choices_table(moto_session)
         yield moto_session, jobs
 
 
 def record_choices(session, data: ds.Dataset) -> None:
-    """One recommendation and one adoption per row, written as the Lambda writes them."""
-    store = DynamoDbChoiceStore(session.client("dynamodb"), "ChoicesTable", retention_seconds=86_400)
-    ids = label_ids()
-    for answers, label in zip(data.X.tolist(), data.y.tolist(), strict=True):
-        recommendation = Recommendation(str(uuid.uuid4()), tuple(answers), ids[0], ids[1], "ordinal-0", 1.0e9)
-        store.save_recommendation(recommendation)
-        store.record_choice(recommendation.recommendation_id, ids[label], choice_id=str(uuid.uuid4()), now=1.0e9 + 60)
+    choice_rows.record_choices(session.client("dynamodb"), "ChoicesTable", data)
 
 
 def serving_endpoint(session, variant: str = "ordinal-0123456789ab") -> None:
@@ -87,7 +83,7 @@ def run(session, tmp_path: Path, data: Path, *extra: str) -> tuple[int, str, Rec
 
 def uniform_base(tmp_path: Path) -> Path:
     """The workshop's situation: base rows with no signal at all."""
-    return ds.write_csv(ds.generate(20_000, seed=5, signal=0.0), tmp_path / "uniform.csv")
+    return ds.write_csv(ds.generate(10_000, seed=5, signal=0.0), tmp_path / "uniform.csv")
 
 
 def held_out_accuracy(model, choices: ds.Dataset) -> float:
@@ -98,7 +94,7 @@ def test_a_better_model_from_choices_replaces_the_serving_one(aws, tmp_path, mon
     from mysfits.local.endpoint import server
 
     session, jobs = aws
-    visitors = ds.generate(1_500, seed=21)
+    visitors = ds.generate(1_000, seed=21)
     record_choices(session, visitors)
     (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
     serving_endpoint(session)
@@ -114,7 +110,7 @@ def test_a_better_model_from_choices_replaces_the_serving_one(aws, tmp_path, mon
     s3 = session.client("s3")
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"])
     exported = s3.get_object(Bucket=bucket, Key=f"{ENDPOINT}/choices/choices.csv")["Body"].read().decode()
-    assert len(exported.splitlines()) == 1_500
+    assert len(exported.splitlines()) == 1_000
     assert {len(line.split(",")) for line in exported.splitlines()} == {6}
 
     # The job learned from the learning share, recombined ten times over (plus about 10/1000 of the base), and was
@@ -122,9 +118,9 @@ def test_a_better_model_from_choices_replaces_the_serving_one(aws, tmp_path, mon
     train_csv = s3.get_object(Bucket=bucket, Key=f"{ENDPOINT}/data/train/train.csv")["Body"].read().decode()
     test_csv = s3.get_object(Bucket=bucket, Key=f"{ENDPOINT}/data/test/test.csv")["Body"].read().decode()
     held_out = len(test_csv.splitlines())
-    assert 1_500 * 0.12 < held_out < 1_500 * 0.28
-    learned = 1_500 - held_out
-    assert 10 * learned <= len(train_csv.splitlines()) <= 10 * learned + 20_000 * 0.9 * 0.02
+    assert 1_000 * 0.12 < held_out < 1_000 * 0.28
+    learned = 1_000 - held_out
+    assert 10 * learned <= len(train_csv.splitlines()) <= 10 * learned + 10_000 * 0.9 * 0.02
     (challenger,) = jobs.values()
     assert challenger > 0.5
 
@@ -143,7 +139,7 @@ def test_a_worse_model_leaves_the_endpoint_and_samconfig_alone(aws, tmp_path, mo
     from mysfits.local.endpoint import server
 
     session, jobs = aws
-    record_choices(session, ds.generate(1_500, seed=22))
+    record_choices(session, ds.generate(1_000, seed=22))
     samconfig_text = SAMCONFIG
     (tmp_path / "samconfig.toml").write_text(samconfig_text)
     serving_endpoint(session)
@@ -198,12 +194,12 @@ def test_the_champion_is_scored_in_its_own_encoding(aws, tmp_path, monkeypatch):
     from mysfits.local.endpoint import server
 
     session, _ = aws
-    visitors = ds.generate(1_500, seed=25)
+    visitors = ds.generate(1_000, seed=25)
     record_choices(session, visitors)
     (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
     serving_endpoint(session, variant="one-hot-0123456789ab")
-    clean = ds.generate(30_000, seed=26)
-    champion = training.train_model(clean, k=20, sample_size=20_000, seed=1, encoding="one-hot")
+    clean = ds.generate(12_000, seed=26)
+    champion = training.train_model(clean, k=20, sample_size=5_000, seed=1, encoding="one-hot")
     champion_file = save_model(champion, tmp_path / "champion.json")
     with server.serve_in_thread(str(champion_file), name=ENDPOINT, port=0) as endpoint:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
