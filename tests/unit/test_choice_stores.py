@@ -206,3 +206,19 @@ def test_a_read_only_open_never_creates_a_store(tmp_path):
     with pytest.raises(StoreUnavailable):
         SqliteChoiceStore(tmp_path / "absent.sqlite3", read_only=True)
     assert not (tmp_path / "absent.sqlite3").exists()
+
+
+def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
+    """SQLITE_FULL, as a full disk gives it, made real by capping the file's pages on the store's own connection."""
+    import dataclasses
+
+    store = SqliteChoiceStore(tmp_path / "choices.sqlite3")
+    first = recommendation()
+    store.save_recommendation(first)
+    connection = store._connection()
+    connection.execute(f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}")
+    with pytest.raises(StoreUnavailable, match="full"):
+        for _ in range(1_000):
+            big = dataclasses.replace(recommendation(), model_version="x" * 2_000)
+            store.save_recommendation(big)
+    assert first in list(store.recommendations())
