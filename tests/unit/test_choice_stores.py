@@ -222,3 +222,35 @@ def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
             big = dataclasses.replace(recommendation(), model_version="x" * 2_000)
             store.save_recommendation(big)
     assert first in list(store.recommendations())
+
+
+def test_a_long_read_never_blocks_writers_and_a_stuck_writer_costs_others_only_the_busy_timeout(tmp_path):
+    """An export or a retrain reads while `mysfits serve` writes: in WAL mode the reader's snapshot holds no lock a
+    writer waits on. A writer that holds the write lock (another process, stuck) makes the others wait the busy
+    timeout and then answer StoreUnavailable (a 503), never hang."""
+    import sqlite3
+    import time
+
+    path = tmp_path / "choices.sqlite3"
+    store = SqliteChoiceStore(path)
+    store.save_recommendation(recommendation())
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a read snapshot, held open
+    started = time.monotonic()
+    for _ in range(20):
+        saved = recommendation()
+        store.save_recommendation(saved)
+        store.record_choice(saved.recommendation_id, IDS[3], choice_id=str(uuid.uuid4()), now=NOW + 1)
+    assert time.monotonic() - started < 1.0
+    reader.execute("COMMIT")
+
+    stuck = sqlite3.connect(path, isolation_level=None)
+    stuck.execute("BEGIN IMMEDIATE")  # the write lock, never released
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="locked"):
+        store.save_recommendation(recommendation())
+    waited = time.monotonic() - started
+    stuck.execute("ROLLBACK")
+    assert 1.5 < waited < 4.0, waited
+    assert len(list(SqliteChoiceStore(path, read_only=True).choices())) == 20
