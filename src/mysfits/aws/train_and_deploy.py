@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from mysfits import endpoint_name, samconfig
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, quotas, sagemaker_job, website
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
-from mysfits.cli_base import CliError, OneLineParser, positive_float, positive_int, share
+from mysfits.cli_base import CliError, OneLineParser, positive_int
 from mysfits.model.artifact import ArtifactError
 from mysfits_api import encoding as encodings
 
@@ -105,7 +105,8 @@ class AwsClients:
 
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     from mysfits.model import dataset as ds
-    from mysfits.model import retrain, training
+    from mysfits.model import training
+    from mysfits.model.retrain_cli import add_challenge_flags
 
     parser = OneLineParser(
         prog=prog,
@@ -165,25 +166,7 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
         help="the API stack's choices table (output ChoicesTableName): learn from visitors' choices too, and replace "
         "the serving model only if the new one is no worse on held-out choices",
     )
-    loop.add_argument(
-        "--choices-weight",
-        type=positive_float,
-        default=retrain.DEFAULT_WEIGHT,
-        help="how many base rows one choice counts as (default %(default)g, as mysfits retrain)",
-    )
-    loop.add_argument(
-        "--recombine",
-        type=positive_int,
-        default=retrain.DEFAULT_RECOMBINE,
-        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
-        "(default %(default)s, as mysfits retrain)",
-    )
-    loop.add_argument(
-        "--margin",
-        type=share,
-        default=retrain.DEFAULT_MARGIN,
-        help="how much worse than the serving model the new one may be and still replace it (default %(default)g)",
-    )
+    add_challenge_flags(loop)
 
     common = parser.add_argument_group("endpoint, API and web")
     common.add_argument(
@@ -703,11 +686,13 @@ def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
 def _upload_choices(ctx: Context, results: Results) -> None:
     import numpy as np
 
+    from mysfits.model import dataset as ds
+
     choices = results.get(ChoiceSplit)
-    rows = np.column_stack(
-        [np.concatenate([choices.learn.X, choices.judge.X]), np.concatenate([choices.learn.y, choices.judge.y])]
+    every = ds.Dataset(
+        np.concatenate([choices.learn.X, choices.judge.X]), np.concatenate([choices.learn.y, choices.judge.y])
     )
-    body = "".join(",".join(map(str, row)) + "\n" for row in rows.astype(int).tolist()).encode()
+    body = ds.to_csv_bytes(every)  # the workshop's format, as `mysfits choices export` writes it
     key = _choices_key(ctx.args)
     ctx.aws.s3.put_object(Bucket=ctx.resolved.bucket, Key=key, Body=body, ContentType="text/csv")
     ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({choices.total:,} rows)")

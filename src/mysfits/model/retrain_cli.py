@@ -11,6 +11,31 @@ from mysfits.model import retrain
 from mysfits_api import encoding as encodings
 
 
+def add_challenge_flags(group) -> None:
+    """The challenger's weight, recombination and margin: one definition for `mysfits retrain` and for
+    train_and_deploy.py --choices-table, which judge a challenger by the same rule."""
+    group.add_argument(
+        "--choices-weight",
+        type=positive_float,
+        default=retrain.DEFAULT_WEIGHT,
+        help="how many base rows one choice counts as (default %(default)g; see the README's data loop)",
+    )
+    group.add_argument(
+        "--recombine",
+        type=positive_int,
+        default=retrain.DEFAULT_RECOMBINE,
+        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
+        "(default %(default)s; see the README's data loop)",
+    )
+    group.add_argument(
+        "--margin",
+        type=share,
+        default=retrain.DEFAULT_MARGIN,
+        help="how much worse on held-out choices a challenger may be and still replace the serving model "
+        "(default %(default)g)",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "retrain",
@@ -26,25 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model", type=Path, required=True, help="the serving champion's model file; a winner replaces it"
     )
-    parser.add_argument(
-        "--choices-weight",
-        type=positive_float,
-        default=retrain.DEFAULT_WEIGHT,
-        help="how many base rows one choice counts as (default %(default)g; see the README's data loop)",
-    )
-    parser.add_argument(
-        "--recombine",
-        type=positive_int,
-        default=retrain.DEFAULT_RECOMBINE,
-        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
-        "(default %(default)s; see the README's data loop)",
-    )
-    parser.add_argument(
-        "--margin",
-        type=share,
-        default=retrain.DEFAULT_MARGIN,
-        help="how much worse on held-out choices a challenger may be and still win (default %(default)g)",
-    )
+    add_challenge_flags(parser)
     parser.add_argument(
         "--encoding",
         choices=encodings.ENCODINGS,
