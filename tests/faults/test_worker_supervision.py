@@ -34,18 +34,27 @@ SUPERVISOR = textwrap.dedent(
 )
 
 
+def _start_supervisor() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
+    )
+
+
+def _url_of(process: subprocess.Popen) -> str:
+    url = process.stdout.readline().strip()
+    assert url.startswith("http://"), process.stderr.read()
+    return url
+
+
 def _pid(url: str) -> int:
     with httpx.Client(timeout=2) as client:  # a new connection each time, so the kernel picks a worker
         return int(client.get(url).text)
 
 
 def test_a_killed_worker_is_replaced_and_the_other_keeps_answering(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
-    )
+    process = _start_supervisor()
     try:
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://"), process.stderr.read()
+        url = _url_of(process)
         seen: set[int] = set()
         wait_until(lambda: len(seen.update({_pid(url)}) or seen) == 2, what="both workers to answer")
         victim = min(seen)
@@ -79,12 +88,9 @@ def _exited(pid: int) -> bool:
 def test_workers_do_not_outlive_a_killed_parent(tmp_path):
     """SIGKILL runs no clean-up in the parent: each of its workers used to keep serving, an orphan holding the port
     (the durability test left two after every run). The kernel now sends each one SIGTERM."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", SUPERVISOR], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ
-    )
+    process = _start_supervisor()
     try:
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://"), process.stderr.read()
+        url = _url_of(process)
         workers: set[int] = set()
         wait_until(lambda: len(workers.update({_pid(url)}) or workers) == 2, what="both workers to answer")
     finally:
