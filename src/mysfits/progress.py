@@ -15,7 +15,10 @@ class Progress:
 
     def note(self, message: str) -> None:
         if self.stream is not None:
-            print(message, file=self.stream, flush=True)
+            # One write, line and newline together: print() writes them separately, and Ctrl-C or SIGTERM between
+            # the two left the line open, so "interrupted" was appended to it.
+            self.stream.write(f"{message}\n")
+            self.stream.flush()
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:

@@ -44,8 +44,14 @@ def ports(tmp_path_factory):
     assert "Traceback" not in output, output[-5000:]
 
 
+KEPT_ALIVE_QUIET_S = 1.0
+"""Once a whole answer has come, this long without more bytes means the connection is only being kept alive."""
+
+
 def exchange(port: int, raw: bytes, timeout: float = 30.0) -> bytes:
-    """Send ``raw`` and read until the server closes (a server may also close early, refusing the rest)."""
+    """Send ``raw`` and read until the server closes (a server may also close early, refusing the rest), or until
+    it has answered and then goes quiet: a kept-alive connection (e.g. an Upgrade without ``close``) would otherwise
+    cost the server's whole keep-alive timeout."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         try:
             sock.sendall(raw)
@@ -55,9 +61,20 @@ def exchange(port: int, raw: bytes, timeout: float = 30.0) -> bytes:
         try:
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
+                if _whole(b"".join(chunks)):
+                    sock.settimeout(KEPT_ALIVE_QUIET_S)
         except (ConnectionResetError, TimeoutError):
             pass  # a server that neither answers nor closes in time fails the health check below, or is slow
         return b"".join(chunks)
+
+
+def _whole(data: bytes) -> bool:
+    """True if ``data`` ends with a complete answer (its head and all of its Content-Length)."""
+    head, found, rest = data.rpartition(b"HTTP/")[2].partition(b"\r\n\r\n")
+    if not found:
+        return False
+    lengths = [line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    return len(lengths) == 1 and len(rest) >= int(lengths[0].split(b":")[1])
 
 
 def answers(data: bytes) -> list[tuple[int, dict[str, str], bytes]]:

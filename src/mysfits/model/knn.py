@@ -226,49 +226,46 @@ def compile_tables(
         if active.size == 0:
             break
         linear = offsets.astype(np.int64) @ _PLACE
+        # A one-hot shell is every cell that differs in a given number of questions. Each question is a 3-bit field
+        # of the cell index, and XOR with an offset's field is, like adding it modulo 8, a bijection of a field's
+        # eight options that keeps 0 in place, so XOR reaches the same cells.
+        # The rows each cell passes on when its shell is taken whole: its earliest per label, at this distance.
+        shell_first = np.where(cell_first == _NEVER, _NEVER, d2 * n + cell_first)
         # Bound the (active x offsets) work arrays to a few million entries.
         step = max(1, 4_000_000 // len(offsets))
         still = []
         for lo in range(0, active.size, step):
             rows = active[lo : lo + step]
-            nb = coords[rows][:, None, :] + offsets[None, :, :]  # (a, s, 5) int8
             if wrap:
-                nb &= N_OPTIONS - 1
-                nb_cell = _cells_of_coords(nb)
+                nb_cell = rows[:, None] ^ linear[None, :]
                 nb_count = cell_count[nb_cell]
             else:
+                nb = coords[rows][:, None, :] + offsets[None, :, :]  # (a, s, 5) int8
                 valid = (nb.view(np.uint8) < N_OPTIONS).all(axis=2)  # negative int8 wraps to >= 128
                 nb_cell = np.where(valid, rows[:, None] + linear[None, :], 0)
                 nb_count = np.where(valid, cell_count[nb_cell], 0)
             before = taken[rows]
             after = before + nb_count.sum(axis=1)
+            inside_by_k = {}
             for k in ks:
                 inside = (before < k) & (after > k)  # k is reached inside this shell: take its first rows only
                 if inside.any():
                     k_counts, k_first = votes[k]
                     k_counts[rows[inside]] = counts[rows[inside]]
                     k_first[rows[inside]] = first[rows[inside]]
-                    _take_first(
-                        rows[inside],
-                        k - before[inside],
-                        nb_cell[inside],
-                        nb_count[inside],
-                        d2,
-                        by_cell,
-                        cell_start,
-                        labels,
-                        k_counts,
-                        k_first,
-                    )
+                    inside_by_k[k] = inside
+            if inside_by_k:
+                _take_first(rows, before, inside_by_k, nb_cell, nb_count, d2, by_cell, cell_start, labels, votes)
             grows = nb_count.any(axis=1) & (before < k_max)
             if grows.any():
                 g_rows = rows[grows]
-                pair_row, pair_col = np.nonzero(nb_count[grows])
+                g_count = nb_count[grows]
+                pair_row, pair_col = np.nonzero(g_count)  # row-major: each growing row's pairs together, in order
                 pair_cell = nb_cell[grows][pair_row, pair_col]
-                np.add.at(counts, g_rows[pair_row], cell_labels[pair_cell])  # (pairs, labels)
-                present = cell_first[pair_cell]
-                keys = np.where(present == _NEVER, _NEVER, d2 * n + present)
-                np.minimum.at(first, g_rows[pair_row], keys)
+                per_row = np.count_nonzero(g_count, axis=1)  # at least 1 for a growing row
+                group = np.cumsum(per_row) - per_row
+                counts[g_rows] += np.add.reduceat(cell_labels[pair_cell], group, axis=0)
+                first[g_rows] = np.minimum(first[g_rows], np.minimum.reduceat(shell_first[pair_cell], group, axis=0))
             for k in ks:
                 exact = (before < k) & (after == k)  # the whole shell makes exactly k
                 if exact.any():
@@ -289,26 +286,39 @@ def _cells_of_coords(coords: np.ndarray) -> np.ndarray:
     return out
 
 
-def _take_first(rows, need, nb_cell, nb_count, d2, by_cell, cell_start, labels, counts, first_met) -> None:
-    """For each query row, add the first ``need`` sample rows (by sample position) found in its shell.
+def _take_first(rows, before, inside_by_k, nb_cell, nb_count, d2, by_cell, cell_start, labels, votes) -> None:
+    """For each ``k`` whose count is reached inside this shell, add each query's first ``k - before`` sample rows
+    of the shell (by sample position) to that ``k``'s votes.
 
-    A neighbour cell's rows are stored in sample order, so no more than its first ``need`` can be among the
-    query's first ``need``; only those are gathered and sorted, which keeps the sort small when ``k`` is.
+    The shell's candidates are gathered and ranked once, for the largest need of any ``k``: with one-hot's wide
+    shells several ``k`` often end in the same shell, and gathering per ``k`` repeated the same sort. A neighbour
+    cell's rows are stored in sample order, so no more than its first ``need`` can be among the query's first
+    ``need``; only those are gathered and sorted, which keeps the sort small when ``k`` is.
     """
     n = len(labels)
-    pair_row, pair_col = np.nonzero(nb_count)
-    lengths = np.minimum(nb_count[pair_row, pair_col], need[pair_row])
-    starts = cell_start[nb_cell[pair_row, pair_col]]
-    owner = np.repeat(pair_row.astype(np.int64), lengths)  # index into `rows`
-    within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    position = by_cell[np.repeat(starts, lengths) + within]  # sample position of each candidate
-    key = np.sort(owner * n + position)  # by query row, then by sample position
-    owner, position = key // n, key % n
-    per_owner = np.bincount(owner, minlength=len(rows))
-    rank = np.arange(len(owner)) - np.repeat(np.cumsum(per_owner) - per_owner, per_owner)
-    keep = rank < need[owner]
-    np.add.at(counts, (rows[owner[keep]], labels[position[keep]]), 1)
-    np.minimum.at(first_met, (rows[owner[keep]], labels[position[keep]]), d2 * n + position[keep])
+    need = np.zeros(len(rows), dtype=np.int64)
+    for k, inside in inside_by_k.items():
+        need = np.where(inside, np.maximum(need, k - before), need)
+    query = np.flatnonzero(need)  # positions in `rows` that take part of this shell for some k
+    counts_in_shell = nb_count[query]
+    pair_row, pair_col = np.nonzero(counts_in_shell)
+    lengths = np.minimum(counts_in_shell[pair_row, pair_col], need[query][pair_row])
+    starts = cell_start[nb_cell[query][pair_row, pair_col]]
+    owner = np.repeat(pair_row.astype(np.int64), lengths)  # index into `query`, ascending
+    offsets = np.cumsum(lengths) - lengths
+    position = by_cell[np.arange(lengths.sum()) + np.repeat(starts - offsets, lengths)]  # each candidate's
+    # Sorting by query, then sample position, leaves `owner` as it was (it is already ascending).
+    position = np.sort(owner * n + position) - owner * n
+    per_owner = np.bincount(owner, minlength=len(query))
+    group_start = np.cumsum(per_owner) - per_owner
+    for k, inside in inside_by_k.items():
+        takers = np.flatnonzero(inside[query])  # index into `query`
+        take = k - before[query[takers]]  # each taker's first `take` candidates, by rank
+        picked = np.arange(take.sum()) + np.repeat(group_start[takers] - (np.cumsum(take) - take), take)
+        cell, label = rows[query[owner[picked]]], labels[position[picked]]
+        k_counts, k_first = votes[k]
+        np.add.at(k_counts, (cell, label), 1)
+        np.minimum.at(k_first, (cell, label), d2 * n + position[picked])
 
 
 def _compile_direct(
