@@ -211,6 +211,8 @@ def cases() -> list[dict]:
         "spaces": b" 1 , 2 , 3 , 4 , 5 ",
         "quoted": b'"1","2","3","4","5"',
         "many rows off grid": b"\n".join([b"1.5,2,3,4,5"] * 200),
+        # One past what one request may send to the direct kNN (issue 22, item 5): refused, never a 5xx.
+        "off grid past the direct-kNN bound": b"\n".join([b"1.5,2,3,4,5"] * 2001),
         "many rows": b"\n".join([b"1,2,3,4,5"] * 5000),
         "long line": b",".join([b"1"] * 100_000),
         "tiny floats": b"1e-320,1,1,1,1",

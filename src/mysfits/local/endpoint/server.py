@@ -10,7 +10,9 @@ Routes:
 
 No web framework: one request is a header scan, a table look-up per row and two ``send`` calls, which is what keeps
 one-row latency in the sub-millisecond range. Rows off the 1..8 grid and ``verbose=true`` answers go to the direct
-kNN in a worker thread, so they never stall the event loop.
+kNN in a worker thread, so they never stall the event loop: a request with a few such rows in the quick lane, a bigger
+one in the batch lane (see ``lanes``), and no request may ask for more than ``MAX_DIRECT_ROWS`` of them. ``GET /ping``
+answers 503 while the quick lane is stalled, so the supervisor of ``mysfits serve`` judges the work visitors wait for.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from mysfits.endpoint_name import DEFAULT as DEFAULT_NAME
 from mysfits.local import http_server
+from mysfits.local.endpoint.lanes import MAX_DIRECT_ROWS, QUICK_ROWS, STALLED_AFTER_S, Lanes
 from mysfits.local.endpoint.logs import LineBatch, log_event, request_ids
 from mysfits.local.endpoint.model import InvocationTimeout, ModelHolder, ServedModel
 from mysfits.local.endpoint.protocol import MAX_PAYLOAD_BYTES, PayloadError, negotiate, parse_rows, serialize
@@ -108,8 +111,10 @@ class EndpointApp:
         *,
         refresh_interval: float = 1.0,
         model_timeout: float = MODEL_TIMEOUT_SECONDS,
+        stalled_after_s: float = STALLED_AFTER_S,
     ):
         self.holder = holder
+        self.lanes = Lanes(stalled_after_s=stalled_after_s)
         self.name = name
         self.refresh_interval = refresh_interval
         self.model_timeout = model_timeout
@@ -165,7 +170,7 @@ class EndpointApp:
         if method == "POST" and (runtime or path == "/invocations"):
             return await self._invocation(runtime, request, receive)
         if path == "/ping" and method in ("GET", "HEAD"):
-            return _Outcome(200, b"")
+            return self._ping()
         if method == "POST" and path.startswith("/endpoints/") and path.endswith("/invocations"):
             requested = path[len("/endpoints/") : -len("/invocations")]
             return _error_outcome(endpoint_not_found(requested, self.name))
@@ -193,7 +198,7 @@ class EndpointApp:
                 rows = await asyncio.to_thread(parse_rows, body, request.content_type, model.feature_dim)
             else:
                 rows = parse_rows(body, request.content_type, model.feature_dim)
-            labels, hoods = await _predict(model, rows, fmt.verbose, deadline)
+            labels, hoods = await _predict(model, rows, fmt.verbose, deadline, self.lanes)
         except PayloadError as exc:
             return self._refusal(runtime, exc.status, str(exc))
         except InvocationTimeout as exc:
@@ -207,11 +212,21 @@ class EndpointApp:
             headers.append((_VARIANT_HEADER, model.variant.encode()))
         if request.custom_attributes is not None:
             headers.append((b"x-amzn-sagemaker-custom-attributes", request.custom_attributes))
-        if len(rows) > OFF_LOOP_ROWS:
+        if len(hoods) > QUICK_ROWS:
+            body = await self.lanes.run(len(hoods), serialize, fmt, labels, hoods)
+        elif len(rows) > OFF_LOOP_ROWS:
             body = await asyncio.to_thread(serialize, fmt, labels, hoods)
         else:
             body = serialize(fmt, labels, hoods)
         return _Outcome(200, body, headers, rows=len(rows))
+
+    def _ping(self) -> _Outcome:
+        """200 while visitors' requests are being answered; 503 once one has waited in the quick lane too long."""
+        stalled = self.lanes.stalled_for()
+        if not stalled:
+            return _Outcome(200, b"")
+        message = f"a request has waited {stalled:.1f} s for the model (a one-row answer takes milliseconds)"
+        return _Outcome(503, message.encode(), [_TEXT], error=message)
 
     def _refusal(self, runtime: bool, status: int, message: str) -> _Outcome:
         """What the model says (container contract), or SageMaker's ModelError wrapping of it (runtime path)."""
@@ -226,6 +241,7 @@ class EndpointApp:
 
     async def _stop(self) -> None:
         await self._stop_refresher()
+        self.lanes.shutdown()
         self._request_log.flush()
 
     def request_refresh(self) -> None:
@@ -271,20 +287,34 @@ def _error_outcome(error: ErrorResponse) -> _Outcome:
     return _Outcome(error.status, error.body, error.headers(), error=error.message)
 
 
-async def _predict(model: ServedModel, rows: list, verbose: bool, deadline: float) -> tuple[list[int], list]:
-    """Table look-ups for grid rows; the direct kNN (in a thread) for verbose answers and off-grid rows."""
+async def _predict(
+    model: ServedModel, rows: list, verbose: bool, deadline: float, lanes: Lanes
+) -> tuple[list[int], list]:
+    """Table look-ups for grid rows; the direct kNN (in a lane's thread) for verbose answers and off-grid rows."""
     if verbose:
-        hoods = await asyncio.to_thread(model.neighbourhoods, rows, deadline)
+        _check_direct_rows(len(rows), "verbose answers")
+        hoods = await lanes.run(len(rows), model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
     if len(rows) > OFF_LOOP_ROWS:
         labels, off_grid = await asyncio.to_thread(_table_labels, model.table, model.grid_cell, rows)
     else:
         labels, off_grid = _table_labels(model.table, model.grid_cell, rows)
     if off_grid:
-        hoods = await asyncio.to_thread(model.neighbourhoods, [rows[i] for i in off_grid], deadline)
+        _check_direct_rows(len(off_grid), "rows off the 1..8 answer grid")
+        hoods = await lanes.run(len(off_grid), model.neighbourhoods, [rows[i] for i in off_grid], deadline)
         for index, hood in zip(off_grid, hoods, strict=True):
             labels[index] = hood.predicted_label
     return labels, []
+
+
+def _check_direct_rows(count: int, what: str) -> None:
+    """The bound on one request's work: a row for the direct kNN costs about a millisecond of one core."""
+    if count > MAX_DIRECT_ROWS:
+        raise PayloadError(
+            f"this request needs the direct kNN for {count:,} rows ({what}); one request may ask it for at most "
+            f"{MAX_DIRECT_ROWS:,}: send them in several requests (answers on the grid without verbose=true are "
+            "table look-ups and have no such limit)"
+        )
 
 
 def _table_labels(table: bytes, grid_cell: Callable, rows: list) -> tuple[list[int], list[int]]:
@@ -380,6 +410,7 @@ def serve_in_thread(
     refresh_interval: float = 1.0,
     model_timeout: float = MODEL_TIMEOUT_SECONDS,
     startup_timeout: float = 10.0,
+    stalled_after_s: float = STALLED_AFTER_S,
 ) -> EndpointHandle:
     """Start the endpoint on a background thread (port 0 picks a free port) and return once it accepts requests.
 
@@ -387,7 +418,9 @@ def serve_in_thread(
     ``handle.refresh()`` where the command line would use SIGHUP.
     """
     holder = ModelHolder(model_path)
-    app = EndpointApp(holder, name, refresh_interval=refresh_interval, model_timeout=model_timeout)
+    app = EndpointApp(
+        holder, name, refresh_interval=refresh_interval, model_timeout=model_timeout, stalled_after_s=stalled_after_s
+    )
     server = BackgroundServer(app, host, port)
     try:
         server.start(startup_timeout)
