@@ -23,6 +23,18 @@ def redact(text: str, account: str | None = None) -> str:
     return _TWELVE_DIGITS.sub(REDACTED, text)
 
 
+def _redact_strings(value: object, account: str | None) -> object:
+    """``redact`` on every string (keys too) of a JSON-ready value, and on nothing else: run over the dumped text, it
+    also caught a float that happened to print 12 digits in a row (a step's seconds), and broke the JSON."""
+    if isinstance(value, str):
+        return redact(value, account)
+    if isinstance(value, dict):
+        return {redact(str(key), account): _redact_strings(item, account) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_strings(item, account) for item in value]
+    return value
+
+
 @dataclass
 class Check:
     """One prerequisite or one client-side check: its name, whether it held, and the line a person reads."""
@@ -76,7 +88,7 @@ class Report:
         record.pop("account")
         record["failed_step"] = self.failed_step
         record["findings"] = self.findings
-        return redact(json.dumps(record, indent=2) + "\n", self.account)
+        return json.dumps(_redact_strings(record, self.account), indent=2) + "\n"
 
     def as_markdown(self) -> str:
         lines = [
