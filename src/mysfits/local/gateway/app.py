@@ -33,7 +33,7 @@ from mysfits.local.gateway.events import (
     response_from_result,
 )
 from mysfits.local.gateway.lambda_runtime import Handler, LambdaContext
-from mysfits.local.gateway.static import StaticSite
+from mysfits.local.gateway.static import READ_WHOLE_BYTES, StaticSite
 from mysfits.local.gateway.template import ApiDefinition, RestApi, Route
 
 log = logging.getLogger("mysfits.local.gateway")
@@ -114,7 +114,11 @@ class Gateway:
             # Without it uvicorn frames the body in chunks, which an HTTP/1.0 client reads as part of the body.
             headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        if response.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        with response.stream as stream:
+            await _send_in_pieces(send, stream, int(dict(response.headers)["Content-Length"]))
 
     async def _lifespan(self, receive, send) -> None:
         await http_server.lifespan(receive, send, shutdown=self.close)
@@ -229,3 +233,18 @@ def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:
         if name == b"content-length" and value.isdigit():
             return int(value)
     return None
+
+
+async def _send_in_pieces(send, stream, length: int) -> None:
+    """``length`` bytes of ``stream``, a piece at a time (read off the event loop), so memory stays one piece.
+
+    A file that shrank meanwhile ends the body short of its Content-Length, and the server closes the connection:
+    the client sees an incomplete answer rather than a wrong one.
+    """
+    left = length
+    while left > 0:
+        piece = await asyncio.to_thread(stream.read, min(READ_WHOLE_BYTES, left))
+        if not piece:
+            return
+        left -= len(piece)
+        await send({"type": "http.response.body", "body": piece, "more_body": left > 0})

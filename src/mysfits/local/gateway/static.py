@@ -9,6 +9,7 @@ system can tell, and whoever can place it in the page's folder can place the fil
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,8 @@ CONTENT_TYPES = {
     ".webmanifest": "application/manifest+json",
 }
 FALLBACK_CONTENT_TYPE = "application/octet-stream"
+READ_WHOLE_BYTES = 256 * 1024
+"""The page's own files are a few KB and are read whole; anything bigger is sent in pieces of this size."""
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,28 @@ class StaticSite:
         return resolved
 
     def response(self, url_path: str, head: bool = False) -> HttpResponse | None:
+        """The file's answer; one bigger than ``READ_WHOLE_BYTES`` comes as an open handle to send in pieces.
+
+        Size and bytes come from one open handle, so a file replaced meanwhile is answered wholly old or wholly new.
+        """
         path = self.lookup(url_path)
         if path is None:
             return None
-        body = path.read_bytes()
+        try:
+            handle = path.open("rb")
+        except OSError:  # removed or made unreadable since the look-up: as good as missing
+            return None
+        size = os.fstat(handle.fileno()).st_size
         headers = [
             ("Content-Type", CONTENT_TYPES.get(path.suffix.lower(), FALLBACK_CONTENT_TYPE)),
             # A local development server: always revalidate so an edited file shows on reload.
             ("Cache-Control", "no-cache"),
             ("X-Content-Type-Options", "nosniff"),
         ]
-        if head:
-            headers.append(("Content-Length", str(len(body))))
-        return HttpResponse(200, headers, b"" if head else body)
+        if head or size <= READ_WHOLE_BYTES:
+            with handle:
+                body = b"" if head else handle.read(size)
+            headers.append(("Content-Length", str(size if head else len(body))))
+            return HttpResponse(200, headers, body)
+        headers.append(("Content-Length", str(size)))
+        return HttpResponse(200, headers, b"", stream=handle)
