@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mysfits.files import write_bytes_atomic
+from mysfits.local.endpoint.load_apart import load_apart
 from mysfits.local.endpoint.logs import log_event
 from mysfits.local.endpoint.protocol import Neighbourhood, Row, grid_cell
 from mysfits.model import knn
@@ -185,7 +186,8 @@ class ModelHolder:
                 return False
             self._seen = stamp
             try:
-                fresh = ServedModel.load(self.path)
+                # Checked in a child process: a huge or hostile file costs the serving process nothing.
+                fresh = ServedModel(load_apart(self.path), self.path)
             except ArtifactError as exc:
                 log_event(logging.ERROR, "model_reload_failed", error=str(exc), serving_version=self.current.version)
                 return False
