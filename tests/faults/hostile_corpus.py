@@ -2,8 +2,11 @@
 
 Each case is one raw HTTP request (the bytes as sent, so malformed framing can be expressed), the server it is aimed
 at (``gateway``, ``endpoint`` or ``both``) and any 5xx status it may legitimately get (none so far). ``/ENDPOINT``
-stands for the endpoint's runtime path. Written as code rather than a data file: many cases are large, regular
-payloads (100,000 nested brackets, 5,000 rows) that are clearer and far smaller as the expression that builds them.
+stands for the endpoint's runtime path. A case may also name the one status it must get (``expect``; ``None`` for
+"dropped unanswered") and ask the client to close its side once the bytes are sent (``half_close``: a truncated
+body). The page's folder the corpus runs against holds the odd files of ``ODD_FILES``. Written as code rather than a
+data file: many cases are large, regular payloads (100,000 nested brackets, 5,000 rows) that are clearer and far
+smaller as the expression that builds them.
 """
 
 from __future__ import annotations
@@ -19,11 +22,27 @@ def request(method: str, path: str, headers: dict[str, str] | None = None, body:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
+ODD_FILES = ("loop", "ping-pong-a", "ping-pong-b", "fifo", "way-out")
+"""Placed in the page's folder by the corpus's fixture: a symlink to itself, two symlinks to each other, a FIFO (a
+read would wait for a writer for ever) and a symlink to the file system's root. Each must be a quick 404."""
+
+ANY = "any"
+
+
 def cases() -> list[dict]:
     out: list[dict] = []
 
-    def add(name: str, target: str, raw: bytes, allow: tuple[int, ...] = ()) -> None:
-        out.append({"name": name, "target": target, "raw": raw, "allow_5xx": allow})
+    def add(
+        name: str,
+        target: str,
+        raw: bytes,
+        allow: tuple[int, ...] = (),
+        expect: int | str | None = ANY,
+        half_close: bool = False,
+    ) -> None:
+        out.append(
+            {"name": name, "target": target, "raw": raw, "allow_5xx": allow, "expect": expect, "half_close": half_close}
+        )
 
     # -- API bodies --------------------------------------------------------------------------------------------------
     bodies = {
@@ -124,6 +143,22 @@ def cases() -> list[dict]:
             except UnicodeEncodeError:
                 raw = request(method, path.encode().decode("latin-1"))
             add(f"static {method} {path[:40]}", "gateway", raw)
+    for name in ODD_FILES:
+        for path in (f"/{name}", f"/{name}/index.html", f"/{name}/etc/passwd"):
+            for method in ("GET", "HEAD"):
+                add(f"odd file {method} {path}", "gateway", request(method, path), expect=404)
+
+    # Bodies that never arrive whole: the client sends part of what Content-Length promised, then closes its side.
+    # Nothing may run and nothing is answered (issue 22, item 10).
+    truncated = {
+        "gateway": ("/recommendations", "application/json", b'{"entry": [1, 2, 3, 4'),
+        "gateway choices": ("/choices", "application/json", b'{"recommendationId": "'),
+        "endpoint": ("/ENDPOINT", "text/csv", b"1,2,3,4,5\n1,2,"),
+    }
+    for name, (path, content_type, body) in truncated.items():
+        headers = {"Content-Type": content_type, "Content-Length": str(len(body) + 79)}
+        target = name.split()[0]
+        add(f"truncated body {name}", target, request("POST", path, headers, body), expect=None, half_close=True)
     for query in ("?" + "a=1&" * 2000, "?x=%ff", "?=&=&", "?a[b][c]=1", "?q=" + "%" * 100):
         add(f"api query {query[:30]}", "gateway", request("GET", "/questionnaire" + query))
 

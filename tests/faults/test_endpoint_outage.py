@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -178,10 +179,16 @@ def test_sigterm_stops_serve_like_ctrl_c_at_any_stage(tmp_path):
     try:
         wait_for(lambda: "training" in starting.output() or "generat" in starting.output(), 60, "start-up output")
         starting.proc.send_signal(signal.SIGTERM)
-        code = starting.proc.wait(30)
+        sent_after = starting.output()
+        try:
+            code = starting.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            # Seen once in a full parallel run (not reproduced alone, nor under CPU or disk load): the start-up went
+            # on as if no signal had come and the stack served. Keep what it printed before and after, for the note.
+            code = None
     finally:
         starting.kill()
-    assert code == 130, starting.output()
+    assert code == 130, f"printed when SIGTERM was sent:\n{sent_after}\nin all:\n{starting.output()}"
     assert starting.output().strip().splitlines()[-1] == "mysfits serve: interrupted"
     assert "Traceback" not in starting.output()
     assert not list(tmp_path.glob(".new.json.*")) and not (tmp_path / "new.json").exists()

@@ -5,13 +5,15 @@ the server must still answer a normal request after each case."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 
 import pytest
 
-from tests.e2e.conftest import free_port, running
+from tests.e2e.conftest import REPO, free_port, running
 from tests.endpoint_artifacts import write_artifact
-from tests.faults.hostile_corpus import cases
+from tests.faults.hostile_corpus import ANY, ODD_FILES, cases
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +38,17 @@ def ports(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("hostile")
     model = workdir / "model.json"
     write_artifact(model, rows=2000, seed=5)
+    web = workdir / "web"
+    shutil.copytree(REPO / "web", web)
+    (web / "loop").symlink_to(web / "loop")
+    (web / "ping-pong-a").symlink_to(web / "ping-pong-b")
+    (web / "ping-pong-b").symlink_to(web / "ping-pong-a")
+    os.mkfifo(web / "fifo")
+    (web / "way-out").symlink_to("/")
+    assert {path.name for path in web.iterdir()} >= set(ODD_FILES)
     port, endpoint_port = free_port(), free_port()
     args = ["serve", "--model", str(model), "--port", str(port), "--endpoint-port", str(endpoint_port), "--quiet"]
+    args += ["--web", str(web)]
     with running(args, workdir / "serve.log", port) as process:
         yield {"gateway": port, "endpoint": endpoint_port}
         output = process.output()
@@ -48,7 +59,7 @@ KEPT_ALIVE_QUIET_S = 1.0
 """Once a whole answer has come, this long without more bytes means the connection is only being kept alive."""
 
 
-def exchange(port: int, raw: bytes, timeout: float = 30.0) -> bytes:
+def exchange(port: int, raw: bytes, timeout: float = 30.0, half_close: bool = False) -> bytes:
     """Send ``raw`` and read until the server closes (a server may also close early, refusing the rest), or until
     it has answered and then goes quiet: a kept-alive connection (e.g. an Upgrade without ``close``) would otherwise
     cost the server's whole keep-alive timeout."""
@@ -57,6 +68,8 @@ def exchange(port: int, raw: bytes, timeout: float = 30.0) -> bytes:
             sock.sendall(raw)
         except (BrokenPipeError, ConnectionResetError):
             pass  # refused part-way (e.g. 431): its answer, if any, is still readable
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)  # as a client that gives up part-way through its body
         chunks = []
         try:
             while chunk := sock.recv(65536):
@@ -105,7 +118,12 @@ def test_hostile_case(case, ports):
     targets = ["gateway", "endpoint"] if case["target"] == "both" else [case["target"]]
     for target in targets:
         raw = case["raw"].replace(b"/ENDPOINT", f"/endpoints/{ENDPOINT_NAME}/invocations".encode())
-        for status, headers, body in answers(exchange(ports[target], raw)):
+        got = answers(exchange(ports[target], raw, half_close=case["half_close"]))
+        if case["expect"] is None:
+            assert got == [], (target, "a body that never arrived whole was answered", got)
+        elif case["expect"] != ANY:
+            assert [status for status, _, _ in got] == [case["expect"]], (target, got)
+        for status, headers, body in got:
             assert status < 500 or status in case["allow_5xx"], (target, status, body[:300])
             if headers.get("content-type", "").startswith(("application/json", "application/jsonlines")) and body:
                 for line in body.splitlines() if "jsonlines" in headers["content-type"] else [body]:
