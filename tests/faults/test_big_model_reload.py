@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.conftest import free_port, running
 from tests.endpoint_artifacts import write_artifact
-from tests.faults.test_endpoint_outage import FAST_S, ORIGIN, Load, children_of, wait_for
+from tests.faults.test_endpoint_outage import FAST_S, Load, children_of, serve_args, wait_for
 from tests.faults.test_static_streaming import _peak_rss_mb
 
 pytestmark = pytest.mark.slow
@@ -38,8 +38,7 @@ def test_a_huge_model_file_is_judged_apart_and_visitors_never_wait(tmp_path):
     padded = tmp_path / "padded.json"
     _padded_copy(model, padded)
     port, endpoint_port = free_port(), free_port()
-    args = ["serve", "--model", str(model), "--port", str(port), "--endpoint-port", str(endpoint_port)]
-    args += ["--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+    args = serve_args(model, port, endpoint_port)
     with running(args, tmp_path / "serve.log", port) as serve:
         (endpoint,) = children_of(serve.proc.pid)
         with Load(f"http://127.0.0.1:{port}") as load:

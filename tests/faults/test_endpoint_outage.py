@@ -87,6 +87,12 @@ class Load:
             return [a for a in self.answers if a.sent_at >= moment]
 
 
+def serve_args(model_path: Path, port: int, endpoint_port: int) -> list[str]:
+    """`mysfits serve` of one model file, with the origin the ``Load`` clients send allowed by CORS."""
+    args = ["serve", "--model", str(model_path), "--port", str(port), "--endpoint-port", str(endpoint_port)]
+    return [*args, "--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+
+
 def children_of(pid: int) -> list[int]:
     """Children of every thread of ``pid``: the supervisor thread, not the main one, starts a restarted endpoint."""
     found = []
@@ -110,8 +116,7 @@ def test_killing_the_endpoint_under_load_costs_only_quick_cors_503s_and_heals_it
     model_path = tmp_path / "model.json"
     model = write_artifact(model_path, rows=2000, seed=11)
     port, endpoint_port = free_port(), free_port()
-    args = ["serve", "--model", str(model_path), "--port", str(port), "--endpoint-port", str(endpoint_port)]
-    args += ["--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+    args = serve_args(model_path, port, endpoint_port)
     with running(args, tmp_path / "serve.log", port) as serve:
         (first_endpoint,) = children_of(serve.proc.pid)
         with Load(f"http://127.0.0.1:{port}") as load:
@@ -205,8 +210,7 @@ def test_a_hung_endpoint_costs_the_request_it_holds_a_few_seconds_and_every_othe
     model_path = tmp_path / "model.json"
     write_artifact(model_path, rows=2000, seed=12)
     port, endpoint_port = free_port(), free_port()
-    args = ["serve", "--model", str(model_path), "--port", str(port), "--endpoint-port", str(endpoint_port)]
-    args += ["--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+    args = serve_args(model_path, port, endpoint_port)
     with running(args, tmp_path / "serve.log", port) as serve:
         (endpoint,) = children_of(serve.proc.pid)
         with Load(f"http://127.0.0.1:{port}") as load:

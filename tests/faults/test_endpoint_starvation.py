@@ -18,7 +18,7 @@ from mysfits.local.endpoint.lanes import MAX_DIRECT_ROWS, QUICK_ROWS
 from mysfits.local.endpoint.server import serve_in_thread
 from tests.e2e.conftest import free_port, running
 from tests.endpoint_artifacts import write_artifact
-from tests.faults.test_endpoint_outage import ORIGIN, Load
+from tests.faults.test_endpoint_outage import Load, serve_args
 
 pytestmark = pytest.mark.slow
 
@@ -94,8 +94,7 @@ def test_visitors_are_answered_quickly_beside_big_verbose_batches(tmp_path):
     model = tmp_path / "model.json"
     write_artifact(model, rows=3000, seed=10)
     port, endpoint_port = free_port(), free_port()
-    args = ["serve", "--model", str(model), "--port", str(port), "--endpoint-port", str(endpoint_port), "--quiet"]
-    args += ["--parameter-overrides", f"AllowedOrigin={ORIGIN}"]
+    args = [*serve_args(model, port, endpoint_port), "--quiet"]
     with running(args, tmp_path / "serve.log", port) as serve:
         stop = threading.Event()
         batches: list[int] = []
