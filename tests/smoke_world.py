@@ -5,8 +5,8 @@ What stands in for what:
 - moto: CloudFormation, S3, SageMaker (with UpdateEndpoint added), CloudFront, STS, the Tagging API; the SageMaker SDK
   really submits the training job, which moto marks done at once.
 - the endpoint: a local endpoint serving a model trained on the same kind of data (tests/iam/scenarios.workspace).
-- `sam build` / `sam deploy`: a recording runner; its deploy creates the API stack in moto with template.yaml's
-  outputs, whose URLs point at the two local servers below.
+- `sam build` / `sam deploy`: a recording runner; its deploys create the website stack and the API stack in moto
+  with their templates' outputs, whose URLs point at the two local servers below.
 - the API: the local gateway running the real handler from template.yaml, over HTTP.
 - CloudFront: a small server that hands out the website bucket's objects (what origin access control lets it read).
 - Service Quotas: a canned ListServiceQuotas answer, given before the call leaves botocore (moto has no such call).
@@ -23,14 +23,14 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from mysfits.aws import smoke
+from mysfits.aws import smoke, website
 from mysfits.aws.train_and_deploy import Toolkit
 from mysfits.local.gateway.template import load_template
 from mysfits.local.http_server import BackgroundServer
 from tests.conftest import FAKE_AWS_REGION as REGION
 from tests.iam import scenarios
 from tests.iam.policy import StackValues
-from tests.integration.test_train_and_deploy import RecordingRunner, api_stand_in, make_distribution
+from tests.integration.test_train_and_deploy import RecordingRunner, api_stand_in, make_distribution, website_stand_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,25 +69,32 @@ class BucketSite:
 
 
 class SamStandIn(RecordingRunner):
-    """`sam deploy` creates the API stack (template.yaml's outputs, pointing at the local servers)."""
+    """`sam deploy` creates the website stack or the API stack, whose outputs point at the local servers."""
 
-    def __init__(self, cfn, stack_body: str):
+    def __init__(self, cfn, bodies: dict[str, tuple[str, str]]):
         super().__init__()
-        self.cfn, self.stack_body = cfn, stack_body
+        self.cfn, self.bodies = cfn, bodies  # kind of deploy -> (stack name, template body)
 
     def __call__(self, argv, cwd=None) -> int:
         code = super().__call__(argv, cwd)
-        if argv[1] == "deploy":
-            self.cfn.create_stack(StackName=smoke.API_STACK, TemplateBody=self.stack_body)
+        if code == 0 and self.kind(argv) in self.bodies:
+            name, body = self.bodies[self.kind(argv)]
+            self.cfn.create_stack(StackName=name, TemplateBody=body)
         return code
 
 
 class World:
     def __init__(self, session, tmp: Path, gateway_url: str, site_url: str):
-        self.session, self.tmp = session, tmp
+        self.session, self.tmp, self.site_url = session, tmp, site_url
         cfn = session.client("cloudformation")
         self.distribution = make_distribution(session.client("cloudfront"))
-        self.sam = SamStandIn(cfn, api_stand_in(self.distribution, gateway_url, site_url))
+        self.sam = SamStandIn(
+            cfn,
+            {
+                "website": (website.stack_name(smoke.API_STACK), website_stand_in(self.distribution, site_url)),
+                "deploy": (smoke.API_STACK, api_stand_in(gateway_url, origin=site_url)),
+            },
+        )
         self.samconfig = tmp / "samconfig.toml"
         self.samconfig.write_text((ROOT / "samconfig.toml").read_text())
         self.lines: list[str] = []
@@ -146,7 +153,8 @@ def smoke_world(moto_session, tmp_path: Path) -> Iterator[World]:
     s3 = moto_session.client("s3")
 
     def website_bucket() -> str:
-        outputs = moto_session.client("cloudformation").describe_stacks(StackName=smoke.API_STACK)["Stacks"][0]
+        stack = website.stack_name(smoke.API_STACK)
+        outputs = moto_session.client("cloudformation").describe_stacks(StackName=stack)["Stacks"][0]
         return next(o["OutputValue"] for o in outputs["Outputs"] if o["OutputKey"] == "WebsiteBucketName")
 
     with (

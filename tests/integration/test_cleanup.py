@@ -37,8 +37,8 @@ STACK_WITH_BUCKET = json.dumps(
     }
 )
 
-# template.yaml's API stack with DeployWebsite=true, as far as clean-up cares: a bucket named by WebsiteBucketName.
-API_STACK_WITH_WEBSITE = json.dumps(
+# website-template.yaml's stack, as far as clean-up cares: a bucket named by WebsiteBucketName.
+WEBSITE_STACK = json.dumps(
     {
         "Resources": {"WebsiteBucket": {"Type": "AWS::S3::Bucket"}},
         "Outputs": {"WebsiteBucketName": {"Value": {"Ref": "WebsiteBucket"}}},
@@ -205,11 +205,12 @@ def test_dry_run_lists_and_deletes_nothing(aws, capsys):
 def test_stacks_are_deleted_after_their_bucket_is_emptied_and_twice_is_fine(aws, capsys):
     cfn, s3 = aws.client("cloudformation"), aws.client("s3")
     cfn.create_stack(StackName="mysfits-notebook", TemplateBody=STACK_WITH_BUCKET)
-    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=API_STACK_WITH_WEBSITE)
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=TOPIC_STACK)
+    cfn.create_stack(StackName="mysfits-recommendations-website", TemplateBody=WEBSITE_STACK)
     bucket = cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"][0]["OutputValue"]
     for i in range(3):
         s3.put_object(Bucket=bucket, Key=f"mysfits-knn/data/{i}.csv", Body=b"1,1,1,1,1,1\n")
-    (website,) = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
+    (website,) = cfn.describe_stacks(StackName="mysfits-recommendations-website")["Stacks"][0]["Outputs"]
     for key in ("index.html", "config.json"):
         s3.put_object(Bucket=website["OutputValue"], Key=key, Body=b"{}")
 
@@ -226,8 +227,10 @@ def test_stacks_are_deleted_after_their_bucket_is_emptied_and_twice_is_fine(aws,
     out = capsys.readouterr().out
     assert f"emptied s3://{bucket} (3 object versions)" in out
     assert f"emptied s3://{website['OutputValue']} (2 object versions)" in out
-    assert out.index(f"emptied s3://{website['OutputValue']}") < out.index("deleted stack mysfits-recommendations")
-    assert "deleted stack mysfits-recommendations" in out and "deleted stack mysfits-notebook" in out
+    assert out.index(f"emptied s3://{website['OutputValue']}") < out.index(
+        "deleted stack mysfits-recommendations-website"
+    ), "the page's stack is found from the API stack's name, and its bucket emptied first"
+    assert "deleted stack mysfits-recommendations\n" in out and "deleted stack mysfits-notebook" in out
     assert [s["StackName"] for s in cfn.list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]] == []
 
     assert main(argv, session=aws, sleep=lambda _: None) == 0

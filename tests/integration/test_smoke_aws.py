@@ -43,10 +43,13 @@ def test_a_full_run_checks_everything_and_leaves_nothing(world):
     }  # fmt: skip
     assert report["latency"]["calls"] == 12 and report["latency"]["p95_ms"] >= report["latency"]["p50_ms"] > 0
     # sam deploy ran unattended, tagged, for the smoke stack and endpoint.
-    (build, _), (deploy, _) = world.sam.calls
+    (build, _), (web_deploy, _), (deploy, _) = world.sam.calls
     assert build[1:] == ["build"]
-    assert deploy[-3:] == ["--no-confirm-changeset", "--tags", "Project=mythical-mysfits-recommendations"]
+    for words in (web_deploy, deploy):
+        assert words[-3:] == ["--no-confirm-changeset", "--tags", "Project=mythical-mysfits-recommendations"]
+    assert "mysfits-smoke-api-website" in web_deploy and "website-template.yaml" in web_deploy
     assert "SageMakerEndpointName=mysfits-smoke-knn" in deploy and "mysfits-smoke-api" in deploy
+    assert f"AllowedOrigin={world.site_url}" in deploy, "the API allows the page's origin"
     # Everything of the run is gone, samconfig.toml is as it was, and the report hides the account.
     assert world.leftovers() == []
     assert world.samconfig.read_text() == samconfig_before

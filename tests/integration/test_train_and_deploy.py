@@ -133,10 +133,12 @@ def test_dry_run_takes_no_action_and_needs_no_credentials(tmp_path):
         "sagemaker-runtime:InvokeEndpoint mysfits-knn",
         "SageMakerEndpointName=mysfits-knn",
         "`sam build`",
+        "`sam deploy --config-env website` of website-template.yaml (stack mysfits-recommendations-website",
+        "write the website's WebsiteUrl as AllowedOrigin into",
         "`sam deploy` (stack mysfits-recommendations, region eu-west-1)",
         "RecommendationsApiUrl",
         "WebsiteBucketName",
-        "cloudfront:CreateInvalidation /* on the stack's WebsiteDistributionId",
+        "cloudfront:CreateInvalidation /* on the website stack's WebsiteDistributionId",
     ):
         assert action in out, action
     assert sorted(p.name for p in tmp_path.iterdir()) == ["samconfig.toml", "web"], "a dry run must not write files"
@@ -192,28 +194,29 @@ NOTEBOOK_STAND_IN = json.dumps(
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/v1"
 
 
-def api_stand_in(distribution: dict | None, api_url: str = API_URL, site_url: str | None = None) -> str:
-    """template.yaml's outputs, named as it names them (moto's CloudFormation cannot create a distribution, so the
-    distribution is made with moto's CloudFront API and its id and domain are written in as literals). ``site_url``
-    replaces the distribution's URL when something local serves the page in its place."""
-    outputs = {"RecommendationsApiUrl": {"Value": api_url}, "ApiAllowedOrigin": {"Value": "*"}}
-    resources = {"Topic": {"Type": "AWS::SNS::Topic"}}
-    if distribution is not None:
-        resources = {"WebBucket": {"Type": "AWS::S3::Bucket"}}
-        outputs |= {
-            "WebsiteBucketName": {"Value": {"Ref": "WebBucket"}},
-            "WebsiteUrl": {"Value": site_url or f"https://{distribution['DomainName']}"},
-            "WebsiteDistributionId": {"Value": distribution["Id"]},
-            "ApiAllowedOrigin": {"Value": site_url or f"https://{distribution['DomainName']}"},
-        }
-    return json.dumps({"Resources": resources, "Outputs": outputs})
+def api_stand_in(api_url: str = API_URL, origin: str = "*") -> str:
+    """template.yaml's outputs, named as it names them (moto cannot deploy the real template)."""
+    outputs = {"RecommendationsApiUrl": {"Value": api_url}, "ApiAllowedOrigin": {"Value": origin}}
+    return json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}, "Outputs": outputs})
+
+
+def website_stand_in(distribution: dict, site_url: str | None = None) -> str:
+    """website-template.yaml's outputs. moto's CloudFormation cannot create a distribution, so it is made with
+    moto's CloudFront API and its id and domain are written in as literals; ``site_url`` replaces the distribution's
+    URL when something local serves the page in its place."""
+    outputs = {
+        "WebsiteBucketName": {"Value": {"Ref": "WebBucket"}},
+        "WebsiteUrl": {"Value": site_url or f"https://{distribution['DomainName']}"},
+        "WebsiteDistributionId": {"Value": distribution["Id"]},
+    }
+    return json.dumps({"Resources": {"WebBucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": outputs})
 
 
 def make_distribution(cloudfront) -> dict:
     origin = {"Id": "website-bucket", "DomainName": "b.s3.eu-west-1.amazonaws.com"}
     config = {
         "CallerReference": "test",
-        "Comment": "stand-in for template.yaml's WebsiteDistribution",
+        "Comment": "stand-in for website-template.yaml's WebsiteDistribution",
         "Enabled": True,
         "DefaultRootObject": "index.html",
         "Origins": {"Quantity": 1, "Items": [{**origin, "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
@@ -244,13 +247,20 @@ def moto_aws(moto_session):
 
 
 class RecordingRunner:
+    """Records each `sam` command. ``exit_codes`` fails commands by name: "build", "deploy" (the API's), or
+    "website" (the deploy with --config-env website)."""
+
     def __init__(self, exit_codes: dict[str, int] | None = None):
         self.calls: list[tuple[list[str], Path | None]] = []
         self.exit_codes = exit_codes or {}
 
+    @staticmethod
+    def kind(argv) -> str:
+        return "website" if "--config-env" in argv and "website" in argv else argv[1]
+
     def __call__(self, argv, cwd=None) -> int:
         self.calls.append((list(argv), cwd))
-        return self.exit_codes.get(argv[1], 0)
+        return self.exit_codes.get(self.kind(argv), 0)
 
 
 def test_missing_bucket_is_one_line(moto_aws, tmp_path, capsys):
@@ -288,7 +298,9 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     cfn, s3, sm, cloudfront = (moto_aws.client(n) for n in ("cloudformation", "s3", "sagemaker", "cloudfront"))
     distribution = make_distribution(cloudfront)
     cfn.create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
-    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in(distribution))
+    cfn.create_stack(StackName="mysfits-recommendations-website", TemplateBody=website_stand_in(distribution))
+    site = f"https://{distribution['DomainName']}"
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in(origin=site))
     outputs = {
         o["OutputKey"]: o["OutputValue"]
         for o in cfn.describe_stacks(StackName="mysfits-notebook")["Stacks"][0]["Outputs"]
@@ -360,19 +372,25 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     accuracy = float(np.mean(training.predict(table, test.X) == test.y))
     assert f"accuracy on 6,000 test rows: {accuracy:.2%}" in text
 
-    # samconfig, then sam build and sam deploy with the merged overrides.
+    # samconfig, then sam build, the website's own stack, and the API's deploy that allows the website's origin.
     assert read_overrides(tmp_path / "samconfig.toml")["SageMakerEndpointName"] == "mysfits-knn"
-    (build, build_cwd), (deploy, _) = runner.calls
+    assert read_overrides(tmp_path / "samconfig.toml")["AllowedOrigin"] == site, "later plain sam deploys keep it"
+    (build, build_cwd), (web_deploy, web_cwd), (deploy, _) = runner.calls
     assert build[1:] == ["build"] and build_cwd == tmp_path
+    assert web_deploy[1:] == [
+        "deploy", "--config-env", "website", "--template-file", "website-template.yaml",
+        "--stack-name", "mysfits-recommendations-website", "--region", REGION,
+        "--on-failure", "DELETE", "--no-fail-on-empty-changeset",
+    ] and web_cwd == tmp_path  # fmt: skip
     assert deploy[1:] == [
         "deploy", "--region", REGION, "--parameter-overrides",
-        "SageMakerEndpointName=mysfits-knn", "AllowedOrigin=*", "LogLevel=INFO", "ModelEncoding=ordinal",
+        "SageMakerEndpointName=mysfits-knn", f"AllowedOrigin={site}", "LogLevel=INFO", "ModelEncoding=ordinal",
     ]  # fmt: skip
     assert f"API: {API_URL}" in text
 
     # The website bucket got the page with a generated config.json; the repository's own file is untouched.
     assert (web / "config.json").read_text() == committed_config
-    web_bucket = cfn.describe_stacks(StackName="mysfits-recommendations")["Stacks"][0]["Outputs"]
+    web_bucket = cfn.describe_stacks(StackName="mysfits-recommendations-website")["Stacks"][0]["Outputs"]
     web_bucket = next(o["OutputValue"] for o in web_bucket if o["OutputKey"] == "WebsiteBucketName")
     keys = {o["Key"]: o for o in s3.list_objects_v2(Bucket=web_bucket)["Contents"]}
     assert set(keys) == {"index.html", "app.js", "config.json"}
@@ -431,8 +449,7 @@ def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
     distribution = make_distribution(cloudfront)
     tad, ctx, lines = web_run(moto_aws, tmp_path)
     s3.create_bucket(Bucket="web-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
-    outputs = {
-        "RecommendationsApiUrl": API_URL,
+    site = {
         "WebsiteBucketName": "web-bucket",
         "WebsiteDistributionId": distribution["Id"],
         "WebsiteUrl": "https://example.cloudfront.net",
@@ -441,7 +458,8 @@ def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
     ctx.aws.s3.meta.events.register(
         "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
     )
-    tad.execute(tad.web_steps(ctx.args), ctx, tad.Results(tad.StackOutputs(outputs)))
+    results = tad.Results(tad.StackOutputs({"RecommendationsApiUrl": API_URL}), tad.WebsiteStack(site))
+    tad.execute(tad.web_steps(ctx.args), ctx, results)
     assert puts == ["img/a.svg", "config.json", "index.html"], "hidden files stay home; the page goes last"
     assert s3.head_object(Bucket="web-bucket", Key="img/a.svg")["ContentType"] == "image/svg+xml"
     assert s3.head_object(Bucket="web-bucket", Key="index.html")["ContentType"] == "text/html; charset=utf-8"
@@ -452,21 +470,59 @@ def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
     assert "website: https://example.cloudfront.net" in lines
 
 
-def test_a_stack_without_the_website_is_one_clear_error(moto_aws, tmp_path):
+def test_a_refused_website_leaves_the_api_deployed_and_says_what_to_do(moto_aws, tmp_path, capsys):
+    """Issue 18, item 3: CloudFront refuses new accounts until AWS verifies them. The page's stack fails on its own,
+    the API is deployed all the same (with samconfig's origin), and the run ends with exit 1 and the way out."""
+    from mysfits.aws import train_and_deploy as tad
+
+    cfn = moto_aws.client("cloudformation")
+    cfn.create_stack(StackName="mysfits-notebook", TemplateBody=NOTEBOOK_STAND_IN)
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in())
+    samconfig = tmp_path / "samconfig.toml"
+    samconfig.write_text(SAMCONFIG)
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<!doctype html>")
+    runner, lines = RecordingRunner({"website": 1}), []
+    argv = [
+        "--mode",
+        "sagemaker",
+        "--region",
+        REGION,
+        "--samconfig",
+        str(samconfig),
+        "--web-dir",
+        str(tmp_path / "web"),
+    ]
+    args = tad.build_parser().parse_args([*argv, "--deploy-api", "--deploy-web"])
+    resolved = tad.Resolved(region=REGION, api_stack="mysfits-recommendations")
+    toolkit = Toolkit(session_factory=lambda region: moto_aws, runner=runner, out=lines.append)
+    ctx = tad.Context(args, toolkit, resolved, tad.AwsClients.create(moto_aws))
+    puts: list[str] = []
+    ctx.aws.s3.meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append("put"))
+    steps = tad.api_steps(args, resolved) + tad.web_steps(args)
+    with pytest.raises(tad.WebsiteNotDeployed) as refused:
+        tad.execute(steps, ctx, tad.Results(tad.Overrides(read_overrides(samconfig))))
+    assert [runner.kind(argv) for argv, _ in runner.calls] == ["build", "website", "deploy"], "the API still deploys"
+    assert "AllowedOrigin=*" in runner.calls[-1][0], "no website, so samconfig's origin stands"
+    assert read_overrides(samconfig)["AllowedOrigin"] == "*"
+    assert f"  API: {API_URL}" in lines
+    message = str(refused.value)
+    assert "the API is deployed, but the website stack mysfits-recommendations-website failed" in message
+    assert "Your account must be verified before you can add new CloudFront resources" in message
+    assert "AWS Support" in message and "run the same command again" in message
+    assert puts == [], "nothing uploaded"
+
+
+def test_a_website_stack_without_its_outputs_is_one_clear_error(moto_aws, tmp_path):
     tad, ctx, _ = web_run(moto_aws, tmp_path)
-    upload, _invalidate = tad.web_steps(ctx.args)
-    with pytest.raises(tad.CliError, match="no WebsiteBucketName output: deploy it with DeployWebsite=true"):
-        upload.run(ctx, tad.Results(tad.StackOutputs({"RecommendationsApiUrl": API_URL})))
-
-
-def test_deploy_web_with_the_website_switched_off_fails_before_any_step(moto_aws, tmp_path):
-    tad, ctx, _ = web_run(moto_aws, tmp_path, SAMCONFIG.replace("LogLevel=INFO", "LogLevel=INFO DeployWebsite=false"))
-    toolkit = Toolkit(session_factory=lambda region: moto_aws, out=lambda _: None)
-    args = tad.build_parser().parse_args(["--mode", "sagemaker", "--region", REGION, "--dry-run"])
-    for name in ("samconfig", "web_dir", "deploy_api", "deploy_web"):
-        setattr(args, name, getattr(ctx.args, name))
-    with pytest.raises(tad.CliError, match="sets DeployWebsite=false"):
-        tad.resolve(args, toolkit)
+    ctx = tad.Context(ctx.args, Toolkit(runner=RecordingRunner(), out=lambda _: None), tad.Resolved(region=REGION,
+                      api_stack="mysfits-recommendations"), ctx.clients)  # fmt: skip
+    moto_aws.client("cloudformation").create_stack(
+        StackName="mysfits-recommendations-website", TemplateBody=api_stand_in()
+    )
+    deploy_website = tad.api_steps(ctx.args, ctx.resolved)[1]
+    with pytest.raises(tad.CliError, match="stack mysfits-recommendations-website has no WebsiteBucketName output"):
+        deploy_website.run(ctx, tad.Results())
 
 
 def test_a_broken_config_json_is_named(tmp_path):

@@ -1,8 +1,9 @@
-"""checkov's CloudFormation checks on both templates, next to cfn-lint: any finding not fixed or skipped in the
+"""checkov's CloudFormation checks on the three templates, next to cfn-lint: any finding not fixed or skipped in the
 template, with a reason, fails here.
 
-checkov runs three inputs: notebook-template.yaml, template.yaml as written (checkov reads SAM resources, though
-not all of them), and template.yaml as samtranslator expands it, which is what CloudFormation deploys. SAM copies a
+checkov runs four inputs: notebook-template.yaml, website-template.yaml, template.yaml as written (checkov reads
+SAM resources, though not all of them), and template.yaml as samtranslator expands it, which is what CloudFormation
+deploys. SAM copies a
 resource's Metadata onto the main resource it generates (the function, the RestApi) but not onto the others (the
 stage), so the skips written on a SAM resource are copied onto everything generated from it before the scan.
 
@@ -25,6 +26,7 @@ from tests.templates.test_notebook_template import template as notebook_template
 
 NOTEBOOK_TEMPLATE = ROOT / "notebook-template.yaml"
 SAM_TEMPLATE = ROOT / "template.yaml"
+WEBSITE_TEMPLATE = ROOT / "website-template.yaml"
 TRANSLATED_NAME = "template.translated.json"
 
 
@@ -76,6 +78,7 @@ def results(tmp_path_factory) -> dict[str, dict]:
     directory = tmp_path_factory.mktemp("checkov")
     (directory / NOTEBOOK_TEMPLATE.name).write_text(NOTEBOOK_TEMPLATE.read_text())
     (directory / SAM_TEMPLATE.name).write_text(SAM_TEMPLATE.read_text())
+    (directory / WEBSITE_TEMPLATE.name).write_text(WEBSITE_TEMPLATE.read_text())
     (directory / TRANSLATED_NAME).write_text(json.dumps(translated_with_sam_skips(), indent=1))
     return run_checkov(directory)
 
@@ -84,7 +87,9 @@ def describe(check: dict, file_name: str) -> str:
     return f"{check['check_id']} on {check['resource']} in {file_name}: {check['check_name']}"
 
 
-@pytest.mark.parametrize("file_name", [NOTEBOOK_TEMPLATE.name, SAM_TEMPLATE.name, TRANSLATED_NAME])
+@pytest.mark.parametrize(
+    "file_name", [NOTEBOOK_TEMPLATE.name, SAM_TEMPLATE.name, WEBSITE_TEMPLATE.name, TRANSLATED_NAME]
+)
 def test_checkov_finds_nothing_unexplained(results, file_name):
     assert file_name in results, f"checkov did not scan {file_name}"
     checks = results[file_name]
@@ -93,7 +98,9 @@ def test_checkov_finds_nothing_unexplained(results, file_name):
     assert not failures, "fix these, or skip them in the template with a reason:\n" + "\n".join(failures)
 
 
-@pytest.mark.parametrize("file_name", [NOTEBOOK_TEMPLATE.name, SAM_TEMPLATE.name, TRANSLATED_NAME])
+@pytest.mark.parametrize(
+    "file_name", [NOTEBOOK_TEMPLATE.name, SAM_TEMPLATE.name, WEBSITE_TEMPLATE.name, TRANSLATED_NAME]
+)
 def test_every_skip_gives_a_reason(results, file_name):
     for check in results[file_name]["skipped_checks"]:
         comment = (check.get("check_result") or {}).get("suppress_comment") or ""

@@ -10,13 +10,12 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mysfits import samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, website
 from mysfits.aws.account import aws_failure, caller_account, resolve_region
 from mysfits.cli_base import CliError, OneLineParser
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
-WEBSITE_BUCKET_OUTPUT = "WebsiteBucketName"
 CHOICES_TABLE_OUTPUT = "ChoicesTableName"
 
 
@@ -35,13 +34,16 @@ def build_parser(prog: str) -> OneLineParser:
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / your profile's region)")
     parser.add_argument("--yes", action="store_true", help="do not ask before deleting")
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted and stop")
-    parser.add_argument("--api-stack", help="also empty this SAM stack's website bucket and delete the stack")
+    parser.add_argument(
+        "--api-stack",
+        help="also delete this SAM stack, and its page's stack <name>-website after emptying its bucket",
+    )
     parser.add_argument("--notebook-stack", help="also empty this notebook stack's bucket and delete the stack")
     parser.add_argument(
         "--delete-stacks",
         action="store_true",
-        help=f"delete both stacks: the API stack named in samconfig.toml (or {DEFAULT_API_STACK}) and "
-        f"{DEFAULT_NOTEBOOK_STACK}, unless --api-stack / --notebook-stack name others",
+        help=f"delete the stacks: the API stack named in samconfig.toml (or {DEFAULT_API_STACK}), its page's "
+        f"stack and {DEFAULT_NOTEBOOK_STACK}, unless --api-stack / --notebook-stack name others",
     )
     parser.add_argument(
         "--delete-data",
@@ -98,20 +100,21 @@ def _run(args, session, ask, sleep, out) -> int:
     sm, cfn, s3 = session.client("sagemaker"), session.client("cloudformation"), session.client("s3")
     account = caller_account(session.client("sts"))
     api_stack, notebook_stack = _stacks(args)
+    web_stack = website.stack_name(api_stack) if api_stack else None
 
     resources = cleanup.find_project_resources(sm, prefix=args.prefix)
     stacks = []
-    for name in filter(None, (api_stack, notebook_stack)):
+    for name in filter(None, (web_stack, api_stack, notebook_stack)):
         if cleanup.stack_status(cfn, name):
             stacks.append(name)
         else:
             out(f"stack {name} does not exist in {region} (nothing to delete)")
     # CloudFormation cannot delete a bucket that holds objects: each stack's bucket is emptied before the stack goes.
     buckets, table = {}, None
+    if web_stack in stacks:
+        buckets[web_stack] = cleanup.stack_outputs(cfn, web_stack).get(website.BUCKET_OUTPUT)
     if api_stack in stacks:
-        outputs = cleanup.stack_outputs(cfn, api_stack)
-        buckets[api_stack] = outputs.get(WEBSITE_BUCKET_OUTPUT)
-        table = outputs.get(CHOICES_TABLE_OUTPUT)
+        table = cleanup.stack_outputs(cfn, api_stack).get(CHOICES_TABLE_OUTPUT)
     if notebook_stack in stacks:
         buckets[notebook_stack] = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, cleanup_cli, smoke_checks
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, cleanup_cli, smoke_checks, website
 from mysfits.aws import train_and_deploy as tad
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.aws.smoke_report import FAILED, INTERRUPTED, PASSED, Check, Report, StepRecord
@@ -36,6 +36,7 @@ PROJECT = f"{RESOURCE_PREFIX}-smoke"
 """The smoke run's ProjectName: its SageMaker resources are ``mysfits-smoke-...``, and clean-up looks only there."""
 NOTEBOOK_STACK = f"{PROJECT}-notebook"
 API_STACK = f"{PROJECT}-api"
+WEBSITE_STACK = website.stack_name(API_STACK)
 ENDPOINT = f"{PROJECT}-knn"
 TEMPLATE_RUNTIME = "python3.13"  # template.yaml's Globals.Function.Runtime: `sam build` needs this interpreter
 LAMBDA_TIMEOUT_S = 26.0  # template.yaml's Globals.Function.Timeout: a cold start must answer within it
@@ -286,8 +287,8 @@ def steps(run: Run) -> list[SmokeStep]:
     return [
         SmokeStep(
             "earlier leftovers",
-            f"delete what an earlier smoke run left ({PROJECT}-... SageMaker resources, stacks {API_STACK} and "
-            f"{NOTEBOOK_STACK}), with the clean-up below; nothing to do after a clean run",
+            f"delete what an earlier smoke run left ({PROJECT}-... SageMaker resources, stacks {WEBSITE_STACK}, "
+            f"{API_STACK} and {NOTEBOOK_STACK}), with the clean-up below; nothing to do after a clean run",
             _clean_earlier,
         ),
         SmokeStep(
@@ -358,15 +359,13 @@ def _api_and_website(run: Run, _record: StepRecord) -> str:
     if run.context is None:
         raise RuntimeError("the endpoint step did not run")
     tad.execute(run.deploy_steps[-run.web_and_api :], run.context, run.results)
-    outputs = run.results.get(tad.StackOutputs).values
-    return f"API {outputs[tad.API_URL_OUTPUT]}, page {outputs.get(tad.WEB_URL_OUTPUT)}"
+    outputs = _outputs(run)
+    return f"API {outputs[tad.API_URL_OUTPUT]}, page {outputs[tad.WEB_URL_OUTPUT]}"
 
 
 def _outputs(run: Run) -> dict[str, str]:
-    outputs = dict(run.results.get(tad.StackOutputs).values)
-    if tad.WEB_URL_OUTPUT not in outputs:
-        raise RuntimeError(f"stack {API_STACK} has no {tad.WEB_URL_OUTPUT} output")
-    return outputs
+    """The API stack's outputs and the website stack's, in one mapping."""
+    return {**run.results.get(tad.StackOutputs).values, **run.results.get(tad.WebsiteStack).values}
 
 
 def _failed(checks: list[Check]) -> str:
@@ -436,9 +435,11 @@ def find_leftovers(run: Run) -> tuple[list[str], list[str], list[str]]:
             for mapping in page["ResourceTagMappingList"]:
                 arn = mapping["ResourceARN"]
                 tags = {t["Key"]: t["Value"] for t in mapping.get("Tags", [])}
-                from_us = tags.get("aws:cloudformation:stack-name") in {NOTEBOOK_STACK, API_STACK} or any(
-                    f"{sep}{PROJECT}-" in arn for sep in ("/", ":")
-                )
+                from_us = tags.get("aws:cloudformation:stack-name") in {
+                    NOTEBOOK_STACK,
+                    API_STACK,
+                    WEBSITE_STACK,
+                } or any(f"{sep}{PROJECT}-" in arn for sep in ("/", ":"))
                 if from_us and ":training-job/" in arn:
                     kept.append(f"{arn} (a finished training job: SageMaker keeps its record, at no cost)")
                 elif from_us:
@@ -446,7 +447,7 @@ def find_leftovers(run: Run) -> tuple[list[str], list[str], list[str]]:
                 elif arn not in others:
                     others.append(arn)
     cfn = run.session.client("cloudformation")
-    ours += [f"stack {name}" for name in (API_STACK, NOTEBOOK_STACK) if cleanup.stack_status(cfn, name)]
+    ours += [f"stack {name}" for name in (WEBSITE_STACK, API_STACK, NOTEBOOK_STACK) if cleanup.stack_status(cfn, name)]
     return sorted(set(ours)), others, kept
 
 
@@ -527,6 +528,7 @@ def _main(args: argparse.Namespace, toolkit: SmokeToolkit) -> int:
     settings = {
         "notebook stack": NOTEBOOK_STACK,
         "API stack": API_STACK,
+        "website stack": WEBSITE_STACK,
         "endpoint": f"{ENDPOINT} (serverless, {args.memory_mb} MB, max concurrency {MAX_CONCURRENCY})",
         "data": f"{args.rows:,} generated answers",
         "repository the notebook clones": repo_url or "(none: pass --repo-url)",
@@ -570,7 +572,8 @@ def _run(run: Run) -> int:
     report.steps = [StepRecord(s.name, s.action) for s in planned]
     report.steps += [
         StepRecord("teardown", f"scripts/cleanup.py --prefix {PROJECT} --api-stack {API_STACK} --notebook-stack "
-                   f"{NOTEBOOK_STACK} --yes (empties both buckets, deletes endpoints, configs, models and stacks)"),
+                   f"{NOTEBOOK_STACK} --yes (empties both buckets, deletes endpoints, configs, models and the "
+                   "three stacks)"),
         StepRecord("leftover check", "resourcegroupstaggingapi:GetResources for the project tag (the region, and "
                    f"{GLOBAL_TAGGING_REGION} for CloudFront) and cloudformation:DescribeStacks; print what is left"),
     ]  # fmt: skip

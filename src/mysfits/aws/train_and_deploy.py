@@ -36,11 +36,11 @@ DEFAULT_MODEL = Path("models/mysfits-knn.json")
 DEFAULT_SAMCONFIG = Path("samconfig.toml")
 DEFAULT_WEB = Path("web")
 API_URL_OUTPUT = "RecommendationsApiUrl"
-WEB_BUCKET_OUTPUT = "WebsiteBucketName"
-WEB_URL_OUTPUT = "WebsiteUrl"
-WEB_DISTRIBUTION_OUTPUT = "WebsiteDistributionId"
+WEB_BUCKET_OUTPUT = website.BUCKET_OUTPUT
+WEB_URL_OUTPUT = website.URL_OUTPUT
+WEB_DISTRIBUTION_OUTPUT = website.DISTRIBUTION_OUTPUT
 API_ORIGIN_OUTPUT = "ApiAllowedOrigin"
-WEBSITE_PARAMETER = "DeployWebsite"
+ORIGIN_PARAMETER = "AllowedOrigin"
 EVALUATION_BATCH = 500
 
 T = TypeVar("T")
@@ -185,8 +185,9 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     common.add_argument(
         "--deploy-web",
         action="store_true",
-        help="then upload web/ (with a config.json naming the API) to the stack's website bucket; "
-        "web/config.json itself is left as it is",
+        help="also deploy the page's own stack (website-template.yaml: a private bucket behind CloudFront), let the "
+        "API accept calls from it, and upload web/ with a config.json naming the API (web/config.json itself is "
+        "left as it is)",
     )
     common.add_argument("--web-dir", type=Path, default=DEFAULT_WEB, help="the static page (default %(default)s)")
     common.add_argument("--dry-run", action="store_true", help="print every action, AWS or local, and take none")
@@ -271,7 +272,7 @@ class Context:
 
 def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsClients | None]:
     """Whether the data exists; for SageMaker also the region, then (unless a dry run) credentials, bucket and role;
-    then the API stack's name, and whether samconfig switched the website off."""
+    then the API stack's name."""
     if args.mode == "local":
         return Resolved(data_missing=not args.data.exists()), None
     region = resolve_region(args.region)
@@ -287,11 +288,6 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
         bucket, role = preflight(args, clients, region, toolkit.out)
         check_quotas(args, clients.quotas, toolkit.out)
     api_stack = _stack_name(args) if args.deploy_api else ""
-    if args.deploy_web and samconfig.read_overrides(args.samconfig).get(WEBSITE_PARAMETER) == "false":
-        raise CliError(
-            f"--deploy-web needs the stack's website, but {args.samconfig} sets {WEBSITE_PARAMETER}=false; "
-            f"set it to true, or host {args.web_dir} yourself"
-        )
     return Resolved(not args.data.exists(), region, bucket, role, api_stack), clients
 
 
@@ -409,6 +405,25 @@ class Overrides:
 @dataclass(frozen=True)
 class StackOutputs:
     values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class WebsiteStack:
+    """The website stack's outputs, after its deploy succeeded."""
+
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class WebsiteRefused:
+    """The website stack's deploy failed (and SAM deleted what it had created); the API is deployed regardless."""
+
+    stack: str
+    exit_code: int
+
+
+class WebsiteNotDeployed(Exception):
+    """The API is deployed but the page is not: the run ends with exit code 1 and says what to do."""
 
 
 class Results:
@@ -574,12 +589,29 @@ def _judge_steps(args: argparse.Namespace) -> list[Step]:
 
 
 def api_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    """With --deploy-web the page's stack goes first, so that the API's deploy can allow its origin; its failure
+    (a new account may be refused CloudFront) is noted and the API is deployed all the same."""
     if not args.deploy_api:
         return []
     overrides = "the samconfig overrides with SageMakerEndpointName=" + args.endpoint_name
     stack = resolved.api_stack
+    web_stack = website.stack_name(stack)
+    website_steps = [
+        Step(
+            f"run `sam deploy --config-env {website.CONFIG_ENV}` of {website.TEMPLATE} (stack {web_stack}: the "
+            "page's private bucket and CloudFront distribution; a failed create is deleted again, and the API's "
+            "deploy goes on without it)",
+            _deploy_website,
+        ),
+        Step(
+            f"write the website's {WEB_URL_OUTPUT} as {ORIGIN_PARAMETER} into {args.samconfig}, so the API accepts "
+            f"calls from the page (if the website failed, {ORIGIN_PARAMETER} stays as it is)",
+            _allow_website_origin,
+        ),
+    ]
     return [
         Step(f"run `sam build` in {_root(args)}", _sam_build),
+        *(website_steps if args.deploy_web else []),
         Step(
             f"run `sam deploy` (stack {stack}, region {resolved.region or '<region>'}) with --parameter-overrides = "
             f"{overrides} (a CLI override list replaces samconfig's, so all are passed)",
@@ -594,13 +626,14 @@ def web_steps(args: argparse.Namespace) -> list[Step]:
         return []
     return [
         Step(
-            f"s3:PutObject every file under {args.web_dir} into the stack's {WEB_BUCKET_OUTPUT}, index.html last; "
+            f"s3:PutObject every file under {args.web_dir} into the website stack's {WEB_BUCKET_OUTPUT}, index.html "
+            "last; "
             f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
             "(the file in the repository is not changed)",
             _upload_site,
         ),
         Step(
-            f"cloudfront:CreateInvalidation {' '.join(website.INVALIDATION_PATHS)} on the stack's "
+            f"cloudfront:CreateInvalidation {' '.join(website.INVALIDATION_PATHS)} on the website stack's "
             f"{WEB_DISTRIBUTION_OUTPUT}, so visitors get the new page; then print {WEB_URL_OUTPUT}",
             _invalidate,
         ),
@@ -846,26 +879,70 @@ def _read_outputs(ctx: Context, _results: Results) -> StackOutputs:
     ctx.say(f"  API: {outputs[API_URL_OUTPUT]}")
     if API_ORIGIN_OUTPUT in outputs:
         ctx.say(f"  it accepts browser calls from: {outputs[API_ORIGIN_OUTPUT]}")
-    if WEB_BUCKET_OUTPUT in outputs and not ctx.args.deploy_web:
-        ctx.say(f"  the website bucket stays empty until a run with --deploy-web uploads {ctx.args.web_dir}")
     return StackOutputs(outputs)
 
 
+def _deploy_website(ctx: Context, _results: Results) -> WebsiteStack | WebsiteRefused:
+    """Deploy the page's stack; a failure is handed on, not raised, so that the API is deployed all the same.
+
+    ``--on-failure DELETE`` removes a stack whose creation failed: left in ROLLBACK_COMPLETE it could be neither
+    updated nor recreated, and the next run after a CloudFront refusal would fail for that reason instead.
+    ``--no-fail-on-empty-changeset`` makes a rerun with nothing new a success.
+    """
+    from mysfits.aws.cleanup import stack_outputs
+
+    stack = website.stack_name(ctx.resolved.api_stack)
+    words = [
+        "deploy", "--config-env", website.CONFIG_ENV, "--template-file", website.TEMPLATE, "--stack-name", stack,
+        "--region", str(ctx.resolved.region), "--on-failure", "DELETE", "--no-fail-on-empty-changeset",
+    ]  # fmt: skip
+    code = ctx.toolkit.runner([_sam_binary(), *words], _root(ctx.args))
+    if code != 0:
+        ctx.say(f"  the website stack {stack} failed (sam deploy exit code {code}); deploying the API without it")
+        return WebsiteRefused(stack, code)
+    outputs = stack_outputs(ctx.aws.cloudformation, stack)
+    for name in (WEB_BUCKET_OUTPUT, WEB_URL_OUTPUT, WEB_DISTRIBUTION_OUTPUT):
+        if name not in outputs:
+            raise CliError(f"stack {stack} has no {name} output; is it this project's {website.TEMPLATE}?")
+    ctx.say(f"  page: {outputs[WEB_URL_OUTPUT]} (bucket {outputs[WEB_BUCKET_OUTPUT]})")
+    return WebsiteStack(outputs)
+
+
+def _allow_website_origin(ctx: Context, results: Results) -> Overrides | None:
+    site = results.find(WebsiteStack)
+    if site is None:
+        kept = results.get(Overrides).values.get(ORIGIN_PARAMETER, "the template's default, *")
+        ctx.say(f"  no website: {ORIGIN_PARAMETER} stays {kept}")
+        return None
+    origin = site.values[WEB_URL_OUTPUT]
+    return Overrides(samconfig.set_override(ctx.args.samconfig, ORIGIN_PARAMETER, origin))
+
+
+def website_guidance(refused: WebsiteRefused, web_dir: Path) -> str:
+    """What to do when the page's stack failed. The usual cause on a new account is CloudFront's verification."""
+    return (
+        f"the API is deployed, but the website stack {refused.stack} failed (sam deploy exit code "
+        f'{refused.exit_code}; its events are above), so {web_dir} was not uploaded. If an event reads "Your '
+        'account must be verified before you can add new CloudFront resources", CloudFront is not yet enabled '
+        "for this account: open an AWS Support case (Account and billing) that quotes the message, and once AWS "
+        "confirms, run the same command again. SAM deleted the failed stack, so the next run creates it afresh. "
+        "Any other reason is in the events above"
+    )
+
+
 def _upload_site(ctx: Context, results: Results) -> None:
-    outputs, web_dir = results.get(StackOutputs).values, ctx.args.web_dir
-    bucket = outputs.get(WEB_BUCKET_OUTPUT)
-    if not bucket:
-        raise CliError(
-            f"the API stack has no {WEB_BUCKET_OUTPUT} output: deploy it with {WEBSITE_PARAMETER}=true, "
-            f"or host {web_dir} yourself"
-        )
-    config = website.page_config(web_dir, outputs[API_URL_OUTPUT])
+    refused = results.find(WebsiteRefused)
+    if refused is not None:
+        raise WebsiteNotDeployed(website_guidance(refused, ctx.args.web_dir))
+    site, api_url = results.get(WebsiteStack).values, results.get(StackOutputs).values[API_URL_OUTPUT]
+    bucket, web_dir = site[WEB_BUCKET_OUTPUT], ctx.args.web_dir
+    config = website.page_config(web_dir, api_url)
     count = website.upload_site(ctx.aws.s3, web_dir, bucket, config)
-    ctx.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {outputs[API_URL_OUTPUT]})")
+    ctx.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {api_url})")
 
 
 def _invalidate(ctx: Context, results: Results) -> None:
-    outputs = results.get(StackOutputs).values
+    outputs = results.get(WebsiteStack).values
     distribution = outputs.get(WEB_DISTRIBUTION_OUTPUT)
     if distribution:
         invalidation = website.invalidate_site(ctx.aws.cloudfront, distribution)
@@ -906,6 +983,9 @@ def main(argv: Sequence[str] | None = None, toolkit: Toolkit | None = None, prog
     except ChampionKept as exc:
         toolkit.out(f"done: {exc}")
         return 0
+    except WebsiteNotDeployed as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
     except NoCredentialsError:
         print(f"{prog}: error: {NO_CREDENTIALS}", file=sys.stderr)
         return 2

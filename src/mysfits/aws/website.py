@@ -1,4 +1,5 @@
-"""The page on AWS: upload web/ to the stack's bucket with a generated config.json, then invalidate CloudFront."""
+"""The page on AWS: its own stack (website-template.yaml), the upload of web/ with a generated config.json to that
+stack's bucket, then a CloudFront invalidation."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ import uuid
 from pathlib import Path
 
 from mysfits.cli_base import CliError
+
+# The page's bucket and distribution are a stack of their own, beside the API's: a new account may be refused
+# CloudFront until AWS verifies it, and inside the API's stack that refusal would roll the API back too.
+TEMPLATE = "website-template.yaml"
+CONFIG_ENV = "website"  # samconfig.toml's [website.deploy.parameters], for `sam deploy --config-env website`
+BUCKET_OUTPUT = "WebsiteBucketName"
+URL_OUTPUT = "WebsiteUrl"
+DISTRIBUTION_OUTPUT = "WebsiteDistributionId"
+
+
+def stack_name(api_stack: str) -> str:
+    """The page's stack is named after the API's, so that clean-up finds both from the one name."""
+    return f"{api_stack}-website"
+
 
 # One wildcard path is billed as one path, and it also covers the scripts and styles, which are cached for minutes.
 INVALIDATION_PATHS = ("/*",)

@@ -25,11 +25,6 @@ from mysfits.local.gateway.template import ApiDefinition, load_api
 log = logging.getLogger("mysfits.local.gateway")
 
 
-# The gateway serves web/ itself, so a template's optional CloudFront website never exists here. With it off,
-# values that would otherwise name the distribution (the API's allowed CORS origin) take their no-website form.
-LOCAL_PARAMETER_VALUES = {"DeployWebsite": "false"}
-
-
 @dataclass
 class GatewaySettings:
     template: Path
@@ -40,8 +35,6 @@ class GatewaySettings:
     # None: take samconfig's overrides; a mapping replaces them entirely, as `sam --parameter-overrides` does.
     parameter_overrides: Mapping[str, str] | None = None
     extra_overrides: Mapping[str, str] = field(default_factory=dict)
-    # Applied last, and only to parameters the template declares (see LOCAL_PARAMETER_VALUES).
-    local_values: Mapping[str, str] = field(default_factory=lambda: dict(LOCAL_PARAMETER_VALUES))
     region: str = "us-east-1"
     # The local stand-in for the template's choices table; None leaves the handler without a store.
     choices: Path | None = None
@@ -55,7 +48,7 @@ def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
         samconfig = settings.samconfig or settings.template.parent / "samconfig.toml"
         overrides, source = samconfig_overrides(samconfig, settings.samconfig_env), str(samconfig)
     overrides.update(settings.extra_overrides)
-    return load_api(settings.template, overrides, source, settings.local_values)
+    return load_api(settings.template, overrides, source)
 
 
 def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -> Gateway:

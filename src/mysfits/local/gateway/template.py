@@ -142,19 +142,11 @@ def load_api(
     template_path: str | Path,
     overrides: Mapping[str, str],
     overrides_source: str,
-    local_values: Mapping[str, str] | None = None,
 ) -> ApiDefinition:
-    """Read ``template_path`` and resolve everything the gateway needs, failing early with names.
-
-    ``local_values`` are parameter values that hold here whatever the overrides say (a deploy
-    setting in samconfig.toml must not switch on something that cannot exist locally); each
-    applies only if the template declares that parameter.
-    """
+    """Read ``template_path`` and resolve everything the gateway needs, failing early with names."""
     template_path = Path(template_path).resolve()
     template = load_template(template_path)
-    declared = template.get("Parameters") or {}
-    forced = {name: value for name, value in (local_values or {}).items() if name in declared}
-    parameters = resolve_parameters(template, {**overrides, **forced}, overrides_source)
+    parameters = resolve_parameters(template, overrides, overrides_source)
     resources: Mapping[str, Mapping] = template["Resources"]
     resolver = Resolver(
         parameters=parameters,

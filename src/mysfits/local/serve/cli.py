@@ -75,8 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--parameter-overrides",
         metavar="'KEY=VALUE ...'",
-        help="template parameters; like sam, this replaces samconfig.toml's parameter_overrides entirely "
-        "(DeployWebsite is always false here: this server is the website)",
+        help="template parameters; like sam, this replaces samconfig.toml's parameter_overrides entirely",
     )
     parser.add_argument("--config-env", default="default", help="samconfig.toml environment (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")

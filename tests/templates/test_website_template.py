@@ -1,24 +1,31 @@
-"""The optional website in template.yaml: private bucket, CloudFront with origin access control, and the CORS origin.
+"""The page's stack (website-template.yaml: a private bucket served by CloudFront with origin access control) and
+the API's CORS origin, now a plain parameter of template.yaml.
 
-Security checks run on the CloudFormation that samtranslator produces (what is deployed). What a parameter choice
-creates is worked out the way CloudFormation does it: conditions evaluated from the parameter values, resources and
-outputs whose condition is false dropped, and each ``Fn::If`` replaced by its chosen branch. Conditions and values are
-evaluated by the local gateway's resolver, so the gateway is checked against the same template on the way.
+The website has a stack of its own (issue 18, item 3): a new account may be refused CloudFront distributions until
+AWS verifies it, and inside the API's stack that refusal rolled the API back too. The checks on the API side run on
+what samtranslator produces (what is deployed); its values are worked out by the local gateway's resolver, so the
+gateway is checked against the same template on the way.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import tomlkit
+from samtranslator.yaml_helper import yaml_parse
 
+from mysfits.aws import website as site
 from mysfits.local.gateway.intrinsics import Resolver
 from mysfits.local.gateway.parameters import resolve_parameters
-from mysfits.samconfig import parse_overrides
 from tests.templates.sam_template import ROOT, cfn_template, sam_template, translate
 
+WEBSITE_TEMPLATE = ROOT / "website-template.yaml"
 WEBSITE_TYPES = {
     "AWS::S3::Bucket",
     "AWS::S3::BucketPolicy",
@@ -29,42 +36,10 @@ WEBSITE_OUTPUTS = {"WebsiteBucketName", "WebsiteUrl", "WebsiteDistributionId"}
 # AWS managed cache policy "CachingOptimized", by the id CloudFront documents for it.
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 DISTRIBUTION_ARN = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${WebsiteDistribution}"
-# What the gateway's resolver renders for an attribute of a resource that only exists once deployed.
-DISTRIBUTION_ORIGIN = "https://WebsiteDistribution.DomainName"
 
 
-# --- CloudFormation's view of one parameter choice -------------------------------------------------------------
-
-
-def resolver_for(template: dict, **values: str) -> Resolver:
-    parameters = resolve_parameters(template, values, "test")
-    return Resolver(parameters=parameters, resources=template["Resources"], conditions=template["Conditions"])
-
-
-def chosen(value, resolver: Resolver):
-    """``value`` with every Fn::If replaced by the branch CloudFormation would take; other intrinsics kept."""
-    if isinstance(value, dict):
-        if set(value) == {"Fn::If"}:
-            condition, if_true, if_false = value["Fn::If"]
-            return chosen(if_true if resolver.condition(condition, "test") else if_false, resolver)
-        return {key: chosen(item, resolver) for key, item in value.items()}
-    if isinstance(value, list):
-        return [chosen(item, resolver) for item in value]
-    return value
-
-
-def deployed(template: dict, **values: str) -> tuple[dict, dict]:
-    """The resources and outputs CloudFormation would create for these parameter values."""
-    resolver = resolver_for(template, **values)
-
-    def kept(section: dict) -> dict:
-        return {
-            name: chosen(item, resolver)
-            for name, item in section.items()
-            if "Condition" not in item or resolver.condition(item["Condition"], f"{name}.Condition")
-        }
-
-    return kept(template["Resources"]), kept(template["Outputs"])
+def website() -> dict:
+    return yaml_parse(WEBSITE_TEMPLATE.read_text("utf-8"))
 
 
 def references(value) -> Iterator[str]:
@@ -91,69 +66,70 @@ def references(value) -> Iterator[str]:
             yield from references(item)
 
 
-def dangling(resources: dict, outputs: dict, template: dict) -> set[str]:
-    known = set(resources) | set(template.get("Parameters", {}))
-    found = set(references(resources)) | set(references(outputs))
+def dangling(template: dict) -> set[str]:
+    known = set(template["Resources"]) | set(template.get("Parameters", {}))
+    found = set(references(template["Resources"])) | set(references(template.get("Outputs", {})))
     return {name for name in found if not name.startswith("AWS::") and name not in known}
 
 
-# --- what is created, and what the API trusts ------------------------------------------------------------------
+# --- two stacks: the API's holds nothing of the page's ----------------------------------------------------------
 
 
-def test_the_website_is_on_by_default_and_complete():
-    resources, outputs = deployed(cfn_template())
-    assert WEBSITE_TYPES <= {r["Type"] for r in resources.values()}
-    assert WEBSITE_OUTPUTS <= set(outputs)
-    assert dangling(resources, outputs, cfn_template()) == set()
+def test_the_api_stack_creates_no_bucket_and_no_cloudfront_so_a_refusal_cannot_roll_it_back():
+    api = cfn_template()
+    assert not {r["Type"] for r in api["Resources"].values()} & WEBSITE_TYPES
+    assert not set(api["Outputs"]) & WEBSITE_OUTPUTS
+    assert "DeployWebsite" not in api["Parameters"] and "WebsitePriceClass" not in api["Parameters"]
+    assert dangling(api) == set()
 
 
-@pytest.mark.parametrize("origin", ["", "*", "https://mysfits.example.com"])
-def test_deploy_website_false_creates_no_website_and_leaves_no_reference_to_it(origin):
-    template = cfn_template()
-    resources, outputs = deployed(template, DeployWebsite="false", AllowedOrigin=origin)
-    assert not WEBSITE_TYPES & {r["Type"] for r in resources.values()}
-    assert not WEBSITE_OUTPUTS & set(outputs)
-    assert {"RecommendationsApi", "RecommendationsFunction", "RecommendationsApiv1Stage"} <= set(resources)
-    assert {"RecommendationsApiUrl", "ApiAllowedOrigin"} <= set(outputs)
-    assert dangling(resources, outputs, template) == set()
+def test_the_website_stack_is_complete_and_self_contained():
+    template = website()
+    assert {r["Type"] for r in template["Resources"].values()} == WEBSITE_TYPES
+    assert set(template["Outputs"]) == WEBSITE_OUTPUTS
+    assert "Transform" not in template, "plain CloudFormation: nothing to package"
+    assert "Conditions" not in template
+    assert dangling(template) == set()
 
 
-def test_the_dangling_check_sees_a_reference_to_a_resource_that_was_not_created():
-    template = cfn_template()
-    template["Outputs"]["WebsiteUrl"].pop("Condition")
-    resources, outputs = deployed(template, DeployWebsite="false")
-    assert dangling(resources, outputs, template) == {"WebsiteDistribution"}
+def test_the_dangling_check_sees_a_reference_to_a_resource_that_is_not_there():
+    template = website()
+    del template["Resources"]["WebsiteOriginAccessControl"]
+    assert dangling(template) == {"WebsiteOriginAccessControl"}
 
 
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        ({}, DISTRIBUTION_ORIGIN),
-        ({"AllowedOrigin": "https://mysfits.example.com"}, "https://mysfits.example.com"),
-        ({"AllowedOrigin": "*"}, "*"),
-        ({"DeployWebsite": "false"}, "*"),
-        ({"DeployWebsite": "false", "AllowedOrigin": "http://127.0.0.1:3000"}, "http://127.0.0.1:3000"),
-    ],
-)
-def test_cors_the_function_and_the_output_agree_on_the_allowed_origin(values, expected):
-    """The preflight (API Gateway's mock) and the real responses (the handler) must name the same origin."""
+@pytest.mark.parametrize("values", [{}, {"AllowedOrigin": "https://d111111abcdef8.cloudfront.net"},
+                                    {"AllowedOrigin": "http://127.0.0.1:3000"}, {"AllowedOrigin": "*"}])  # fmt: skip
+def test_cors_the_function_and_the_output_agree_on_the_allowed_origin(values):
+    """The preflight (API Gateway's mock), the real responses (the handler), API Gateway's own errors and the
+    output must name the same origin; the default lets any page call the API."""
     template = sam_template()
-    resolver = resolver_for(template, **values)
+    resolver = Resolver(
+        parameters=resolve_parameters(template, values, "test"),
+        resources=template["Resources"],
+        conditions=template.get("Conditions") or {},
+    )
+    expected = values.get("AllowedOrigin", "*")
     cors = template["Resources"]["RecommendationsApi"]["Properties"]["Cors"]["AllowOrigin"]
     env = template["Resources"]["RecommendationsFunction"]["Properties"]["Environment"]["Variables"]["ALLOWED_ORIGIN"]
     output = template["Outputs"]["ApiAllowedOrigin"]["Value"]
     assert resolver.resolve(cors, "cors") == f"'{expected}'", "SAM wants the origin in single quotes"
     assert resolver.resolve(env, "env") == expected
     assert resolver.resolve(output, "output") == expected
-    # API Gateway's own errors (403 unknown route, 413, 429, 502, 504) must carry the same origin (issue 12).
     responses = template["Resources"]["RecommendationsApi"]["Properties"]["GatewayResponses"]
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
         header = responses[kind]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
         assert resolver.resolve(header, kind) == f"'{expected}'", kind
 
 
+def test_the_website_url_output_is_an_origin_the_api_accepts():
+    pattern = sam_template()["Parameters"]["AllowedOrigin"]["AllowedPattern"]
+    assert website()["Outputs"]["WebsiteUrl"]["Value"] == {"Fn::Sub": "https://${WebsiteDistribution.DomainName}"}
+    assert re.fullmatch(pattern, "https://d111111abcdef8.cloudfront.net")
+
+
 def test_the_api_redeploys_its_stage_when_only_a_parameter_changes(monkeypatch):
-    """The CORS origin is an unresolved !If in the API body; without AlwaysDeploy its deployment id never changes."""
+    """The CORS origin is an unresolved !Sub in the API body; without AlwaysDeploy its deployment id never changes."""
     from samtranslator.model import apigateway
 
     def deployment_id(now: float) -> str:
@@ -174,9 +150,8 @@ def only(template: dict, kind: str) -> tuple[str, dict]:
 
 
 def test_the_bucket_is_private_encrypted_owner_enforced_and_not_a_website():
-    _, bucket = only(cfn_template(), "AWS::S3::Bucket")
+    _, bucket = only(website(), "AWS::S3::Bucket")
     properties = bucket["Properties"]
-    assert bucket["Condition"] == "WebsiteOn"
     (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = properties["PublicAccessBlockConfiguration"]
@@ -189,7 +164,7 @@ def test_the_bucket_is_private_encrypted_owner_enforced_and_not_a_website():
 
 
 def test_the_bucket_policy_denies_plain_http_and_lets_only_this_distribution_get_objects():
-    template = cfn_template()
+    template = website()
     _, policy = only(template, "AWS::S3::BucketPolicy")
     assert policy["Properties"]["Bucket"] == {"Ref": "WebsiteBucket"}
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
@@ -220,7 +195,7 @@ def test_the_source_arn_renders_as_cloudfront_writes_distribution_arns():
 
 
 def test_origin_access_control_signs_every_request_to_s3():
-    _, oac = only(cfn_template(), "AWS::CloudFront::OriginAccessControl")
+    _, oac = only(website(), "AWS::CloudFront::OriginAccessControl")
     config = oac["Properties"]["OriginAccessControlConfig"]
     assert (config["OriginAccessControlOriginType"], config["SigningBehavior"], config["SigningProtocol"]) == (
         "s3",
@@ -230,7 +205,7 @@ def test_origin_access_control_signs_every_request_to_s3():
 
 
 def test_the_distribution_reads_the_bucket_through_the_oac_over_https_only():
-    _, distribution = only(cfn_template(), "AWS::CloudFront::Distribution")
+    _, distribution = only(website(), "AWS::CloudFront::Distribution")
     config = distribution["Properties"]["DistributionConfig"]
     (origin,) = config["Origins"]
     assert origin["DomainName"] == {"Fn::GetAtt": ["WebsiteBucket", "RegionalDomainName"]}
@@ -250,35 +225,59 @@ def test_the_distribution_reads_the_bucket_through_the_oac_over_https_only():
 
 
 def test_the_price_class_defaults_to_the_cheapest():
-    parameter = sam_template()["Parameters"]["WebsitePriceClass"]
+    parameter = website()["Parameters"]["WebsitePriceClass"]
     assert parameter["Default"] == "PriceClass_100"
     assert set(parameter["AllowedValues"]) == {"PriceClass_100", "PriceClass_200", "PriceClass_All"}
 
 
-def test_website_outputs_exist_only_with_the_website_and_the_url_is_https():
-    outputs = sam_template()["Outputs"]
-    for name in WEBSITE_OUTPUTS:
-        assert outputs[name]["Condition"] == "WebsiteOn", name
+def test_website_outputs_name_the_bucket_the_distribution_and_its_https_url():
+    outputs = website()["Outputs"]
     assert outputs["WebsiteUrl"]["Value"] == {"Fn::Sub": "https://${WebsiteDistribution.DomainName}"}
     assert outputs["WebsiteBucketName"]["Value"] == {"Ref": "WebsiteBucket"}
     assert outputs["WebsiteDistributionId"]["Value"] == {"Ref": "WebsiteDistribution"}
 
 
-# --- locally there is no distribution ---------------------------------------------------------------------------
+# --- how it is deployed: samconfig's website environment -------------------------------------------------------
 
 
-def local_overrides(command: str) -> dict[str, str]:
-    config = tomlkit.loads((ROOT / "samconfig.toml").read_text()).unwrap()
-    return parse_overrides(config["default"][command]["parameters"]["parameter_overrides"], command)
+def samconfig() -> dict:
+    return tomlkit.loads((ROOT / "samconfig.toml").read_text()).unwrap()
 
 
-@pytest.mark.parametrize("command", ["local_start_api", "local_invoke"])
-def test_sam_local_sections_switch_the_website_off(command):
-    assert local_overrides(command) == {"DeployWebsite": "false"}
+def test_samconfig_deploys_the_website_stack_beside_the_api_stack():
+    """`sam deploy --config-env website` and train_and_deploy.py name the same stack and template."""
+    config = samconfig()
+    website_env = config["website"]["deploy"]["parameters"]
+    api_stack = config["default"]["deploy"]["parameters"]["stack_name"]
+    assert website_env["stack_name"] == site.stack_name(api_stack)
+    assert (ROOT / website_env["template_file"]).resolve() == WEBSITE_TEMPLATE
+    assert website_env["template_file"] == site.TEMPLATE
+    assert website_env["on_failure"] == "DELETE", "a refused create must not leave a stack that blocks the next try"
 
 
 @pytest.mark.sam
-def test_sam_clis_local_providers_resolve_the_origin_without_a_distribution():
+def test_sam_cli_reads_the_website_environment_as_deploy_options():
+    """SAM CLI's own reader and the deploy command's own options: every key is an option, every value allowed."""
+    import click
+    from samcli.commands.deploy.command import cli as deploy_command
+    from samcli.lib.config.samconfig import SamConfig
+
+    read = SamConfig(str(ROOT)).get_all(["deploy"], "parameters", env="website")
+    options = {p.name: p for p in deploy_command.params}
+    assert set(read) <= set(options), set(read) - set(options)
+    on_failure = options["on_failure"].type
+    assert isinstance(on_failure, click.Choice) and read["on_failure"] in on_failure.choices
+    assert read["template_file"] == "website-template.yaml"
+
+
+def test_the_local_sections_set_no_deploy_parameters():
+    config = samconfig()
+    for command in ("local_start_api", "local_invoke"):
+        assert "parameter_overrides" not in config["default"][command]["parameters"], command
+
+
+@pytest.mark.sam
+def test_sam_clis_local_providers_resolve_the_default_origin():
     """What `sam local start-api` (with Docker) would serve, worked out by SAM CLI itself, no container needed."""
     from samcli.lib.providers.api_provider import ApiProvider
     from samcli.lib.providers.sam_function_provider import SamFunctionProvider
@@ -289,6 +288,17 @@ def test_sam_clis_local_providers_resolve_the_origin_without_a_distribution():
         function = SamFunctionProvider(stacks).get("RecommendationsFunction")
         return ApiProvider(stacks).api.cors.allow_origin, function.environment["Variables"]["ALLOWED_ORIGIN"]
 
-    assert origins(local_overrides("local_start_api")) == ("*", "*")
-    with_website = origins({})
-    assert with_website[0] == with_website[1] and "WebsiteDistribution" in with_website[0], "the check is not blind"
+    assert origins({}) == ("*", "*")
+    given = "http://127.0.0.1:3000"
+    assert origins({"AllowedOrigin": given}) == (given, given), "the check is not blind"
+
+
+def test_cfn_lint_passes_on_the_website_template_and_is_not_blind(tmp_path):
+    lint = str(Path(sys.executable).with_name("cfn-lint"))
+    result = subprocess.run([lint, str(WEBSITE_TEMPLATE)], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    broken = website()
+    broken["Resources"]["WebsiteDistribution"]["Properties"]["DistributionConfig"]["PriceClass"] = "PriceClass_1"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    assert subprocess.run([lint, str(path)], capture_output=True, timeout=300, check=False).returncode != 0
