@@ -58,7 +58,8 @@ def template_resource_types() -> dict[str, set[str]]:
 
     types: dict[str, set[str]] = defaultdict(set)
     for name, template in (("notebook-template.yaml", load_template(ROOT / "notebook-template.yaml")),
-                           ("template.yaml", cfn_template())):  # fmt: skip
+                           ("template.yaml", cfn_template()),
+                           ("website-template.yaml", load_template(ROOT / "website-template.yaml"))):  # fmt: skip
         for resource in template["Resources"].values():
             types[resource["Type"]].add(name)
     for resource in _sam_managed_stack_template()["Resources"].values():
@@ -102,7 +103,7 @@ def sam_deploy_calls(session) -> list[AwsCall]:
         deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
         deployer.wait_for_execute(stack, kind, disable_rollback=False)
         deployer.get_stack_outputs(stack, echo=False)
-    return calls + more + sam_redeploy_calls(deployer, uploader, stack)
+    return calls + more + sam_redeploy_calls(deployer, uploader, stack) + sam_refused_create_calls(deployer, uploader)
 
 
 def sam_redeploy_calls(deployer, uploader, stack: str) -> list[AwsCall]:
@@ -135,13 +136,33 @@ def sam_redeploy_calls(deployer, uploader, stack: str) -> list[AwsCall]:
     return calls
 
 
-def _roll_back(stack: str) -> None:
+def sam_refused_create_calls(deployer, uploader) -> list[AwsCall]:
+    """The website stack's path on a new account (issue 18, item 3): CloudFront refuses the distribution, the create
+    rolls back, and ``--on-failure DELETE`` has SAM delete the stack so that the next try starts clean."""
+    from samcli.commands.deploy.exceptions import DeployFailedError
+
+    stack = "mysfits-recommendations-website"
+    template = json.dumps({"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}})
+    with record_aws_calls() as calls:
+        result, kind = deployer.create_and_wait_for_changeset(stack, template, [], [], None, [], uploader, [])
+        deployer.execute_changeset(result["Id"], stack, disable_rollback=False)
+        _roll_back(stack, "ROLLBACK_COMPLETE")
+        try:
+            deployer.wait_for_execute(stack, kind, disable_rollback=False)
+        except DeployFailedError:
+            deployer.rollback_delete_stack(stack)  # what `sam deploy --on-failure DELETE` does next
+        else:
+            raise RuntimeError("SAM did not report the refused create as failed")
+    return calls
+
+
+def _roll_back(stack: str, status: str = "UPDATE_ROLLBACK_COMPLETE") -> None:
     from moto.cloudformation.models import cloudformation_backends
     from moto.core import DEFAULT_ACCOUNT_ID
 
     backend = cloudformation_backends[DEFAULT_ACCOUNT_ID][REGION]
     (found,) = [s for s in backend.stacks.values() if s.name == stack]
-    found.status = "UPDATE_ROLLBACK_COMPLETE"
+    found.status = status
 
 
 def script_calls(session, tmp: Path) -> list[AwsCall]:
@@ -150,7 +171,13 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     from mysfits.aws.train_and_deploy import Toolkit, main
     from tests.iam import scenarios
     from tests.iam.policy import StackValues
-    from tests.integration.test_train_and_deploy import SAMCONFIG, RecordingRunner, api_stand_in, make_distribution
+    from tests.integration.test_train_and_deploy import (
+        SAMCONFIG,
+        RecordingRunner,
+        api_stand_in,
+        make_distribution,
+        website_stand_in,
+    )
     from tests.moto_training_jobs import training_jobs_that_train
 
     values = StackValues(region=REGION, bucket="mysfits-notebook-databucket-test")
@@ -159,8 +186,9 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
     web.mkdir()
     (web / "index.html").write_text("<!doctype html>")
     distribution = make_distribution(session.client("cloudfront"))
-    stack = api_stand_in(distribution)
-    session.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=stack)
+    cfn = session.client("cloudformation")
+    cfn.create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in())
+    cfn.create_stack(StackName="mysfits-recommendations-website", TemplateBody=website_stand_in(distribution))
     with scenarios.workspace(session, values, tmp) as ws:
         # Created real-time, switched to serverless (delete and create), then updated in place by the run below.
         with scenarios.training_logs_present():

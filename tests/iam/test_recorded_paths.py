@@ -32,10 +32,17 @@ def test_sam_redeploy_reads_the_template_summary_and_a_rollback_is_reported(moto
     operations = [c.operation for c in calls]
     # The second deploy is an update: SAM reads the deployed template's parameters before its change set.
     assert "GetTemplateSummary" in operations
-    # Three change sets: SAM's managed bucket stack, the first deploy, the redeploy.
-    assert operations.count("CreateChangeSet") == 3
+    # Four change sets: SAM's managed bucket stack, the first deploy, the redeploy, the refused website create.
+    assert operations.count("CreateChangeSet") == 4
     assert operations.index("GetTemplateSummary") > operations.index("ExecuteChangeSet")
     assert not _missing(calls), "the deployer policy lacks what sam deploy calls"
+
+
+def test_a_refused_website_create_is_deleted_by_sam_with_the_deployers_rights(moto_session):
+    calls = generator.sam_deploy_calls(moto_session)
+    deletes = [c for c in calls if c.operation == "DeleteStack"]
+    assert [c.params["StackName"] for c in deletes] == ["mysfits-recommendations-website"]
+    assert not _missing(calls), "the deployer policy lacks what sam deploy --on-failure DELETE calls"
 
 
 def test_training_with_log_streams_present_reads_the_log_events(moto_session, tmp_path):
