@@ -563,6 +563,12 @@ ACTION_SCOPES = {
         "LogsReadTrainingJobLogs",
         (f"arn:aws:logs:*:*:log-group:{TRAINING_LOG_GROUP}:log-stream:{PREFIX}*",),
     ),
+    # A dependent of CreateFunction in the Service Authorization Reference, checked against a capacity provider only
+    # when the function names one (ours names none).
+    "lambda:PassCapacityProvider": (
+        "LambdaPassProjectCapacityProviders",
+        (f"arn:aws:lambda:*:*:capacity-provider:{PREFIX}*",),
+    ),
 }
 PASSED_TO = ["apigateway.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaws.com"]
 
