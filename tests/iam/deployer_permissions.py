@@ -528,7 +528,8 @@ SCOPES = {
     "kms": Scope(
         ("arn:aws:kms:*:*:key/*",),
         "keys, only when DynamoDB uses them for the caller (`kms:ViaService`): the choices table is encrypted with "
-        "the AWS managed key `aws/dynamodb`, whose id differs per account and region.",
+        "the AWS managed key `aws/dynamodb`, whose id differs per account and region. Untried: if a deploy is "
+        "refused a KMS action, this condition is the first suspect.",
         {"StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"}},
     ),
     "lambda": Scope((f"arn:aws:lambda:*:*:function:{PREFIX}*",), f"functions named `{PREFIX}*`."),
@@ -708,6 +709,10 @@ def render(needed: dict[str, set[str]]) -> tuple[str, dict[Path, str]]:
         "| service | resources |",
         "|---|---|",
         *(f"| {service} | {_cell(scope.how)} |" for service, scope in sorted(SCOPES.items())),
+        *(
+            f"| `{action}` alone | {', '.join(f'`{r}`' for r in resources)} ({sid}) |"
+            for action, (sid, resources) in sorted(ACTION_SCOPES.items())
+        ),
         "",
         "## Handler permissions left out: properties no template sets",
         "",
