@@ -67,10 +67,33 @@ def cloudsplaining_findings(policy: dict) -> list[Finding]:
     return findings
 
 
+def _import_parliament():
+    """parliament 1.6.4 finds its data files with pkg_resources, which it does not declare and which newer
+    setuptools releases drop; without it, a two-function stand-in answers the only call parliament makes."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pkg_resources warns that it is deprecated
+            import pkg_resources  # noqa: F401
+    except ImportError:
+        import importlib.util
+        import sys
+        import types
+        from pathlib import Path
+
+        stand_in = types.ModuleType("pkg_resources")
+
+        def resource_filename(package: str, name: str) -> str:
+            return str(Path(importlib.util.find_spec(package).origin).parent / name)
+
+        stand_in.resource_filename = resource_filename
+        sys.modules["pkg_resources"] = stand_in
+    import parliament
+
+    return parliament
+
+
 def parliament_findings(policy: dict) -> list[Finding]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # parliament imports pkg_resources, which warns that it is deprecated
-        import parliament
+    parliament = _import_parliament()
 
     analyzed = parliament.analyze_policy_string(json.dumps(policy, indent=2), include_community_auditors=True)
     findings = []

@@ -79,3 +79,21 @@ def test_change_sets_on_every_stack_are_a_privilege_escalation(offline):
 def test_a_malformed_statement_fails_the_audit(offline):
     found = audit.unaccepted(_with({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::mysfits-data"}))
     assert ("parliament", "RESOURCE_MISMATCH") in {(f.tool, f.kind) for f in found}
+
+
+def test_parliament_runs_where_setuptools_no_longer_ships_pkg_resources():
+    import subprocess
+    import sys
+
+    from tests.iam.deployer_permissions import ROOT
+
+    script = (
+        "import json, sys\n"
+        "sys.modules['pkg_resources'] = None\n"  # makes `import pkg_resources` raise ImportError
+        "from tests.iam.deployer_audit import parliament_findings\n"
+        f"print(len(parliament_findings(json.loads(open({str(generator.POLICY)!r}).read()))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert int(result.stdout) == len(audit.parliament_findings(_policy()))
