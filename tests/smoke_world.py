@@ -129,12 +129,17 @@ class World:
         return names + stacks
 
 
+# The name the local gateway gives the function's table (the resource's logical id). On AWS the table is named
+# after the stack, and the function's writes to it are made with the function's role, not the deployer's.
+FUNCTION_TABLE = "ChoicesTable"
+
+
 def _choices_table(session) -> None:
     """The stack's choices table, as template.yaml declares it, under the name the local gateway gives the function
     (a resource's logical id): the function then writes moto's DynamoDB through its real store."""
     table = load_template(ROOT / "template.yaml")["Resources"]["ChoicesTable"]["Properties"]
     session.client("dynamodb").create_table(
-        TableName="ChoicesTable",
+        TableName=FUNCTION_TABLE,
         BillingMode=table["BillingMode"],
         AttributeDefinitions=table["AttributeDefinitions"],
         KeySchema=table["KeySchema"],

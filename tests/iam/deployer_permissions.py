@@ -22,11 +22,12 @@ import json
 import sys
 import tempfile
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from tests.aws_calls import AwsCall, record_aws_calls
-from tests.iam.authorization import action_exists, checks_for
+from tests.iam.authorization import action_exists, checks_for, resource_types
 from tests.iam.sagemaker_service import caller_checks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,19 +52,32 @@ def handler_permissions(resource_type: str) -> set[str]:
     return {permission for name in HANDLERS for permission in handlers.get(name, {}).get("permissions", [])}
 
 
+# Every template a deployer deploys, by path from the repository's root. A template with a Transform is read as
+# CloudFormation sees it, after SAM's translation. Adding a template is one line here.
+TEMPLATES = ("notebook-template.yaml", "template.yaml", "website-template.yaml")
+SAM_MANAGED_STACK = "the SAM CLI's managed bucket stack"
+
+
+def deployed_templates() -> dict[str, dict]:
+    """Template name -> its resources as CloudFormation creates them (SAM's managed bucket stack included)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    from tests.templates.sam_template import translate
+
+    templates = {}
+    for name in TEMPLATES:
+        template = yaml_parse((ROOT / name).read_text("utf-8"))
+        templates[name] = translate(template) if "Transform" in template else template
+    templates[SAM_MANAGED_STACK] = _sam_managed_stack_template()
+    return templates
+
+
 def template_resource_types() -> dict[str, set[str]]:
     """Resource type -> the templates that declare it (template.yaml as CloudFormation sees it, after SAM)."""
-    from mysfits.local.gateway.template import load_template
-    from tests.templates.sam_template import cfn_template
-
     types: dict[str, set[str]] = defaultdict(set)
-    for name, template in (("notebook-template.yaml", load_template(ROOT / "notebook-template.yaml")),
-                           ("template.yaml", cfn_template()),
-                           ("website-template.yaml", load_template(ROOT / "website-template.yaml"))):  # fmt: skip
+    for name, template in deployed_templates().items():
         for resource in template["Resources"].values():
             types[resource["Type"]].add(name)
-    for resource in _sam_managed_stack_template()["Resources"].values():
-        types[resource["Type"]].add("the SAM CLI's managed bucket stack")
     return types
 
 
@@ -224,7 +238,217 @@ def smoke_calls(session, tmp: Path) -> list[AwsCall]:
         code, report = world.run("--yes")
     if code != 0:
         raise RuntimeError(f"the recorded smoke run failed ({report['outcome']}):\n" + "\n".join(world.lines))
-    return calls
+    return [call for call in calls if not _made_by_the_function(call)]
+
+
+def _made_by_the_function(call: AwsCall) -> bool:
+    """The smoke run's requests reach the function in this process, so its writes to the choices table are recorded
+    too; on AWS the function makes them with its own role (template.yaml's KeepRecommendationsAndChoices)."""
+    from tests.smoke_world import FUNCTION_TABLE
+
+    return call.service == "dynamodb" and call.params.get("TableName") == FUNCTION_TABLE
+
+
+@dataclass(frozen=True)
+class UnusedProperty:
+    """Handler permissions of ``resource_type`` that serve only ``paths``, which no template sets."""
+
+    resource_type: str
+    paths: tuple[str, ...]  # dotted property paths under Properties; "[]" steps into every item of a list
+    actions: tuple[str, ...]
+    why: str
+
+
+# The resource schemas list a handler's permissions for every property a resource could have. These are the ones
+# that serve only properties our templates leave out; the generator drops them for that resource type (another type
+# may still need the same action). tests/iam/test_deployer_scope.py fails when a template starts setting one of
+# the paths: then delete its line here, regenerate, and the actions come back.
+UNUSED_PROPERTIES = (
+    UnusedProperty(
+        "AWS::Lambda::Function", ("VpcConfig",),
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+        "Lambda checks the subnets and security groups only when it attaches the function to a VPC; ours runs "
+        "outside one (it calls SageMaker's public endpoint). The delete handler's ec2:DescribeNetworkInterfaces stays.",
+    ),
+    UnusedProperty(
+        "AWS::Lambda::Function", ("FileSystemConfigs",),
+        ("elasticfilesystem:DescribeMountTargets", "s3files:ListMountTargets"),
+        "mount targets matter only for a function that mounts a file system",
+    ),
+    UnusedProperty(
+        "AWS::Lambda::Function", ("KmsKeyArn", "Code.SourceKMSKeyArn"),
+        ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"),
+        "without a customer managed key Lambda encrypts the environment and the code with a key of its own",
+    ),
+    UnusedProperty(
+        "AWS::Lambda::Function", ("CodeSigningConfigArn",),
+        (
+            "lambda:GetCodeSigningConfig", "lambda:PutFunctionCodeSigningConfig",
+            "lambda:DeleteFunctionCodeSigningConfig",
+        ),
+        "the function has no code-signing configuration to attach, read or detach",
+    ),
+    UnusedProperty(
+        "AWS::Lambda::Function", ("Layers",), ("lambda:GetLayerVersion",), "the function uses no layers",
+    ),
+    UnusedProperty(
+        "AWS::Lambda::Function", ("FunctionScalingConfig",), ("lambda:PutFunctionScalingConfig",),
+        "scaling settings apply to a function on a capacity provider; ours runs on Lambda's default compute (the "
+        "Service Authorization Reference makes lambda:PassCapacityProvider a dependent of CreateFunction: it stays)",
+    ),
+    UnusedProperty(
+        "AWS::SageMaker::NotebookInstance", ("SubnetId", "SecurityGroupIds"),
+        (
+            "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+            "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+        ),
+        "SageMaker puts a network interface in the account's VPC only for a notebook given a subnet; ours uses "
+        "SageMaker's own network (DirectInternetAccess)",
+    ),
+    UnusedProperty(
+        "AWS::SageMaker::NotebookInstance", ("KmsKeyId",), ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey"),
+        "the notebook's volume is encrypted with SageMaker's own key unless a customer managed key is named",
+    ),
+    UnusedProperty(
+        "AWS::DynamoDB::Table", ("KinesisStreamSpecification",),
+        (
+            "kinesis:DescribeStream", "kinesis:PutRecords", "dynamodb:EnableKinesisStreamingDestination",
+            "dynamodb:DisableKinesisStreamingDestination", "dynamodb:UpdateKinesisStreamingDestination",
+        ),
+        "the table streams no changes to Kinesis",
+    ),
+    UnusedProperty(
+        "AWS::DynamoDB::Table", ("ImportSourceSpecification",),
+        (
+            "dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject", "s3:GetObjectMetadata", "s3:ListBucket",
+            "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+            "logs:PutLogEvents", "logs:PutRetentionPolicy",
+        ),
+        "an import reads the source objects from S3 and logs its errors to CloudWatch; the table starts empty",
+    ),
+    UnusedProperty(
+        "AWS::DynamoDB::Table", ("ResourcePolicy",), ("dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy"),
+        "the table has no resource-based policy (the read handler's GetResourcePolicy stays)",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("DataProtectionPolicy",),
+        ("logs:PutDataProtectionPolicy", "logs:CreateLogDelivery", "firehose:TagDeliveryStream", "s3:REST.PUT.OBJECT"),
+        "a data protection policy masks data and may send its findings to Firehose or S3; ours have none (the "
+        "read and delete handlers' Get/DeleteDataProtectionPolicy stay)",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("KmsKeyId",), ("logs:AssociateKmsKey", "logs:DisassociateKmsKey"),
+        "the groups are encrypted with CloudWatch Logs' own key",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("FieldIndexPolicies",), ("logs:PutIndexPolicy", "logs:DeleteIndexPolicy"),
+        "no field indexes",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("ResourcePolicyDocument",), ("logs:PutResourcePolicy", "logs:DeleteResourcePolicy"),
+        "no resource policy on the groups",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("BearerTokenAuthenticationEnabled",), ("logs:PutBearerTokenAuthentication",),
+        "nothing sends logs with a bearer token",
+    ),
+    UnusedProperty(
+        "AWS::Logs::LogGroup", ("DeletionProtectionEnabled",), ("logs:PutLogGroupDeletionProtection",),
+        "the groups are deleted with their stack",
+    ),
+    UnusedProperty(
+        "AWS::S3::Bucket", ("MetadataTableConfiguration", "MetadataConfiguration"),
+        (
+            "s3tables:CreateNamespace", "s3tables:CreateTable", "s3tables:CreateTableBucket", "s3tables:GetTable",
+            "s3tables:GetTableMetadataLocation", "s3tables:PutTableBucketPolicy", "s3tables:PutTableEncryption",
+            "s3tables:PutTablePolicy", "s3tables:UpdateTableMetadataLocation",
+            "s3:CreateBucketMetadataTableConfiguration", "s3:DeleteBucketMetadataTableConfiguration",
+            "s3:UpdateBucketMetadataAnnotationTableConfiguration",
+            "s3:UpdateBucketMetadataInventoryTableConfiguration", "s3:UpdateBucketMetadataJournalTableConfiguration",
+        ),
+        "S3 Metadata keeps a bucket's object metadata in S3 Tables; no bucket turns it on",
+    ),
+    UnusedProperty(
+        "AWS::S3::Bucket", ("ReplicationConfiguration",),
+        ("iam:PassRole", "s3:PutReplicationConfiguration", "s3:PutBucketReplication"),
+        "replication passes its role to S3; no bucket replicates",
+    ),
+    UnusedProperty(
+        "AWS::S3::Bucket", ("AbacStatus",), ("s3:PutBucketAbac",),
+        "attribute-based access control stays off (the read handler's GetBucketAbac stays)",
+    ),
+    UnusedProperty(
+        "AWS::CloudFront::Distribution", ("DistributionConfig.Origins[].VpcOriginConfig",),
+        ("cloudfront:GetVpcOrigin",),
+        "the only origin is the website bucket, not a VPC origin",
+    ),
+    UnusedProperty(
+        "AWS::CloudFront::Distribution",
+        ("DistributionConfig.Staging", "DistributionConfig.ContinuousDeploymentPolicyId"),
+        ("cloudfront:UpdateDistributionWithStagingConfig",),
+        "no staging distribution or continuous deployment",
+    ),
+    UnusedProperty(
+        "AWS::ApiGateway::RestApi", ("BodyS3Location",), ("s3:GetObject",),
+        "SAM puts the API's definition inline (Body), so API Gateway reads nothing from S3",
+    ),
+    UnusedProperty(
+        "AWS::ApiGateway::RestApi", ("Policy",), ("apigateway:UpdateRestApiPolicy",), "the API has no resource policy",
+    ),
+    UnusedProperty(
+        "AWS::CodeCommit::Repository", ("Code",), ("s3:GetObject", "s3:GetObjectVersion"),
+        "the repository starts empty instead of from a zip file in S3",
+    ),
+)  # fmt: skip
+
+# Resource types that exist only when a template's parameter turns them on (their resources carry a Condition that
+# is false by default). Their actions go to a policy of their own, which a deployer adds only with that parameter.
+OPT_IN = {
+    "AWS::CodeCommit::Repository": (
+        "CreateCodeCommitRepository=true in notebook-template.yaml",
+        ROOT / "docs" / "deployer-policy-codecommit.json",
+    ),
+}
+
+
+def _property_set(properties: dict, path: str) -> bool:
+    """Whether ``path`` (dotted, "[]" for every list item) names a value in ``properties``."""
+    head, _, rest = path.partition(".")
+    many = head.endswith("[]")
+    value = properties.get(head.removesuffix("[]")) if isinstance(properties, dict) else None
+    if value is None:
+        return False
+    if not rest:
+        return True
+    items = value if many and isinstance(value, list) else [value]
+    return any(_property_set(item, rest) for item in items)
+
+
+def unused_properties_set(templates: dict[str, dict]) -> list[str]:
+    """Each place a template sets a property that UNUSED_PROPERTIES says no template sets."""
+    found = []
+    for entry in UNUSED_PROPERTIES:
+        for name, template in templates.items():
+            for logical_id, resource in template["Resources"].items():
+                if resource["Type"] != entry.resource_type:
+                    continue
+                for path in entry.paths:
+                    if _property_set(resource.get("Properties", {}), path):
+                        found.append(
+                            f"{name}: {logical_id} sets {path}, so it needs {', '.join(entry.actions)} again: remove "
+                            f"that entry from UNUSED_PROPERTIES in tests/iam/deployer_permissions.py and regenerate"
+                        )
+    return found
+
+
+def kept_handler_permissions(resource_type: str) -> set[str]:
+    dropped = {a for e in UNUSED_PROPERTIES if e.resource_type == resource_type for a in e.actions}
+    return handler_permissions(resource_type) - dropped
+
+
+def _handler_reason(resource_type: str, templates: set[str]) -> str:
+    return f"CloudFormation handler of {resource_type} ({', '.join(sorted(templates))})"
 
 
 def _call_actions(calls: list[AwsCall], source: str) -> dict[str, set[str]]:
@@ -235,12 +459,15 @@ def _call_actions(calls: list[AwsCall], source: str) -> dict[str, set[str]]:
     return actions
 
 
+RECORDED_SOURCES = ("sam deploy", "scripts", "smoke run")
+
+
 def collect(session, tmp: Path) -> dict[str, set[str]]:
     """IAM action -> why the deploying user needs it."""
     needed: dict[str, set[str]] = defaultdict(set)
     for resource_type, templates in sorted(template_resource_types().items()):
-        for action in handler_permissions(resource_type):
-            needed[action].add(f"CloudFormation handler of {resource_type} ({', '.join(sorted(templates))})")
+        for action in kept_handler_permissions(resource_type):
+            needed[action].add(_handler_reason(resource_type, templates))
     sources = (
         ("sam deploy", sam_deploy_calls(session)),
         ("scripts", script_calls(session, tmp)),
@@ -252,21 +479,126 @@ def collect(session, tmp: Path) -> dict[str, set[str]]:
     return needed
 
 
-# Names CloudFormation gives what it creates start with the stack's name, and the project's stacks start with
-# "mysfits-"; the SAM CLI's own bucket comes from its managed stack. Writes in these services are scoped to them.
+def unexplained_actions(actions: set[str], reasons: dict[str, set[str]]) -> list[str]:
+    """Actions that neither a kept handler permission of a template's resource type nor a recorded call explains."""
+    types = template_resource_types()
+    unexplained = []
+    for action in sorted(actions):
+        handlers = [t for t in types if action in kept_handler_permissions(t)]
+        recorded = [r for r in reasons.get(action, ()) if r.split(":")[0] in RECORDED_SOURCES]
+        if not handlers and not recorded:
+            unexplained.append(action)
+    return unexplained
+
+
+# CloudFormation names what it creates after the stack (role/<stack>-<logical id>-<suffix>, a bucket
+# <stack>-<logical id>-<suffix> in lowercase, a function <stack>-<logical id>-<suffix>, and so on), and the project's
+# stacks start with "mysfits-". Where the template names a resource itself (the notebook, its lifecycle
+# configuration) or the scripts do (training jobs, models, endpoint configs, endpoints), the name starts with the
+# notebook template's ProjectName, "mysfits" by default. The SAM CLI's own stack and bucket have fixed names.
 PREFIX = "mysfits-"
-SCOPED = {
-    "iam": [f"arn:aws:iam::*:role/{PREFIX}*"],
-    "lambda": [f"arn:aws:lambda:*:*:function:{PREFIX}*"],
-    "s3": [
-        f"arn:aws:s3:::{PREFIX}*",
-        f"arn:aws:s3:::{PREFIX}*/*",
-        "arn:aws:s3:::aws-sam-cli-managed-default-*",
-        "arn:aws:s3:::aws-sam-cli-managed-default-*/*",
-    ],
+SAM_STACK = "aws-sam-cli-managed-default"
+SAGEMAKER_TYPES = (
+    "training-job", "model", "endpoint-config", "endpoint", "notebook-instance", "notebook-instance-lifecycle-config",
+)  # fmt: skip
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
+@dataclass(frozen=True)
+class Scope:
+    resources: tuple[str, ...]
+    how: str  # for the document
+    condition: dict | None = None
+
+
+SCOPES = {
+    "apigateway": Scope(
+        (
+            "arn:aws:apigateway:*::/restapis",
+            "arn:aws:apigateway:*::/restapis/*",
+            "arn:aws:apigateway:*::/account",
+            "arn:aws:apigateway:*::/tags/*",
+        ),
+        "REST APIs and what lives under them (deployments, stages), the account's logging setting, and tags. API "
+        "Gateway's ARNs are paths with generated ids, so no name prefix is possible; custom domains, API keys, usage "
+        "plans and VPC links are out.",
+    ),
+    "cloudformation": Scope(
+        (
+            f"arn:aws:cloudformation:*:*:stack/{PREFIX}*/*",
+            f"arn:aws:cloudformation:*:*:stack/{SAM_STACK}/*",
+            "arn:aws:cloudformation:*:aws:transform/Serverless-2016-10-31",
+        ),
+        f"stacks named `{PREFIX}*` and the SAM CLI's `{SAM_STACK}`, plus SAM's transform, which a change set of "
+        "template.yaml uses.",
+    ),
+    "cloudfront": Scope(
+        (
+            "arn:aws:cloudfront::*:distribution/*",
+            "arn:aws:cloudfront::*:origin-access-control/*",
+            "arn:aws:cloudfront::*:connection-group/*",
+        ),
+        "distributions, origin access controls and connection groups. Their ids are generated, so this names the "
+        "resource types only: for these actions it is no narrower than `*`, which is said here rather than hidden.",
+    ),
+    "codecommit": Scope(
+        (f"arn:aws:codecommit:*:*:{PREFIX}*",), f"repositories named `{PREFIX}*` (`<ProjectName>-recommendations`)."
+    ),
+    "dynamodb": Scope(
+        (f"arn:aws:dynamodb:*:*:table/{PREFIX}*",),
+        f"tables named `{PREFIX}*` (the API stack's `<stack>-ChoicesTable-<suffix>`).",
+    ),
+    "iam": Scope(
+        (f"arn:aws:iam::*:role/{PREFIX}*",),
+        f"roles named `{PREFIX}*`; `iam:PassRole` has a statement of its own with `iam:PassedToService`.",
+    ),
+    "kms": Scope(
+        ("arn:aws:kms:*:*:key/*",),
+        "keys, only when DynamoDB uses them for the caller (`kms:ViaService`): the choices table is encrypted with "
+        "the AWS managed key `aws/dynamodb`, whose id differs per account and region. Untried: if a deploy is "
+        "refused a KMS action, this condition is the first suspect.",
+        {"StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"}},
+    ),
+    "lambda": Scope((f"arn:aws:lambda:*:*:function:{PREFIX}*",), f"functions named `{PREFIX}*`."),
+    "logs": Scope(
+        (f"arn:aws:logs:*:*:log-group:{PREFIX}*",),
+        f"log groups named `{PREFIX}*` (the stack's function and access-log groups); reading a training job's log "
+        f"has a statement of its own on `{TRAINING_LOG_GROUP}`.",
+    ),
+    "s3": Scope(
+        (
+            f"arn:aws:s3:::{PREFIX}*",
+            f"arn:aws:s3:::{PREFIX}*/*",
+            f"arn:aws:s3:::{SAM_STACK}-*",
+            f"arn:aws:s3:::{SAM_STACK}-*/*",
+        ),
+        f"buckets named `{PREFIX}*` (the notebook stack's data bucket, the website bucket) and the SAM CLI's managed "
+        "bucket, and their objects; reads included.",
+    ),
+    "sagemaker": Scope(
+        tuple(f"arn:aws:sagemaker:*:*:{kind}/{PREFIX}*" for kind in SAGEMAKER_TYPES),
+        "training jobs, models, endpoint configs, endpoints, the notebook and its lifecycle configuration named "
+        f"`{PREFIX}*` (the notebook template's ProjectName is `mysfits` by default; another prefix needs this edited).",
+    ),
+}
+# Actions with resources of their own, different from their service's scope.
+ACTION_SCOPES = {
+    "logs:DescribeLogStreams": (
+        "LogsFindTrainingJobLogStreams",
+        (f"arn:aws:logs:*:*:log-group:{TRAINING_LOG_GROUP}", f"arn:aws:logs:*:*:log-group:{TRAINING_LOG_GROUP}:*"),
+    ),
+    "logs:GetLogEvents": (
+        "LogsReadTrainingJobLogs",
+        (f"arn:aws:logs:*:*:log-group:{TRAINING_LOG_GROUP}:log-stream:{PREFIX}*",),
+    ),
+    # A dependent of CreateFunction in the Service Authorization Reference, checked against a capacity provider only
+    # when the function names one (ours names none).
+    "lambda:PassCapacityProvider": (
+        "LambdaPassProjectCapacityProviders",
+        (f"arn:aws:lambda:*:*:capacity-provider:{PREFIX}*",),
+    ),
 }
 PASSED_TO = ["apigateway.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaws.com"]
-READS = {"Read", "List"}
 
 
 def access_level(action: str) -> str:
@@ -278,71 +610,118 @@ def access_level(action: str) -> str:
 
 
 def _statements(service: str, actions: list[str]) -> list[dict]:
-    """One statement per service on ``*``, except IAM, Lambda and S3: their writes go to the project's resources,
-    and ``iam:PassRole`` only to the project's roles, for the services that take them (issue 18)."""
+    """A service's actions as statements: those the Service Authorization Reference gives no resource type on
+    ``*`` (IAM accepts nothing else for them), ``iam:PassRole`` limited to the project's roles and to the services
+    that take them, the few in ACTION_SCOPES on their own resources, and the rest on the service's Scope."""
     sid = service.replace("-", "").capitalize()
-    if service not in SCOPED:
-        return [{"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"}]
-    reads = [a for a in actions if access_level(a) in READS]
-    writes = [a for a in actions if a not in reads and a != "iam:PassRole"]
+    unscoped = [a for a in actions if not resource_types(a)]
+    own = [a for a in actions if a in ACTION_SCOPES]
+    rest = [a for a in actions if a not in unscoped and a not in own and a != "iam:PassRole"]
     statements = []
-    if reads:
-        statements.append({"Sid": f"{sid}Read", "Effect": "Allow", "Action": reads, "Resource": "*"})
-    if writes:
-        statements.append(
-            {"Sid": f"{sid}WriteProject", "Effect": "Allow", "Action": writes, "Resource": SCOPED[service]}
-        )
+    if unscoped:
+        statements.append({"Sid": f"{sid}NoResourceType", "Effect": "Allow", "Action": unscoped, "Resource": "*"})
+    if rest:
+        if service not in SCOPES:
+            raise ValueError(f"{service} has actions with resource types ({', '.join(rest)}): add it to SCOPES")
+        scope = SCOPES[service]
+        statement = {"Sid": f"{sid}Project", "Effect": "Allow", "Action": rest, "Resource": list(scope.resources)}
+        if scope.condition:
+            statement["Condition"] = scope.condition
+        statements.append(statement)
+    for action in own:
+        own_sid, resources = ACTION_SCOPES[action]
+        statements.append({"Sid": own_sid, "Effect": "Allow", "Action": [action], "Resource": list(resources)})
     if "iam:PassRole" in actions:
         statements.append(
             {
                 "Sid": "IamPassProjectRoles",
                 "Effect": "Allow",
                 "Action": ["iam:PassRole"],
-                "Resource": SCOPED["iam"],
+                "Resource": list(SCOPES["iam"].resources),
                 "Condition": {"StringEquals": {"iam:PassedToService": PASSED_TO}},
             }
         )
     return statements
 
 
-def render(needed: dict[str, set[str]]) -> tuple[str, str]:
-    unknown = sorted(a for a in needed if not action_exists(a))
-    needed = {a: why for a, why in needed.items() if a not in unknown}
+def policy_document(actions: list[str]) -> str:
     by_service: dict[str, list[str]] = defaultdict(list)
-    for action in sorted(needed, key=str.lower):
+    for action in sorted(actions, key=str.lower):
         by_service[action.split(":")[0]].append(action)
     statements = []
-    for service, actions in sorted(by_service.items()):
-        statements += _statements(service, actions)
-    policy = json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2) + "\n"
+    for service, service_actions in sorted(by_service.items()):
+        statements += _statements(service, service_actions)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2) + "\n"
+
+
+def _opt_in_type(reasons: set[str]) -> str | None:
+    """The opt-in resource type that alone explains an action, if any."""
+    for resource_type in OPT_IN:
+        prefix = f"CloudFormation handler of {resource_type} ("
+        if reasons and all(r.startswith(prefix) for r in reasons):
+            return resource_type
+    return None
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render(needed: dict[str, set[str]]) -> tuple[str, dict[Path, str]]:
+    """The document, and each policy file's text by path."""
+    from tests.iam.deployer_audit import ACCEPTED
+
+    unknown = sorted(a for a in needed if not action_exists(a))
+    needed = {a: why for a, why in needed.items() if a not in unknown}
+    opt_in: dict[str, list[str]] = defaultdict(list)
+    main_actions = []
+    for action, reasons in needed.items():
+        kind = _opt_in_type(reasons)
+        (opt_in[kind] if kind else main_actions).append(action)
+    policies = {POLICY: policy_document(main_actions)}
+    for kind, actions in sorted(opt_in.items()):
+        policies[OPT_IN[kind][1]] = policy_document(actions)
+    templates = ", ".join(f"`{t}`" for t in TEMPLATES)
     lines = [
         "# Permissions for the person who deploys this project",
         "",
-        "Generated by `python -m tests.iam.deployer_permissions` from the two templates, the SAM CLI's code and the",
-        "scripts' recorded AWS calls; a test fails when this file or `deployer-policy.json` is out of date. Do not",
-        "edit by hand.",
+        f"Generated by `python -m tests.iam.deployer_permissions` from the templates ({templates}), the SAM CLI's",
+        "code and the scripts' recorded AWS calls; a test fails when this file or a policy file is out of date. Do",
+        "not edit by hand.",
         "",
         "They cover `aws cloudformation deploy` of `notebook-template.yaml`, `sam deploy --resolve-s3` of",
         "`template.yaml`, `scripts/train_and_deploy.py --mode sagemaker --deploy-api --deploy-web` and",
         "`scripts/cleanup.py --delete-stacks`, and `scripts/smoke_aws.py` (which runs all of these), run with your",
-        "own credentials (the notebook's role is separate and",
-        "much narrower). [`deployer-policy.json`](deployer-policy.json) holds them as one policy you can attach.",
+        "own credentials (the notebook's role is separate and much narrower).",
+        "[`deployer-policy.json`](deployer-policy.json) holds them as one policy you can attach.",
+        *(
+            f"[`{path.name}`]({path.name}) is a second policy, needed only with {OPT_IN[kind][0]}."
+            for kind, (_, path) in sorted(OPT_IN.items())
+            if path in policies
+        ),
         "",
         "How to read it:",
         "",
-        "- CloudFormation creates, updates and deletes the stacks' resources with your credentials, so the resource",
-        "  handlers' permissions are listed whole. Some of them serve features these templates do not use (VPC",
-        "  networking, KMS keys, Lambda code signing); CloudFormation documents them as the handler's permissions,",
-        "  and we have not checked, without an account, which ones a handler skips when the feature is off.",
-        "- IAM, Lambda and S3 writes are scoped to names that start with `mysfits-` (CloudFormation names what",
-        "  it creates after the stack, and the project's stacks start with `mysfits-`) and to the SAM CLI's",
-        "  managed bucket; `iam:PassRole` is limited to those roles, passed to API Gateway, Lambda or SageMaker.",
-        "  Name your stacks `mysfits-...`. Reads in those services, and every other service, are still on `*`.",
+        "- CloudFormation creates, updates and deletes the stacks' resources with your credentials, so each resource",
+        "  type's handler permissions are listed, from the resource schemas cfn-lint ships, except those that serve",
+        "  only properties no template sets (the next section). A test fails if a template starts setting one.",
+        "- Every statement is scoped to the project's resources where IAM allows it (the table below): name your",
+        f"  stacks `{PREFIX}...`. Only actions for which the Service Authorization Reference lists no resource type",
+        "  are on `*`, in statements whose name ends in `NoResourceType`.",
+        "- CodeCommit: the notebook template creates a repository only with CreateCodeCommitRepository=true (off by",
+        "  default; AWS no longer offers CodeCommit to new customers). Its actions are in a separate policy file,",
+        "  so that the usual deployer never holds them; attach it too if you turn the repository on.",
         "- Nothing here has been tried against a real account: the calls were recorded under moto, including the",
         "  paths a real account takes that moto alone does not (the SDK's log streaming with a log stream present,",
-        "  `sam deploy` on an existing stack, a deploy that rolls back); tests/iam/test_recorded_paths.py holds them.",
-        "- Not done yet (issue 18): scoping the other services' statements, dropping handler permissions for",
-        "  properties the templates never set, and an audit with cloudsplaining and parliament.",
+        "  `sam deploy` on an existing stack, a deploy that rolls back); tests/iam/test_recorded_paths.py holds them,",
+        "  and checks every recorded call against the scoped policy's resources. Which handler permissions a",
+        "  handler skips when a property is unset was judged from the schemas and AWS's documentation, not measured.",
+        "- cloudsplaining and parliament audit the policy offline in tests/iam/test_deployer_audit.py; the findings",
+        "  they still report, and why each is accepted, are listed below. The audit cannot see one thing: whoever",
+        f"  holds this policy can create a `{PREFIX}*` role with any permissions and pass it to Lambda or SageMaker,",
+        "  which is what deploying the stacks requires. Give the deployer a permissions boundary if that matters.",
+        "- Not done yet: the policy has not been tried in a real account, and the name prefix is fixed at",
+        f"  `{PREFIX}` (a stack or ProjectName outside it is refused).",
         *(
             [
                 f"- Left out, as they are not IAM actions in the Service Authorization Reference: "
@@ -352,15 +731,50 @@ def render(needed: dict[str, set[str]]) -> tuple[str, str]:
             else []
         ),
         "",
-        "| action | why |",
+        "## How each service is scoped",
+        "",
+        "| service | resources |",
         "|---|---|",
+        *(f"| {service} | {_cell(scope.how)} |" for service, scope in sorted(SCOPES.items())),
+        *(
+            f"| `{action}` alone | {', '.join(f'`{r}`' for r in resources)} ({sid}) |"
+            for action, (sid, resources) in sorted(ACTION_SCOPES.items())
+        ),
+        "",
+        "## Handler permissions left out: properties no template sets",
+        "",
+        "| resource type | properties | actions left out | why |",
+        "|---|---|---|---|",
+        *(
+            f"| {e.resource_type} | {', '.join(f'`{p}`' for p in e.paths)} | "
+            f"{', '.join(f'`{a}`' for a in e.actions)} | {_cell(e.why)} |"
+            for e in UNUSED_PROPERTIES
+        ),
+        "",
+        "An action left out for one resource type stays when another type's handler or a recorded call needs it.",
+        "",
+        "## Audit findings accepted",
+        "",
+        "| tool | finding | subject | why it stays |",
+        "|---|---|---|---|",
+        *(
+            f"| {tool} | {kind} | `{subject}` | {_cell(why)} |"
+            for (tool, kind, subject), why in sorted(ACCEPTED.items())
+        ),
+        "",
+        "## Actions",
+        "",
+        "| action | policy | why |",
+        "|---|---|---|",
     ]
     for action in sorted(needed, key=str.lower):
-        lines.append(f"| `{action}` | {'; '.join(sorted(needed[action]))} |")
-    return "\n".join(lines) + "\n", policy
+        kind = _opt_in_type(needed[action])
+        where = OPT_IN[kind][1].name if kind else POLICY.name
+        lines.append(f"| `{action}` | {where} | {'; '.join(sorted(needed[action]))} |")
+    return "\n".join(lines) + "\n", policies
 
 
-def generate() -> tuple[str, str]:
+def generate() -> tuple[str, dict[Path, str]]:
     """Run the recording scenarios under moto, with credentials that reach nothing else."""
     import os
     from unittest import mock
@@ -385,17 +799,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files are out of date")
     args = parser.parse_args(argv)
-    doc, policy = generate()
+    doc, policies = generate()
+    files = {DOC: doc, **policies}
+    stale_opt_in = [path for _, path in OPT_IN.values() if path not in policies and path.exists()]
     if args.check:
-        stale = [p.name for p, text in ((DOC, doc), (POLICY, policy)) if not p.exists() or p.read_text() != text]
+        stale = [p.name for p, text in files.items() if not p.exists() or p.read_text() != text]
+        stale += [p.name for p in stale_opt_in]
         if stale:
             print(f"out of date: {', '.join(stale)}; run python -m tests.iam.deployer_permissions", file=sys.stderr)
             return 1
         return 0
     DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(doc)
-    POLICY.write_text(policy)
-    print(f"wrote {DOC.relative_to(ROOT)} and {POLICY.relative_to(ROOT)}")
+    for path, text in files.items():
+        path.write_text(text)
+    for path in stale_opt_in:
+        path.unlink()
+    print(f"wrote {', '.join(str(p.relative_to(ROOT)) for p in files)}")
     return 0
 
 

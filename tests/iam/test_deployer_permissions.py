@@ -12,9 +12,11 @@ from tests.iam import deployer_permissions as generator
 
 @pytest.mark.slow
 def test_the_committed_lists_are_up_to_date():
-    doc, policy = generator.generate()
-    assert generator.POLICY.read_text() == policy, "run: python -m tests.iam.deployer_permissions"
+    doc, policies = generator.generate()
+    for path, policy in policies.items():
+        assert path.read_text() == policy, f"{path.name}: run python -m tests.iam.deployer_permissions"
     assert generator.DOC.read_text() == doc, "run: python -m tests.iam.deployer_permissions"
+    assert set(policies) == {generator.POLICY} | {path for _, path in generator.OPT_IN.values()}
 
 
 def test_the_policy_covers_what_the_readme_used_to_leave_out():
