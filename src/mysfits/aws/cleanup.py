@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, polling
 
 Report = Callable[[str], None]
 
@@ -187,6 +187,7 @@ def delete_stack(
     report: Report,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
     poll_seconds: float = 10.0,
     timeout_seconds: float = 1800.0,
 ) -> bool:
@@ -197,22 +198,25 @@ def delete_stack(
         return False
     stack_id = stack["StackId"]  # the id still resolves after deletion, the name does not
     cfn.delete_stack(StackName=stack_name)
-    waited, last = 0.0, None
-    while True:
-        (current,) = cfn.describe_stacks(StackName=stack_id)["Stacks"]
-        status = current["StackStatus"]
-        if status != last:
-            report(f"  stack {stack_name}: {status}")
-            last = status
-        if status == "DELETE_COMPLETE":
-            report(f"deleted stack {stack_name}")
-            return True
-        if status == "DELETE_FAILED":
-            raise CleanupError(f"stack {stack_name} could not be deleted: {current.get('StackStatusReason', '')}")
-        if waited > timeout_seconds:
-            raise CleanupError(f"stack {stack_name} still {status} after {timeout_seconds:.0f} s")
-        sleep(poll_seconds)
-        waited += poll_seconds
+    polling.settle(
+        polling.Watch(
+            name=f"stack {stack_name}",
+            describe=lambda: cfn.describe_stacks(StackName=stack_id)["Stacks"][0],
+            status=lambda s: s["StackStatus"],
+            done=lambda s: s["StackStatus"] == "DELETE_COMPLETE",
+            failure=lambda s: (
+                s.get("StackStatusReason", "no reason given") if s["StackStatus"] == "DELETE_FAILED" else None
+            ),
+        ),
+        report=report,
+        error=CleanupError,
+        sleep=sleep,
+        clock=clock,
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+    report(f"deleted stack {stack_name}")
+    return True
 
 
 def delete_table(dynamodb, table: str, report: Report) -> bool:

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 import numpy as np
 from botocore.exceptions import ClientError
 
-from mysfits.aws import PROJECT_TAGS
+from mysfits.aws import PROJECT_TAGS, polling
 from mysfits.model import knn
 from mysfits_api import encoding as encodings
 from mysfits_api.questionnaire import N_QUESTIONS
@@ -300,25 +300,31 @@ def _poll_endpoint(
     poll_seconds: float,
     timeout_seconds: float,
 ) -> dict | None:
-    """Describe the endpoint until ``done``, printing each status change; ``failed`` or the timeout raise."""
-    started = clock()
-    last_status = None
-    while True:
-        description = describe_endpoint_or_none(sm, endpoint_name)
-        status = description["EndpointStatus"] if description else "deleted"
-        if status != last_status:
-            report(f"  endpoint {endpoint_name}: {status} ({clock() - started:.0f} s)")
-            last_status = status
-        if done(description):
-            return description
-        if description is None or failed(description):
-            reason = description.get("FailureReason", "no reason given") if description else "it no longer exists"
-            raise DeploymentError(f"endpoint {endpoint_name} is {status}: {reason}")
-        if clock() - started > timeout_seconds:
-            raise DeploymentError(
-                f"endpoint {endpoint_name} still {status} after {timeout_seconds:.0f} s; check the SageMaker console"
-            )
-        sleep(poll_seconds)
+    """Describe the endpoint until ``done`` (None: it is gone), printing each status change; ``failed`` or the
+    timeout raise with SageMaker's reason."""
+
+    def failure(description: dict | None) -> str | None:
+        if description is None:
+            return "it no longer exists"
+        return description.get("FailureReason", "no reason given") if failed(description) else None
+
+    watch = polling.Watch(
+        name=f"endpoint {endpoint_name}",
+        describe=lambda: describe_endpoint_or_none(sm, endpoint_name),
+        status=lambda d: d["EndpointStatus"] if d else "deleted",
+        done=done,
+        failure=failure,
+    )
+    return polling.settle(
+        watch,
+        report=report,
+        error=DeploymentError,
+        sleep=sleep,
+        clock=clock,
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
+        hint="; check the SageMaker console",
+    )
 
 
 def wait_for_endpoint(
