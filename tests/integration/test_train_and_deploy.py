@@ -23,6 +23,8 @@ import numpy as np
 import pytest
 
 from mysfits.aws import PROJECT_TAGS
+from mysfits.aws.stack_steps import StackOutputs, WebsiteStack
+from mysfits.aws.steps import Overrides, Results
 from mysfits.aws.train_and_deploy import Toolkit, main
 from mysfits.model.artifact import load_model
 from mysfits.samconfig import read_overrides
@@ -421,7 +423,7 @@ def test_sam_failure_stops_the_run_with_one_line(moto_aws, tmp_path, capsys, sma
     ctx = tad.Context(args, Toolkit(runner=runner, out=lambda _: None), resolved, tad.AwsClients.create(moto_aws))
     steps = tad.api_steps(args, resolved)
     with pytest.raises(tad.CliError, match="sam build failed with exit code 1; its output is above"):
-        tad.execute(steps, ctx, tad.Results(tad.Overrides(read_overrides(tmp_path / "samconfig.toml"))))
+        tad.execute(steps, ctx, Results(Overrides(read_overrides(tmp_path / "samconfig.toml"))))
     assert runner.calls[0][0][1:] == ["build"]
 
 
@@ -458,7 +460,7 @@ def test_web_steps_upload_in_order_and_invalidate(moto_aws, tmp_path):
     ctx.aws.s3.meta.events.register(
         "before-parameter-build.s3.PutObject", lambda params, **_: puts.append(params["Key"])
     )
-    results = tad.Results(tad.StackOutputs({"RecommendationsApiUrl": API_URL}), tad.WebsiteStack(site))
+    results = Results(StackOutputs({"RecommendationsApiUrl": API_URL}), WebsiteStack(site))
     tad.execute(tad.web_steps(ctx.args), ctx, results)
     assert puts == ["img/a.svg", "config.json", "index.html"], "hidden files stay home; the page goes last"
     assert s3.head_object(Bucket="web-bucket", Key="img/a.svg")["ContentType"] == "image/svg+xml"
@@ -501,7 +503,7 @@ def test_a_refused_website_leaves_the_api_deployed_and_says_what_to_do(moto_aws,
     ctx.aws.s3.meta.events.register("before-parameter-build.s3.PutObject", lambda params, **_: puts.append("put"))
     steps = tad.api_steps(args, resolved) + tad.web_steps(args)
     with pytest.raises(tad.WebsiteNotDeployed) as refused:
-        tad.execute(steps, ctx, tad.Results(tad.Overrides(read_overrides(samconfig))))
+        tad.execute(steps, ctx, Results(Overrides(read_overrides(samconfig))))
     assert [runner.kind(argv) for argv, _ in runner.calls] == ["build", "website", "deploy"], "the API still deploys"
     assert "AllowedOrigin=*" in runner.calls[-1][0], "no website, so samconfig's origin stands"
     assert read_overrides(samconfig)["AllowedOrigin"] == "*"
@@ -522,7 +524,7 @@ def test_a_website_stack_without_its_outputs_is_one_clear_error(moto_aws, tmp_pa
     )
     deploy_website = tad.api_steps(ctx.args, ctx.resolved)[1]
     with pytest.raises(tad.CliError, match="stack mysfits-recommendations-website has no WebsiteBucketName output"):
-        deploy_website.run(ctx, tad.Results())
+        deploy_website.run(ctx, Results())
 
 
 def test_a_broken_config_json_is_named(tmp_path):
@@ -551,4 +553,4 @@ def test_the_plan_is_pure_and_steps_hand_on_typed_results(tmp_path):
     ctx = tad.Context(args, Toolkit(out=lambda _: None), resolved)
     deploy = next(s for s in first if s.action.startswith("sagemaker:CreateModel"))
     with pytest.raises(LookupError, match="no TrainingResult yet"):
-        deploy.run(ctx, tad.Results())
+        deploy.run(ctx, Results())

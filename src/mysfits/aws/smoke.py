@@ -26,7 +26,18 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, cleanup_cli, smoke_checks, website
+from mysfits.aws import (
+    PROJECT_TAG_KEY,
+    PROJECT_TAG_VALUE,
+    RESOURCE_PREFIX,
+    cleanup,
+    cleanup_cli,
+    sagemaker_job,
+    smoke_checks,
+    stack_steps,
+    website,
+)
+from mysfits.aws import steps as steps_base
 from mysfits.aws import train_and_deploy as tad
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.aws.smoke_report import FAILED, INTERRUPTED, PASSED, Check, Report, StepRecord
@@ -63,7 +74,7 @@ SERVERLESS_PER_GB_SECOND = 0.00002  # README: $0.00004/s at 2048 MB
 
 
 def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
-    return tad.run_command(argv, cwd)
+    return steps_base.run_command(argv, cwd)
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ class SmokeToolkit:
     """The outside world: train_and_deploy's toolkit (sessions, trainer, `sam`, output, sleep) plus what only the
     smoke run needs. Tests swap in moto, a recording `sam` and local servers."""
 
-    deploy: tad.Toolkit = field(default_factory=tad.Toolkit)
+    deploy: steps_base.Toolkit = field(default_factory=steps_base.Toolkit)
     notebook_template: Callable[[Path], str] = lambda path: path.read_text("utf-8")
     ask: Callable[[str], str] = input
     browser: Callable[[], Callable | None] = smoke_checks.playwright_browser
@@ -138,7 +149,7 @@ def origin_url(root: Path) -> str | None:
 def local_prerequisites(args: argparse.Namespace, toolkit: SmokeToolkit, repo_url: str | None) -> list[Check]:
     checks = []
     try:
-        tad._sam_binary()
+        stack_steps.sam_binary()
         checks.append(Check("sam", True, "the SAM CLI is installed"))
     except CliError as exc:
         checks.append(Check("sam", False, str(exc)))
@@ -239,10 +250,10 @@ class Run:
     work: Path
     session: Any = None
     deploy_args: argparse.Namespace | None = None
-    context: tad.Context | None = None
-    deploy_steps: list[tad.Step] = field(default_factory=list)
+    context: steps_base.Context | None = None
+    deploy_steps: list[steps_base.Step] = field(default_factory=list)
     web_and_api: int = 0
-    results: tad.Results = field(default_factory=tad.Results)
+    results: steps_base.Results = field(default_factory=steps_base.Results)
     report: Report | None = None
 
 
@@ -274,8 +285,8 @@ def plan_deploy(run: Run, dry: bool) -> None:
     resolved, clients = tad.resolve(deploy_args, run.toolkit.deploy)
     steps = tad.plan(deploy_args, resolved)
     run.deploy_args, run.deploy_steps = deploy_args, steps
-    run.web_and_api = len(tad.api_steps(deploy_args, resolved)) + len(tad.web_steps(deploy_args))
-    run.context = tad.Context(deploy_args, run.toolkit.deploy, resolved, clients)
+    run.web_and_api = len(stack_steps.api_steps(deploy_args, resolved)) + len(stack_steps.web_steps(deploy_args))
+    run.context = steps_base.Context(deploy_args, run.toolkit.deploy, resolved, clients)
 
 
 def steps(run: Run) -> list[SmokeStep]:
@@ -350,22 +361,22 @@ def _notebook_stack(run: Run, _record: StepRecord) -> str:
 
 def _train_and_serve(run: Run, _record: StepRecord) -> str:
     plan_deploy(run, dry=False)
-    tad.execute(run.deploy_steps[: -run.web_and_api], run.context, run.results)
-    trained = run.results.get(tad.sagemaker_job.TrainingResult)
+    steps_base.execute(run.deploy_steps[: -run.web_and_api], run.context, run.results)
+    trained = run.results.get(sagemaker_job.TrainingResult)
     return f"training job {trained.job_name}; serverless endpoint {ENDPOINT} ({run.args.memory_mb} MB) InService"
 
 
 def _api_and_website(run: Run, _record: StepRecord) -> str:
     if run.context is None:
         raise RuntimeError("the endpoint step did not run")
-    tad.execute(run.deploy_steps[-run.web_and_api :], run.context, run.results)
+    steps_base.execute(run.deploy_steps[-run.web_and_api :], run.context, run.results)
     outputs = _outputs(run)
-    return f"API {outputs[tad.API_URL_OUTPUT]}, page {outputs[tad.WEB_URL_OUTPUT]}"
+    return f"API {outputs[stack_steps.API_URL_OUTPUT]}, page {outputs[stack_steps.WEB_URL_OUTPUT]}"
 
 
 def _outputs(run: Run) -> dict[str, str]:
     """The API stack's outputs and the website stack's, in one mapping."""
-    return {**run.results.get(tad.StackOutputs).values, **run.results.get(tad.WebsiteStack).values}
+    return {**run.results.get(stack_steps.StackOutputs).values, **run.results.get(stack_steps.WebsiteStack).values}
 
 
 def _failed(checks: list[Check]) -> str:
@@ -380,8 +391,8 @@ def _check_api(run: Run, record: StepRecord) -> str:
 
     outputs = _outputs(run)
     checks, latency = smoke_checks.check_api(
-        outputs[tad.API_URL_OUTPUT],
-        smoke_checks.origin_of(outputs[tad.WEB_URL_OUTPUT]),
+        outputs[stack_steps.API_URL_OUTPUT],
+        smoke_checks.origin_of(outputs[stack_steps.WEB_URL_OUTPUT]),
         set(label_ids()),
         calls=run.args.calls,
         cold_limit_s=LAMBDA_TIMEOUT_S,
@@ -396,8 +407,8 @@ def _check_api(run: Run, record: StepRecord) -> str:
 def _check_website(run: Run, record: StepRecord) -> str:
     outputs = _outputs(run)
     checks = smoke_checks.check_website(
-        outputs[tad.WEB_URL_OUTPUT],
-        outputs[tad.API_URL_OUTPUT],
+        outputs[stack_steps.WEB_URL_OUTPUT],
+        outputs[stack_steps.API_URL_OUTPUT],
         require_https=run.toolkit.require_https,
         browser=run.toolkit.browser(),
     )
@@ -628,7 +639,7 @@ def _run(run: Run) -> int:
     return _finish(run, 0 if passed else 1)
 
 
-def _unattended(deploy: tad.Toolkit) -> tad.Toolkit:
+def _unattended(deploy: steps_base.Toolkit) -> steps_base.Toolkit:
     """The same toolkit, but `sam deploy` tags the stack and does not stop to ask about its change set (the run
     was confirmed once, up front)."""
     runner = deploy.runner
@@ -639,7 +650,7 @@ def _unattended(deploy: tad.Toolkit) -> tad.Toolkit:
             words += ["--no-confirm-changeset", "--tags", f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}"]
         return runner(words, cwd)
 
-    return tad.Toolkit(deploy.session_factory, deploy.trainer, run, deploy.out, deploy.sleep)
+    return steps_base.Toolkit(deploy.session_factory, deploy.trainer, run, deploy.out, deploy.sleep)
 
 
 def _finish(run: Run, code: int) -> int:

@@ -1,0 +1,392 @@
+"""The plan's steps from data to a serving endpoint: generate or read the answers, train (locally or on SageMaker),
+judge a challenger against the serving model, deploy, evaluate through the endpoint, and write samconfig.toml."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Any
+
+from mysfits import samconfig
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job
+from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step
+from mysfits.cli_base import CliError
+from mysfits_api import encoding as encodings
+
+EVALUATION_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Split:
+    train: Any  # mysfits.model.dataset.Dataset (numpy is imported only when a step runs)
+    test: Any
+    k: int
+    sample_size: int
+    encoding: str
+
+
+@dataclass(frozen=True)
+class ChoiceSplit:
+    """Visitors' choices from the table, split as ``mysfits retrain`` splits them: ``judge`` is never trained on."""
+
+    learn: Any  # mysfits.model.dataset.Dataset
+    judge: Any
+    total: int
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Champion against challenger on the held-out choices; ``champion`` is None when no endpoint serves yet."""
+
+    champion: float | None
+    challenger: float
+    promoted: bool
+
+
+class ChampionKept(Exception):
+    """The challenger lost: the run stops before anything that would replace the serving model."""
+
+
+@dataclass(frozen=True)
+class LocalModel:
+    """What the local training wrote: its encoding goes into samconfig.toml beside the endpoint name."""
+
+    encoding: str
+
+
+@dataclass(frozen=True)
+class TrainChannel:
+    uri: str
+
+
+@dataclass(frozen=True)
+class TestChannel:
+    uri: str
+
+
+def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
+    if args.serverless:
+        try:
+            return sagemaker_job.Serverless(args.memory_mb or 2048, args.max_concurrency or 5)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    return sagemaker_job.RealTime(args.instance_type or "ml.m5.large")
+
+
+def _data_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    if not resolved.data_missing:
+        return []
+    action = f"generate {args.rows:,} answers (seed {args.seed}, signal {args.signal}) into {args.data}"
+    return [Step(action, _generate)]
+
+
+def _samconfig_step(args: argparse.Namespace) -> Step:
+    encoding = "the tuned encoding" if args.tune else args.encoding
+    return Step(
+        f"write SageMakerEndpointName={args.endpoint_name} and {samconfig.ENCODING_PARAMETER}=<{encoding}> into "
+        f"{args.samconfig} [default.deploy.parameters].parameter_overrides (other overrides kept)",
+        _write_samconfig,
+    )
+
+
+def local_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    tuned = ", tuned on a validation split" if args.tune else ""
+    return [
+        *_data_steps(args, resolved),
+        Step(
+            f"train the kNN locally ({args.encoding}, k={args.k}, sample_size={args.sample_size:,}{tuned}), "
+            "evaluate on the test "
+            f"split, and write {args.model} atomically: a local endpoint serving that file reloads it",
+            _train_locally,
+        ),
+        _samconfig_step(args),
+    ]
+
+
+def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
+    endpoint, prefix = args.endpoint_name, args.prefix or args.endpoint_name
+    bucket = resolved.bucket or f"<BucketName output of stack {args.notebook_stack}>"
+    role = resolved.role or f"<RoleArn output of stack {args.notebook_stack}>"
+    capacity = capacity_from(args)
+    tag = f"{PROJECT_TAG_KEY}={PROJECT_TAG_VALUE}"
+    hyper = (
+        "the tuned encoding, k and sample_size"
+        if args.tune
+        else f"{args.encoding}, k={args.k}, sample_size={args.sample_size:,}"
+    )
+    return [
+        *_data_steps(args, resolved),
+        *_choice_steps(args, bucket),
+        Step(
+            f"split {args.data} 90/10 (seed {args.seed})"
+            + (
+                f"; the training rows become the learning choices (x{args.recombine} recombined) plus "
+                f"{args.recombine}/{args.choices_weight:g} of the base training rows, the test rows become the "
+                "held-out choices"
+                if args.choices_table
+                else ""
+            )
+            + (", tune the encoding, k and sample_size locally" if args.tune else ""),
+            _split,
+        ),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_key(args, 'train')} (train split as CSV, label first, features encoded)",
+            _upload_train,
+        ),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_key(args, 'test')} (test split as CSV, label first, features encoded)",
+            _upload_test,
+        ),
+        Step(
+            f"sagemaker:CreateTrainingJob {endpoint}-<time>: built-in kNN on {args.train_instance_type}, {hyper}, "
+            "predictor_type=classifier, feature_dim=<5 ordinal, 40 one-hot>, "
+            f"channels train+test ({sagemaker_job.CSV_WITH_LABEL}), "
+            f"role {role}, output s3://{bucket}/{prefix}/output, tag {tag}; wait for it",
+            _train_on_sagemaker,
+        ),
+        *_judge_steps(args),
+        Step(
+            f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
+            f"tag {tag}; sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
+            "else sagemaker:UpdateEndpoint in place (or, when switching between real-time and serverless, which "
+            "SageMaker cannot update, sagemaker:DeleteEndpoint and CreateEndpoint under the same name: the API "
+            "answers 5xx for those minutes); wait for InService; then delete the replaced config and model. "
+            "If a step fails, the new model and config are deleted again",
+            _deploy,
+        ),
+        Step(
+            f"sagemaker-runtime:InvokeEndpoint {endpoint}: the test split as text/csv, {EVALUATION_BATCH} rows per "
+            "request; report accuracy and per-Mysfit precision/recall",
+            _evaluate,
+        ),
+        _samconfig_step(args),
+    ]
+
+
+def _choice_steps(args: argparse.Namespace, bucket: str) -> list[Step]:
+    if not args.choices_table:
+        return []
+    from mysfits.model import retrain
+
+    return [
+        Step(
+            f"dynamodb:Scan {args.choices_table} (paginated, consistent reads): the visitors' choices; hold out "
+            f"{retrain.HOLDOUT_PERCENT}% by a hash of each choice's id, as mysfits retrain does; stop here, with "
+            f"nothing created, if fewer than {retrain.MIN_HOLDOUT} are held out",
+            _read_choices,
+        ),
+        Step(
+            f"s3:PutObject s3://{bucket}/{_choices_key(args)} (every chosen row in the workshop's format: five "
+            "answers, then the Mysfit's label)",
+            _upload_choices,
+        ),
+    ]
+
+
+def _judge_steps(args: argparse.Namespace) -> list[Step]:
+    if not args.choices_table:
+        return []
+    return [
+        Step(
+            f"sagemaker:DescribeEndpoint {args.endpoint_name} and its config (the serving variant names its "
+            f"encoding); sagemaker-runtime:InvokeEndpoint {args.endpoint_name} with the held-out choices: the "
+            "champion's accuracy. The job's test:accuracy is the challenger's on the same choices. Stop here, "
+            f"with the endpoint and samconfig unchanged, if the challenger is worse by more than {args.margin:g}",
+            _judge,
+        )
+    ]
+
+
+def _key(args: argparse.Namespace, split: str) -> str:
+    return f"{args.prefix or args.endpoint_name}/data/{split}/{split}.csv"
+
+
+def _choices_key(args: argparse.Namespace) -> str:
+    """Beside the channels, not in one: the job must learn only the training share of the choices."""
+    return f"{args.prefix or args.endpoint_name}/choices/choices.csv"
+
+
+def _generate(ctx: Context, _results: Results) -> None:
+    from mysfits.model import dataset as ds
+
+    ds.generate_file(ctx.args.data, ctx.args.rows, ctx.args.seed, ctx.args.signal, preferences=ctx.args.preferences)
+
+
+def _write_samconfig(ctx: Context, results: Results) -> Overrides:
+    encoding = results.get(LocalModel).encoding if ctx.args.mode == "local" else results.get(Split).encoding
+    return Overrides(samconfig.set_model(ctx.args.samconfig, ctx.args.endpoint_name, encoding))
+
+
+def _train_locally(ctx: Context, _results: Results) -> LocalModel:
+    from mysfits.model import training
+    from mysfits.model.evaluation import format_report
+    from mysfits.progress import Progress
+
+    args = ctx.args
+    run = training.TrainingRun(
+        args.data, args.model, args.confusion, args.k, args.sample_size, args.seed, args.tune, args.encoding
+    )
+    model = run.run(Progress())
+    ctx.say(format_report(model.metrics))
+    return LocalModel(model.encoding)
+
+
+def _split(ctx: Context, results: Results) -> Split:
+    from mysfits.model import dataset as ds
+    from mysfits.model import retrain, training
+
+    args = ctx.args
+    train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
+    choices = results.find(ChoiceSplit)
+    if choices is not None:
+        train, kept = retrain.training_mix(train, choices.learn, args.choices_weight, args.seed, args.recombine)
+        test = choices.judge
+        ctx.say(f"  {choices.learn.rows:,} learning choices (x{args.recombine} recombined) and {kept:,} base rows")
+    encoding, k, sample_size = args.encoding, args.k, args.sample_size
+    if args.tune:
+        tuned = training.tune(train, args.seed)
+        encoding, k, sample_size = tuned.encoding, tuned.k, tuned.sample_size
+        ctx.say(f"  tuned locally: encoding={encoding}, k={k}, sample_size={sample_size:,}")
+    ctx.say(f"  {train.rows:,} training rows, {test.rows:,} test rows")
+    return Split(train, test, k, sample_size, encoding)
+
+
+def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
+    from mysfits.aws.choices_table import DynamoDbChoiceReader
+    from mysfits.model import retrain
+
+    table = ctx.args.choices_table
+    choices = list(DynamoDbChoiceReader(ctx.aws.dynamodb, table).choices())
+    try:
+        learn, judge = retrain.split_choices(choices)
+    except retrain.TooFewChoices as exc:
+        raise CliError(f"--choices-table {table}: too few choices to judge a new model: {exc}") from None
+    ctx.say(f"  {len(choices):,} choices: {learn.rows:,} to learn from, {judge.rows:,} held out")
+    return ChoiceSplit(learn, judge, len(choices))
+
+
+def _upload_choices(ctx: Context, results: Results) -> None:
+    import numpy as np
+
+    from mysfits.model import dataset as ds
+
+    choices = results.get(ChoiceSplit)
+    every = ds.Dataset(
+        np.concatenate([choices.learn.X, choices.judge.X]), np.concatenate([choices.learn.y, choices.judge.y])
+    )
+    body = ds.to_csv_bytes(every)  # the workshop's format, as `mysfits choices export` writes it
+    key = _choices_key(ctx.args)
+    ctx.aws.s3.put_object(Bucket=ctx.resolved.bucket, Key=key, Body=body, ContentType="text/csv")
+    ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({choices.total:,} rows)")
+
+
+def _upload_train(ctx: Context, results: Results) -> TrainChannel:
+    split = results.get(Split)
+    body = sagemaker_job.training_csv(split.train.X, split.train.y, split.encoding)
+    return TrainChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "train"), body))
+
+
+def _upload_test(ctx: Context, results: Results) -> TestChannel:
+    split = results.get(Split)
+    body = sagemaker_job.training_csv(split.test.X, split.test.y, split.encoding)
+    return TestChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "test"), body))
+
+
+def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.TrainingResult:
+    args, split = ctx.args, results.get(Split)
+    spec = sagemaker_job.TrainingSpec(
+        region=ctx.resolved.region,
+        role_arn=ctx.resolved.role,
+        bucket=ctx.resolved.bucket,
+        base_job_name=args.endpoint_name,
+        prefix=args.prefix or args.endpoint_name,
+        instance_type=args.train_instance_type,
+        k=split.k,
+        sample_size=min(split.sample_size, split.train.rows),
+        encoding=split.encoding,
+    )
+    train, test = results.get(TrainChannel).uri, results.get(TestChannel).uri
+    trained = ctx.toolkit.trainer(spec, ctx.aws.session, train, test, logs=not args.no_logs)
+    shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(trained.metrics.items()))
+    ctx.say(f"  training job {trained.job_name} done: {trained.model_data_url} {shown}")
+    return trained
+
+
+def serving_encoding(sm, endpoint: dict) -> str | None:
+    """The encoding the endpoint's model expects, from its variant's name (``<encoding>-<12 hex>``, as this script
+    names variants); None for an endpoint deployed otherwise."""
+    from mysfits_api import encoding as encodings
+
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    prefix = config["ProductionVariants"][0]["VariantName"].rsplit("-", 1)[0]
+    return prefix if prefix in encodings.ENCODINGS else None
+
+
+def _judge(ctx: Context, results: Results) -> Judgement:
+    import numpy as np
+
+    from mysfits.model import knn, retrain
+
+    args, judge = ctx.args, results.get(ChoiceSplit).judge
+    trained = results.get(sagemaker_job.TrainingResult)
+    challenger = trained.metrics.get("test:accuracy")
+    if challenger is None:
+        raise sagemaker_job.DeploymentError(
+            f"training job {trained.job_name} reported no test:accuracy, so the new model cannot be judged; "
+            "nothing was deployed"
+        )
+    endpoint = sagemaker_job.describe_endpoint_or_none(ctx.aws.sagemaker, args.endpoint_name)
+    if endpoint is None or endpoint["EndpointStatus"] in sagemaker_job.FAILED:
+        state = "does not exist" if endpoint is None else f"is {endpoint['EndpointStatus']}"
+        ctx.say(f"  endpoint {args.endpoint_name} {state}: no model to compare with; the new one is deployed")
+        return Judgement(None, challenger, True)
+    encoding = serving_encoding(ctx.aws.sagemaker, endpoint) or samconfig.read_overrides(args.samconfig).get(
+        samconfig.ENCODING_PARAMETER, encodings.DEFAULT
+    )
+    predicted = sagemaker_job.predict_through_endpoint(
+        ctx.aws.runtime, args.endpoint_name, knn.encode_rows(judge.X, encoding), EVALUATION_BATCH
+    )
+    champion = float(np.mean(predicted == judge.y))
+    won = retrain.promoted(champion, challenger, args.margin)
+    ctx.say(
+        f"  held-out accuracy on {judge.rows:,} choices: serving model {champion:.2%}, new model {challenger:.2%} "
+        f"(margin {args.margin:.2%}): {'promoted' if won else 'kept the serving model'}"
+    )
+    if not won:
+        raise ChampionKept(
+            f"the new model ({trained.job_name}) is worse than the serving one on held-out choices by more than "
+            f"{args.margin:.2%}; endpoint {args.endpoint_name} and {args.samconfig} are unchanged"
+        )
+    return Judgement(champion, challenger, True)
+
+
+def _deploy(ctx: Context, results: Results) -> None:
+    trained = results.get(sagemaker_job.TrainingResult)
+    sagemaker_job.deploy(
+        ctx.aws.sagemaker,
+        ctx.args.endpoint_name,
+        trained,
+        ctx.resolved.role,
+        capacity_from(ctx.args),
+        report=ctx.say,
+        sleep=ctx.toolkit.sleep,
+    )
+
+
+def _evaluate(ctx: Context, results: Results) -> None:
+    from mysfits.model.evaluation import format_report, write_confusion_png
+
+    endpoint, split = ctx.args.endpoint_name, results.get(Split)
+    metrics = sagemaker_job.evaluate_endpoint(
+        ctx.aws.runtime,
+        endpoint,
+        split.test.X,
+        split.test.y,
+        split.train.y,
+        batch_size=EVALUATION_BATCH,
+        encoding=split.encoding,
+    )
+    ctx.say(f"through endpoint {endpoint} ({metrics['endpoint']['requests']} requests):")
+    ctx.say(format_report(metrics))
+    if ctx.args.confusion:
+        write_confusion_png(metrics, ctx.args.confusion)
