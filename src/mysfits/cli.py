@@ -17,6 +17,7 @@ def _registrars() -> list[Register]:
     from mysfits.aws import cli as aws_cli
     from mysfits.choices import cli as choices_cli
     from mysfits.local.endpoint import cli as endpoint_cli
+    from mysfits.local.sam_local import cli as sam_local_cli
     from mysfits.local.serve import cli as serve_cli
     from mysfits.model import cli as model_cli
     from mysfits.model import retrain_cli
@@ -25,6 +26,7 @@ def _registrars() -> list[Register]:
         model_cli.register,
         endpoint_cli.register,
         serve_cli.register,
+        sam_local_cli.register,
         choices_cli.register,
         retrain_cli.register,
         simulate.register,

@@ -1,0 +1,156 @@
+"""``mysfits sam-local``: the Docker twin of ``mysfits serve``, with the API served by the real ``sam local``.
+
+Everything it starts is a child of this process or a context it leaves on the way out: the model endpoint, dockerd
+(only if it was not running already), and SAM itself, whose containers SAM removes when it stops. Ctrl-C and SIGTERM
+take the same way out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mysfits.cli_base import CliError
+
+DEFAULT_PORT = 3001
+# The function reaches the endpoint by this name. Docker Desktop resolves it to the host; on Docker Engine the
+# launcher maps it to 127.0.0.1, which with host networking is this machine.
+ENDPOINT_HOST_NAME = "host.docker.internal"
+FUNCTION = "RecommendationsFunction"
+ENDPOINT_URL_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
+# pyenv's shims only find python3.13 (what src/Makefile builds with) when PYENV_VERSION lists it; harmless elsewhere.
+PYENV_VERSIONS = "3.11.7:3.12.1:3.13.0"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from mysfits.local.sam_local.base_image import DEFAULT_CACHE
+
+    parser = subparsers.add_parser(
+        "sam-local",
+        help="serve the API with `sam local start-api` in Docker (root and Docker Engine; see the README)",
+        description=(
+            "Train a model if there is none, start the local model endpoint, start (or reuse) a loopback-only "
+            "dockerd, build (or reuse) the Lambda base image, run `sam build`, and serve `sam local start-api` on "
+            "127.0.0.1:PORT until Ctrl-C. With Docker Desktop or your own Docker Engine, run plain `sam local "
+            "start-api` instead (README)."
+        ),
+    )
+    parser.add_argument("--model", type=Path, default=Path("models/mysfits-knn.json"), help="default: %(default)s")
+    parser.add_argument("--data", type=Path, default=Path("data/answers.csv"), help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port of the API (default: %(default)s)")
+    parser.add_argument("--endpoint-port", type=int, default=8080, help="port of the model endpoint (default: 8080)")
+    parser.add_argument("--endpoint-name", default="mysfits-knn", help="endpoint name (default: %(default)s)")
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="default: %(default)s")
+    parser.add_argument("--env-vars", type=Path, default=Path("env.json"), help="default: %(default)s")
+    parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/sam-local"), help="default: %(default)s")
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="base image cache (default: %(default)s)")
+    parser.add_argument(
+        "--parameter-overrides",
+        metavar="'KEY=VALUE ...'",
+        help="template parameters, passed to `sam local start-api` as they are",
+    )
+    parser.set_defaults(func=_run)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def tool_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYENV_VERSION", PYENV_VERSIONS)
+    env["SAM_CLI_TELEMETRY"] = "0"
+    return env
+
+
+def launcher(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mysfits.local.sam_local.launcher", *args]
+
+
+def env_vars_file(source: Path, endpoint_port: int, target: Path) -> Path:
+    """env.json with the endpoint URL pointed at this run's endpoint port (SAM takes the variables from a file)."""
+    try:
+        loaded = json.loads(source.read_text())
+        variables = dict(loaded[FUNCTION])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"--env-vars {source}: expected a JSON object with a {FUNCTION!r} object ({exc})") from None
+    variables[ENDPOINT_URL_VARIABLE] = f"http://{ENDPOINT_HOST_NAME}:{endpoint_port}"
+    target.write_text(json.dumps({**loaded, FUNCTION: variables}, indent=2))
+    return target
+
+
+def build(template: Path, build_dir: Path) -> Path:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    command = launcher("build", "--template-file", str(template.resolve()), "--build-dir", str(build_dir.resolve()))
+    # cwd is the build folder's parent, so SAM's own .aws-sam cache lands beside it and not in the project.
+    done = subprocess.run(command, cwd=build_dir.resolve().parent, env=tool_env(), check=False)
+    if done.returncode != 0:
+        raise CliError(f"sam build failed ({done.returncode}); its output is above")
+    return build_dir.resolve() / "template.yaml"
+
+
+def start_api_command(
+    built_template: Path, port: int, env_vars: Path, parameter_overrides: str | None = None
+) -> list[str]:
+    command = launcher(
+        "local", "start-api",
+        "--template", str(built_template),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--env-vars", str(env_vars),
+        "--skip-pull-image",
+        "--warm-containers", "LAZY",
+        "--add-host", f"{ENDPOINT_HOST_NAME}:127.0.0.1",
+    )  # fmt: skip
+    if parameter_overrides:
+        command += ["--parameter-overrides", parameter_overrides]
+    return command
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mysfits.local.sam_local import base_image, engine
+    from mysfits.local.serve import processes
+    from mysfits.progress import Progress
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        processes.check_port_free(processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port)
+        processes.check_port_free(processes.ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
+        processes.ensure_model(args.model, args.data, Progress())
+        with (
+            tempfile.TemporaryDirectory(prefix="mysfits-sam-local-") as work,
+            processes.endpoint_process(args.model, args.endpoint_name, "127.0.0.1", args.endpoint_port) as endpoint,
+            engine.engine(args.cache / "dockerd.log") as started,
+        ):
+            print("dockerd: started (loopback only)" if started else "dockerd: reusing the running one", flush=True)
+            image = base_image.ensure(engine.client(), args.cache)
+            print(f"base image: recipe {image.recipe} ({image.seconds:.1f} s)", flush=True)
+            built = build(args.template, args.build_dir)
+            env_vars = env_vars_file(args.env_vars, args.endpoint_port, Path(work) / "env.json")
+            endpoint.wait_ready()
+            print(f"sam local start-api on http://127.0.0.1:{args.port} (endpoint at {endpoint.url}); Ctrl-C stops")
+            command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
+            sam = subprocess.Popen(command, env=tool_env())
+            try:
+                code = sam.wait()
+            except KeyboardInterrupt:
+                sam.send_signal(signal.SIGINT)
+                try:
+                    code = sam.wait(30)
+                except subprocess.TimeoutExpired:
+                    sam.kill()
+                    code = sam.wait()
+                return 0
+            if code != 0:
+                raise CliError(f"sam local start-api exited with {code}; its output is above")
+    except KeyboardInterrupt:
+        return 0
+    except (processes.ServeError, engine.EngineError, base_image.BaseImageError) as exc:
+        raise CliError(str(exc)) from None
+    return 0
