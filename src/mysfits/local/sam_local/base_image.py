@@ -112,9 +112,11 @@ def debian_mirror() -> str:
 
 
 def _run(step: str, command: list[str], **kwargs) -> None:
-    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603 - argv list, no shell
     if done.returncode != 0:
-        raise BaseImageError(f"{step} failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        raise BaseImageError(
+            f"{step} failed ({done.returncode}): {' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
 
 
 def _build_rootfs(root: Path) -> None:

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from mysfits.cli_base import CliError
@@ -26,6 +27,7 @@ FUNCTION = "RecommendationsFunction"
 ENDPOINT_URL_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 # pyenv's shims only find python3.13 (what src/Makefile builds with) when PYENV_VERSION lists it; harmless elsewhere.
 PYENV_VERSIONS = "3.11.7:3.12.1:3.13.0"
+STOP_TIMEOUT_S = 20.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,8 +64,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def tool_env() -> dict[str, str]:
+def tool_env(run: str = "") -> dict[str, str]:
+    from mysfits.local.sam_local.launcher import RUN_LABEL_VARIABLE
+
     env = dict(os.environ)
+    if run:
+        env[RUN_LABEL_VARIABLE] = run
     env.setdefault("PYENV_VERSION", PYENV_VERSIONS)
     env["SAM_CLI_TELEMETRY"] = "0"
     return env
@@ -89,7 +95,7 @@ def build(template: Path, build_dir: Path) -> Path:
     build_dir.mkdir(parents=True, exist_ok=True)
     command = launcher("build", "--template-file", str(template.resolve()), "--build-dir", str(build_dir.resolve()))
     # cwd is the build folder's parent, so SAM's own .aws-sam cache lands beside it and not in the project.
-    done = subprocess.run(command, cwd=build_dir.resolve().parent, env=tool_env(), check=False)
+    done = subprocess.run(command, cwd=build_dir.resolve().parent, env=tool_env(), check=False)  # noqa: S603
     if done.returncode != 0:
         raise CliError(f"sam build failed ({done.returncode}); its output is above")
     return build_dir.resolve() / "template.yaml"
@@ -113,6 +119,31 @@ def start_api_command(
     return command
 
 
+def run_until_interrupted(command: list[str], env: dict[str, str]) -> int | None:
+    """The command's exit status, or None if Ctrl-C or SIGTERM stopped it (passed on as SIGTERM, then SIGKILL)."""
+    child = subprocess.Popen(command, env=env)  # noqa: S603 - argv list, no shell
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGTERM)  # the launcher takes it as Ctrl-C
+        try:
+            child.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return None
+
+
+def remove_containers(client, run: str) -> list[str]:
+    """Remove the Lambda containers of one run that SAM did not (it was killed, or failed half-way)."""
+    from mysfits.local.sam_local.launcher import RUN_LABEL
+
+    left = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run}"})
+    for container in left:
+        container.remove(force=True)
+    return [container.id for container in left]
+
+
 def _run(args: argparse.Namespace) -> int:
     from mysfits.local.sam_local import base_image, engine
     from mysfits.local.serve import processes
@@ -120,7 +151,9 @@ def _run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        processes.check_port_free(processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port)
+        processes.check_port_free(
+            processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port
+        )
         processes.check_port_free(processes.ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
         processes.ensure_model(args.model, args.data, Progress())
         with (
@@ -136,16 +169,12 @@ def _run(args: argparse.Namespace) -> int:
             endpoint.wait_ready()
             print(f"sam local start-api on http://127.0.0.1:{args.port} (endpoint at {endpoint.url}); Ctrl-C stops")
             command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
-            sam = subprocess.Popen(command, env=tool_env())
+            run = uuid.uuid4().hex
             try:
-                code = sam.wait()
-            except KeyboardInterrupt:
-                sam.send_signal(signal.SIGINT)
-                try:
-                    code = sam.wait(30)
-                except subprocess.TimeoutExpired:
-                    sam.kill()
-                    code = sam.wait()
+                code = run_until_interrupted(command, tool_env(run))
+            finally:
+                remove_containers(engine.client(), run)
+            if code is None:
                 return 0
             if code != 0:
                 raise CliError(f"sam local start-api exited with {code}; its output is above")

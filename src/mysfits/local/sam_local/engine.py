@@ -17,7 +17,13 @@ from pathlib import Path
 SOCKET = Path("/var/run/docker.sock")
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
-LOOPBACK_ONLY_FLAGS = ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false")
+LOOPBACK_ONLY_FLAGS = (
+    "--bridge=none",
+    "--iptables=false",
+    "--ip6tables=false",
+    "--ip-forward=false",
+    "--ip-masq=false",
+)
 
 
 class EngineError(RuntimeError):
@@ -55,7 +61,7 @@ def engine(log: Path) -> Iterator[bool]:
         raise EngineError("starting dockerd needs root; run as root, or start Docker yourself and retry")
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: S603 - fixed argv
             [dockerd, *LOOPBACK_ONLY_FLAGS, f"--host=unix://{SOCKET}"],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import signal
 import socket
 import sys
 from importlib.metadata import version
@@ -25,6 +26,10 @@ from importlib.metadata import version
 TESTED_SAM_VERSION = "1.170.0"
 EMULATOR = "/var/rapid/aws-lambda-rie"
 EMULATOR_PORT_IN_CONTAINER = "8080"
+RUN_LABEL = "mysfits.sam-local.run"
+RUN_LABEL_VARIABLE = "MYSFITS_SAM_LOCAL_RUN"
+"""Containers are labelled with this run's id (from the variable), so whoever started SAM can remove any that a
+killed SAM left behind."""
 INTERNALS_CHANGED = 70  # exit status when SAM no longer looks the way this launcher expects
 
 
@@ -80,6 +85,9 @@ def adjust(kwargs: dict) -> dict:
         raise SamInternalsChanged(f"a container network ({kwargs['network']!r}) cannot be combined with the host's")
     kwargs.pop("network", None)
     kwargs["network_mode"] = "host"
+    run = os.environ.get(RUN_LABEL_VARIABLE)
+    if run:
+        kwargs["labels"] = {**(kwargs.get("labels") or {}), RUN_LABEL: run}
     kwargs["entrypoint"] = [
         *kwargs["entrypoint"],
         "--runtime-interface-emulator-address",
@@ -108,16 +116,27 @@ def install() -> None:
         entrypoint = kwargs.get("entrypoint") or []
         if list(entrypoint[:1]) == [EMULATOR]:
             kwargs = adjust(kwargs)
-            print(f"sam-local launcher: container on the host network, {' '.join(kwargs['entrypoint'][-4:])}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"sam-local launcher: container on the host network, {' '.join(kwargs['entrypoint'][-4:])}",
+                file=sys.stderr,
+                flush=True,
+            )
         return original(self, image, command, **kwargs)
 
     create._mysfits_adjusted = True
     ContainerCollection.create = create
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ["SAM_CLI_TELEMETRY"] = "0"
+    # SIGTERM takes Ctrl-C's way out, on which SAM stops and removes its warm containers; and Ctrl-C works even if
+    # this process was started with SIGINT ignored (as a shell's background jobs are).
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         check_internals()
     except SamInternalsChanged as exc:
