@@ -8,6 +8,7 @@ take the same way out.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -48,6 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port of the API (default: %(default)s)")
     parser.add_argument("--endpoint-port", type=int, default=8080, help="port of the model endpoint (default: 8080)")
     parser.add_argument("--endpoint-name", default="mysfits-knn", help="endpoint name (default: %(default)s)")
+    parser.add_argument(
+        "--endpoint-url",
+        help=(
+            "use an endpoint that is already running at this URL (as the function's container sees it; with this "
+            "command's host networking, http://127.0.0.1:PORT) instead of training and starting one"
+        ),
+    )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="default: %(default)s")
     parser.add_argument("--env-vars", type=Path, default=Path("env.json"), help="default: %(default)s")
     parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/sam-local"), help="default: %(default)s")
@@ -79,14 +87,14 @@ def launcher(*args: str) -> list[str]:
     return [sys.executable, "-m", "mysfits.local.sam_local.launcher", *args]
 
 
-def env_vars_file(source: Path, endpoint_port: int, target: Path) -> Path:
-    """env.json with the endpoint URL pointed at this run's endpoint port (SAM takes the variables from a file)."""
+def env_vars_file(source: Path, endpoint_url: str, target: Path) -> Path:
+    """env.json with the endpoint URL pointed at this run's endpoint (SAM takes the variables from a file)."""
     try:
         loaded = json.loads(source.read_text())
         variables = dict(loaded[FUNCTION])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CliError(f"--env-vars {source}: expected a JSON object with a {FUNCTION!r} object ({exc})") from None
-    variables[ENDPOINT_URL_VARIABLE] = f"http://{ENDPOINT_HOST_NAME}:{endpoint_port}"
+    variables[ENDPOINT_URL_VARIABLE] = endpoint_url
     target.write_text(json.dumps({**loaded, FUNCTION: variables}, indent=2))
     return target
 
@@ -154,20 +162,28 @@ def _run(args: argparse.Namespace) -> int:
         processes.check_port_free(
             processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port
         )
-        processes.check_port_free(processes.ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
-        processes.ensure_model(args.model, args.data, Progress())
+        if args.endpoint_url:
+            endpoint_context = contextlib.nullcontext(None)
+        else:
+            processes.check_port_free(processes.ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
+            processes.ensure_model(args.model, args.data, Progress())
+            endpoint_context = processes.endpoint_process(
+                args.model, args.endpoint_name, "127.0.0.1", args.endpoint_port
+            )
         with (
             tempfile.TemporaryDirectory(prefix="mysfits-sam-local-") as work,
-            processes.endpoint_process(args.model, args.endpoint_name, "127.0.0.1", args.endpoint_port) as endpoint,
+            endpoint_context as endpoint,
             engine.engine(args.cache / "dockerd.log") as started,
         ):
             print("dockerd: started (loopback only)" if started else "dockerd: reusing the running one", flush=True)
             image = base_image.ensure(engine.client(), args.cache)
             print(f"base image: recipe {image.recipe} ({image.seconds:.1f} s)", flush=True)
             built = build(args.template, args.build_dir)
-            env_vars = env_vars_file(args.env_vars, args.endpoint_port, Path(work) / "env.json")
-            endpoint.wait_ready()
-            print(f"sam local start-api on http://127.0.0.1:{args.port} (endpoint at {endpoint.url}); Ctrl-C stops")
+            endpoint_url = args.endpoint_url or f"http://{ENDPOINT_HOST_NAME}:{args.endpoint_port}"
+            env_vars = env_vars_file(args.env_vars, endpoint_url, Path(work) / "env.json")
+            if endpoint is not None:
+                endpoint.wait_ready()
+            print(f"sam local start-api on http://127.0.0.1:{args.port} (endpoint at {endpoint_url}); Ctrl-C stops")
             command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
             run = uuid.uuid4().hex
             try:

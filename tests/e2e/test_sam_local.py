@@ -1,0 +1,234 @@
+"""`sam local start-api` for real: the function as `sam build` ships it, in a container, over HTTP.
+
+The API is `mysfits sam-local` (what `make sam-local` runs): a loopback-only dockerd, the Lambda base image built
+from Debian packages (cached under ~/.cache/mysfits, so only the first run on a machine builds it), the real SAM CLI
+behind the launcher that puts its containers on the host network. The model endpoint is a `mysfits endpoint`
+process the tests own, so that they can stop it. Nothing leaves loopback: dockerd has no bridge and never pulls.
+
+The function runs without a choices table here (env.json sets none, so it never reaches for DynamoDB): a
+recommendation is answered but not kept, and POST /choices says the store is down. Those tests check exactly that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import REPO, Process, child_env, free_port, running, start
+
+pytestmark = [pytest.mark.sam, pytest.mark.slow, pytest.mark.xdist_group("sam_local")]
+
+# The first run on a machine builds the base image (debootstrap, about 30-60 s) before SAM starts.
+SAM_START_TIMEOUT_S = 300.0
+ORIGIN = "http://127.0.0.1:3000"  # the page's origin under `make run`; the template's default origin is *
+WORKSHOP_ENTRY = [1, 2, 3, 4, 5]
+
+
+@dataclass
+class SamApi:
+    port: int
+    process: Process
+
+    def request(self, method: str, path: str, body: object = None, headers: dict | None = None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            payload = None if body is None else json.dumps(body)
+            connection.request(
+                method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})}
+            )
+            response = connection.getresponse()
+            raw = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, raw
+        finally:
+            connection.close()
+
+
+def _require_host_tools() -> None:
+    missing = [tool for tool in ("dockerd", "debootstrap") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} missing: `make docker` apt-installs docker.io and debootstrap (as root)")
+
+
+def _wait_until_serving(process: Process, port: int, timeout: float = SAM_START_TIMEOUT_S) -> float:
+    """Seconds until SAM's server answers anything (its 403 for an unknown path): up, before any container starts."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.proc.poll() is not None:
+            raise AssertionError(f"mysfits sam-local exited with {process.proc.returncode}:\n{process.output()}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("GET", "/no-such-route")
+            connection.getresponse().read()
+            return time.monotonic() - started
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            connection.close()
+    process.kill()
+    raise AssertionError(f"sam local start-api did not answer on {port} within {timeout:.0f} s:\n{process.output()}")
+
+
+@contextlib.contextmanager
+def sam_local(workdir: Path, endpoint_url: str, *extra: str) -> Iterator[SamApi]:
+    _require_host_tools()
+    port = free_port()
+    args = ["sam-local", "--port", str(port), "--endpoint-url", endpoint_url, "--build-dir", str(workdir / "build")]
+    process = start([*args, *extra], workdir / "sam-local.log")
+    try:
+        _wait_until_serving(process, port)
+        yield SamApi(port, process)
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.proc.terminate()  # SIGTERM: everything it started must stop, like on Ctrl-C
+            process.proc.wait(60)
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, small_data) -> Path:
+    path = tmp_path_factory.mktemp("sam-model") / "model.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "mysfits", "train", "--data", str(small_data), "--model", str(path)],
+        cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return path
+
+
+@contextlib.contextmanager
+def endpoint(workdir: Path, model: Path, name: str) -> Iterator[tuple[str, Process]]:
+    port = free_port()
+    args = ["endpoint", "--model", str(model), "--name", name, "--port", str(port), "--quiet"]
+    with running(args, workdir / f"endpoint-{name}.log", port, ready_path="/ping") as process:
+        yield f"http://127.0.0.1:{port}", process
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, model) -> Iterator[SamApi]:
+    workdir = tmp_path_factory.mktemp("sam-local")
+    with endpoint(workdir, model, "mysfits-knn") as (url, _), sam_local(workdir, url) as served:
+        yield served
+
+
+def _body(raw: bytes) -> dict:
+    return json.loads(raw.decode())
+
+
+def test_the_workshops_request_gets_a_mysfit_from_the_model(api, model):
+    status, headers, raw = api.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY}, {"Origin": ORIGIN})
+    assert status == 200, raw
+    body = _body(raw)
+    expected = json.loads(model.read_text())
+    assert body["recommendedMysfit"] in json.dumps(expected), "the answer is not one of the model's Mysfits"
+    assert headers["access-control-allow-origin"] == "*"
+    assert headers["content-type"].startswith("application/json")
+
+
+def test_different_answers_reach_the_model_not_a_constant(api):
+    answers = {
+        tuple(entry): _body(api.request("POST", "/recommendations", {"entry": entry})[2])["recommendedMysfit"]
+        for entry in ([1, 1, 1, 1, 1], [8, 8, 8, 8, 8], [1, 8, 1, 8, 1], [4, 4, 4, 4, 4], [8, 1, 8, 1, 8])
+    }
+    assert len(set(answers.values())) > 1, answers
+
+
+def test_the_preflight_allows_the_pages_post(api):
+    status, headers, _ = api.request(
+        "OPTIONS", "/recommendations", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
+    )
+    assert status == 200
+    assert headers["access-control-allow-origin"] == "*"
+    assert "POST" in headers["access-control-allow-methods"]
+    assert "content-type" in headers["access-control-allow-headers"].lower()
+    assert headers["access-control-max-age"] == "600"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "received"),
+    [({"entry": [1, 2, 3, 4, 9]}, "entry[4]", 9), ({"entry": [1, 2, 3]}, "entry", None), ({}, "entry", None)],
+)
+def test_bad_input_is_a_400_that_names_the_field(api, body, field, received):
+    status, headers, raw = api.request("POST", "/recommendations", body, {"Origin": ORIGIN})
+    assert status == 400, raw
+    error = _body(raw)
+    assert error["field"] == field
+    if received is not None:
+        assert error["received"] == received
+    assert headers["access-control-allow-origin"] == "*"
+
+
+def test_the_questionnaire_is_served_by_the_function(api):
+    from mysfits_api.questionnaire import load_questionnaire
+
+    status, headers, raw = api.request("GET", "/questionnaire")
+    assert status == 200, raw
+    served = _body(raw)
+    assert json.dumps(served, sort_keys=True) == json.dumps(load_questionnaire().to_dict(), sort_keys=True)
+    assert headers["access-control-allow-origin"] == "*"
+
+
+def test_without_a_choices_table_the_recommendation_is_answered_and_a_choice_is_refused(api):
+    status, _, raw = api.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
+    assert status == 200, raw
+    recommendation = _body(raw)
+    choice = {"recommendationId": recommendation.get("recommendationId", "0" * 32), "mysfitId": "x"}
+    status, headers, raw = api.request("POST", "/choices", choice)
+    assert status in (400, 503), raw
+    assert headers["access-control-allow-origin"] == "*"
+    assert "recommendation not kept" in api.process.output()
+
+
+def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path, model):
+    """Another endpoint name and origin, given only as parameters: the function must call that endpoint by name
+    and answer with that origin; with the endpoint stopped, it answers 502 or 503 with CORS headers."""
+    origin = "http://page.example:8000"
+    name = "mysfits-sam-param"
+    overrides = f"SageMakerEndpointName={name} AllowedOrigin={origin} LogLevel=DEBUG"
+    with endpoint(tmp_path, model, name) as (url, endpoint_process):
+        with sam_local(tmp_path, url, "--parameter-overrides", overrides) as served:
+            status, headers, raw = served.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
+            assert status == 200, raw
+            assert headers["access-control-allow-origin"] == origin
+            status, headers, _ = served.request(
+                "OPTIONS", "/recommendations", headers={"Origin": origin, "Access-Control-Request-Method": "POST"}
+            )
+            assert headers["access-control-allow-origin"] == origin
+            endpoint_process.interrupt()
+            status, headers, raw = served.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
+            assert status in (502, 503), raw
+            assert headers["access-control-allow-origin"] == origin
+            assert "message" in _body(raw)
+
+
+def test_the_launcher_refuses_a_sam_cli_it_was_not_tested_with(monkeypatch, capsys):
+    """If SAM changes, the run must fail loudly, not skip: the launcher checks the version and the internals."""
+    from mysfits.local.sam_local import launcher
+
+    launcher.check_internals()  # the installed SAM is the one it was written against
+    monkeypatch.setattr(launcher, "TESTED_SAM_VERSION", "0.0.1")
+    assert launcher.main(["--version"]) == launcher.INTERNALS_CHANGED
+    assert "tested with 0.0.1" in capsys.readouterr().err
+
+
+def test_containers_are_adjusted_only_in_the_expected_shape():
+    from mysfits.local.sam_local import launcher
+
+    adjusted = launcher.adjust(
+        {"entrypoint": [launcher.EMULATOR, "--log-level", "error"], "ports": {"8080": ("127.0.0.1", 5001)}}
+    )
+    assert adjusted["network_mode"] == "host" and "ports" not in adjusted
+    assert adjusted["entrypoint"][3:5] == ["--runtime-interface-emulator-address", "127.0.0.1:5001"]
+    with pytest.raises(launcher.SamInternalsChanged, match="without publishing port 8080"):
+        launcher.adjust({"entrypoint": [launcher.EMULATOR], "ports": {"9000": ("127.0.0.1", 5001)}})
+    with pytest.raises(launcher.SamInternalsChanged, match="debugging ports"):
+        launcher.adjust({"entrypoint": [launcher.EMULATOR], "ports": {"8080": ("127.0.0.1", 1), "5858": 5858}})
