@@ -22,7 +22,7 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run test check test-py310 bench lint format install browser clean
+.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,21 @@ browser:
 run: $(STAMP)
 	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT)
 
+## Debian's docker.io and debootstrap for `make sam-local` and its tests (tests/e2e/test_sam_local.py): dockerd runs
+## without a bridge and never pulls; the Lambda base image is built from Debian packages (src/mysfits/local/sam_local).
+docker:
+	@command -v dockerd >/dev/null && command -v debootstrap >/dev/null || { \
+	  echo "installing Debian's docker.io and debootstrap for sam local"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null; }
+
+## make sam-local: the Docker twin of make run. The API is `sam local start-api` on SAM_LOCAL_PORT, the function as
+## `sam build` ships it, in a container; the model endpoint on ENDPOINT_PORT. Needs root and Docker Engine (it starts
+## a loopback-only dockerd if none is running). With Docker Desktop, run plain `sam local start-api` (README).
+SAM_LOCAL_PORT ?= 3001
+sam-local: $(STAMP) docker
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/mysfits sam-local --model $(MODEL) --data $(DATA) --port $(SAM_LOCAL_PORT) \
+	  --endpoint-port $(ENDPOINT_PORT)
+
 ## make test: lint, then the Python 3.11 suite spread over pytest-xdist workers, with the Python 3.10 step running
 ## beside it (its output is printed when both are done). Most tests wait on servers, subprocesses or timeouts rather
 ## than compute, so three workers keep two cores busy; the heavy numeric tests are what sets the floor (see
@@ -78,11 +93,11 @@ PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 TEST_LOG310 := .test-py310.log
 
-test: $(STAMP) $(STAMP310) browser
+test: $(STAMP) $(STAMP310) browser docker
 	$(VENV)/bin/ruff check src tests scripts benchmarks
 	@echo "Python 3.10 step started beside the main run (log: $(TEST_LOG310))"
 	@$(TEST_PY310) > $(TEST_LOG310) 2>&1 & py310=$$!; \
-	$(PY) -m pytest $(PYTEST_PARALLEL); main=$$?; \
+	SAM_CLI_TELEMETRY=0 $(PY) -m pytest $(PYTEST_PARALLEL); main=$$?; \
 	wait $$py310; py310=$$?; \
 	echo "== Python 3.10 step (exit $$py310)"; tail -n 25 $(TEST_LOG310); \
 	exit $$(( main != 0 ? main : py310 ))

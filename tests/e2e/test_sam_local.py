@@ -37,6 +37,7 @@ WORKSHOP_ENTRY = [1, 2, 3, 4, 5]
 @dataclass
 class SamApi:
     port: int
+    page_port: int
     process: Process
 
     def request(self, method: str, path: str, body: object = None, headers: dict | None = None):
@@ -81,12 +82,13 @@ def _wait_until_serving(process: Process, port: int, timeout: float = SAM_START_
 @contextlib.contextmanager
 def sam_local(workdir: Path, endpoint_url: str, *extra: str) -> Iterator[SamApi]:
     _require_host_tools()
-    port = free_port()
+    port, page_port = free_port(), free_port()
     args = ["sam-local", "--port", str(port), "--endpoint-url", endpoint_url, "--build-dir", str(workdir / "build")]
+    args += ["--page-port", str(page_port)]
     process = start([*args, *extra], workdir / "sam-local.log")
     try:
         _wait_until_serving(process, port)
-        yield SamApi(port, process)
+        yield SamApi(port, page_port, process)
     finally:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.proc.terminate()  # SIGTERM: everything it started must stop, like on Ctrl-C
@@ -208,6 +210,22 @@ def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path,
             assert status in (502, 503), raw
             assert headers["access-control-allow-origin"] == origin
             assert "message" in _body(raw)
+
+
+def test_the_page_is_served_and_set_up_to_call_this_api(api):
+    connection = http.client.HTTPConnection("127.0.0.1", api.page_port, timeout=10)
+    try:
+        connection.request("GET", "/config.json")
+        response = connection.getresponse()
+        config = json.loads(response.read())
+        connection.request("GET", "/")
+        page = connection.getresponse()
+        html = page.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert config["apiBaseUrl"] == f"http://127.0.0.1:{api.port}"
+    assert page.status == 200 and html == (REPO / "web" / "index.html").read_text()
 
 
 def test_the_launcher_refuses_a_sam_cli_it_was_not_tested_with(monkeypatch, capsys):

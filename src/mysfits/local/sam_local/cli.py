@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 from mysfits.cli_base import CliError
 
 DEFAULT_PORT = 3001
+DEFAULT_PAGE_PORT = 3002  # beside `make run`'s 3000, so that both can run at once
 # The function reaches the endpoint by this name. Docker Desktop resolves it to the host; on Docker Engine the
 # launcher maps it to 127.0.0.1, which with host networking is this machine.
 ENDPOINT_HOST_NAME = "host.docker.internal"
@@ -47,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, default=Path("models/mysfits-knn.json"), help="default: %(default)s")
     parser.add_argument("--data", type=Path, default=Path("data/answers.csv"), help="default: %(default)s")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port of the API (default: %(default)s)")
+    parser.add_argument(
+        "--page-port",
+        type=int,
+        default=DEFAULT_PAGE_PORT,
+        help="port of the page, set up to call this API (default: %(default)s; 0: no page)",
+    )
     parser.add_argument("--endpoint-port", type=int, default=8080, help="port of the model endpoint (default: 8080)")
     parser.add_argument("--endpoint-name", default="mysfits-knn", help="endpoint name (default: %(default)s)")
     parser.add_argument(
@@ -96,6 +104,15 @@ def env_vars_file(source: Path, endpoint_url: str, target: Path) -> Path:
         raise CliError(f"--env-vars {source}: expected a JSON object with a {FUNCTION!r} object ({exc})") from None
     variables[ENDPOINT_URL_VARIABLE] = endpoint_url
     target.write_text(json.dumps({**loaded, FUNCTION: variables}, indent=2))
+    return target
+
+
+def page_copy(web: Path, api_url: str, target: Path) -> Path:
+    """web/ with its config.json pointed at this API: the page is the same, only where it sends requests changes."""
+    shutil.copytree(web, target)
+    config_path = target / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    config_path.write_text(json.dumps({**config, "apiBaseUrl": api_url}, indent=2))
     return target
 
 
@@ -152,6 +169,15 @@ def remove_containers(client, run: str) -> list[str]:
     return [container.id for container in left]
 
 
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _run(args: argparse.Namespace) -> int:
     from mysfits.local.sam_local import base_image, engine
     from mysfits.local.serve import processes
@@ -162,6 +188,10 @@ def _run(args: argparse.Namespace) -> int:
         processes.check_port_free(
             processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port
         )
+        if args.page_port:
+            processes.check_port_free(
+                processes.PortRole("the page", "SAM_LOCAL_PAGE_PORT", "--page-port"), "127.0.0.1", args.page_port
+            )
         if args.endpoint_url:
             endpoint_context = contextlib.nullcontext(None)
         else:
@@ -174,6 +204,7 @@ def _run(args: argparse.Namespace) -> int:
             tempfile.TemporaryDirectory(prefix="mysfits-sam-local-") as work,
             endpoint_context as endpoint,
             engine.engine(args.cache / "dockerd.log") as started,
+            contextlib.ExitStack() as stack,
         ):
             print("dockerd: started (loopback only)" if started else "dockerd: reusing the running one", flush=True)
             image = base_image.ensure(engine.client(), args.cache)
@@ -183,7 +214,27 @@ def _run(args: argparse.Namespace) -> int:
             env_vars = env_vars_file(args.env_vars, endpoint_url, Path(work) / "env.json")
             if endpoint is not None:
                 endpoint.wait_ready()
-            print(f"sam local start-api on http://127.0.0.1:{args.port} (endpoint at {endpoint_url}); Ctrl-C stops")
+            api_url = f"http://127.0.0.1:{args.port}"
+            print(f"sam local start-api on {api_url} (endpoint at {endpoint_url}); Ctrl-C stops", flush=True)
+            if args.page_port:
+                page = page_copy(args.template.resolve().parent / "web", api_url, Path(work) / "web")
+                # A static folder only; the standard library's server is enough, and it stays on loopback.
+                page_server = subprocess.Popen(  # noqa: S603 - fixed argv
+                    [
+                        sys.executable,
+                        "-m",
+                        "http.server",
+                        "--bind",
+                        "127.0.0.1",
+                        "--directory",
+                        str(page),
+                        str(args.page_port),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+                stack.callback(_stop, page_server)
+                print(f"the page, calling that API: http://127.0.0.1:{args.page_port}/", flush=True)
             command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
             run = uuid.uuid4().hex
             try:
