@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import json
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -210,6 +211,11 @@ def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path,
             assert status in (502, 503), raw
             assert headers["access-control-allow-origin"] == origin
             assert "message" in _body(raw)
+    # SIGTERM took the Ctrl-C way out: SAM stopped (and its server with it), nothing was left to kill.
+    assert served.process.proc.returncode == 0, served.process.output()
+    assert "removed leftover" not in served.process.output()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", served.port), timeout=2).close()
 
 
 def test_the_page_is_served_and_set_up_to_call_this_api(api):

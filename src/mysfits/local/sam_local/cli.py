@@ -144,12 +144,13 @@ def start_api_command(
     return command
 
 
-def run_until_interrupted(command: list[str], env: dict[str, str]) -> int | None:
+def run_until_interrupted(command: list[str], env: dict[str, str], on_interrupt=lambda: None) -> int | None:
     """The command's exit status, or None if Ctrl-C or SIGTERM stopped it (passed on as SIGTERM, then SIGKILL)."""
     child = subprocess.Popen(command, env=env)  # noqa: S603 - argv list, no shell
     try:
         return child.wait()
     except KeyboardInterrupt:
+        on_interrupt()
         child.send_signal(signal.SIGTERM)  # the launcher takes it as Ctrl-C
         try:
             child.wait(STOP_TIMEOUT_S)
@@ -184,6 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     from mysfits.progress import Progress
 
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     try:
         processes.check_port_free(
             processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port
@@ -238,9 +240,13 @@ def _run(args: argparse.Namespace) -> int:
             command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
             run = uuid.uuid4().hex
             try:
-                code = run_until_interrupted(command, tool_env(run))
+                # Ctrl-C reaches the endpoint too; its supervisor must not restart it while SAM stops.
+                supervisor = getattr(endpoint, "supervisor", None)
+                code = run_until_interrupted(command, tool_env(run), supervisor.stop if supervisor else lambda: None)
             finally:
-                remove_containers(engine.client(), run)
+                left = remove_containers(engine.client(), run)
+                if left:
+                    print(f"removed leftover Lambda containers: {', '.join(c[:12] for c in left)}", file=sys.stderr)
             if code is None:
                 return 0
             if code != 0:
