@@ -1,6 +1,6 @@
 # One entry point per job. Every target creates the virtual environment first, so a fresh
 # clone needs nothing but python3, a Python 3.10 for make test (pyenv's, or python3.10 on PATH), and apt for the
-# browser tests.
+# browser tests and for sam local (docker.io, debootstrap).
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
