@@ -256,3 +256,21 @@ def test_containers_are_adjusted_only_in_the_expected_shape():
         launcher.adjust({"entrypoint": [launcher.EMULATOR], "ports": {"9000": ("127.0.0.1", 5001)}})
     with pytest.raises(launcher.SamInternalsChanged, match="debugging ports"):
         launcher.adjust({"entrypoint": [launcher.EMULATOR], "ports": {"8080": ("127.0.0.1", 1), "5858": 5858}})
+
+
+@pytest.mark.browser
+def test_the_page_calls_the_api_across_origins_in_chromium(api, page):
+    """The page (port A) posts to SAM (port B) the way app.js does: Chromium's CORS checks must let it through."""
+    page.goto(f"http://127.0.0.1:{api.page_port}/")
+    result = page.evaluate(
+        """async (entry) => {
+            const config = await (await fetch("config.json")).json();
+            const response = await fetch(config.apiBaseUrl + "/recommendations", {
+                method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({entry}),
+            });
+            return {status: response.status, body: await response.json()};
+        }""",
+        WORKSHOP_ENTRY,
+    )
+    assert result["status"] == 200, result
+    assert result["body"]["recommendedMysfit"]
