@@ -123,6 +123,8 @@ def _build_rootfs(root: Path) -> None:
     debootstrap = shutil.which("debootstrap")
     if debootstrap is None:
         raise BaseImageError("debootstrap is not installed; `make docker` apt-installs it (needs root)")
+    if os.geteuid() != 0:
+        raise BaseImageError("building the base image needs root (debootstrap and chroot); run as root")
     include = ",".join(PACKAGES)
     _run("debootstrap", [debootstrap, "--variant=minbase", f"--include={include}", SUITE, str(root), debian_mirror()])
     runtime = root / "var" / "runtime"
