@@ -77,12 +77,14 @@ docker:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null; }
 
 ## make sam-local: the Docker twin of make run. The API is `sam local start-api` on SAM_LOCAL_PORT, the function as
-## `sam build` ships it, in a container; the model endpoint on ENDPOINT_PORT. Needs root and Docker Engine (it starts
-## a loopback-only dockerd if none is running). With Docker Desktop, run plain `sam local start-api` (README).
+## `sam build` ships it, in a container; the page (calling that API) on SAM_LOCAL_PAGE_PORT; the model endpoint on
+## ENDPOINT_PORT. Needs root and Docker Engine (it starts a loopback-only dockerd if none is running). With Docker
+## Desktop or your own Docker Engine, run plain `sam local start-api` (README, "Running it with Docker").
 SAM_LOCAL_PORT ?= 3001
+SAM_LOCAL_PAGE_PORT ?= 3002
 sam-local: $(STAMP) docker
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/mysfits sam-local --model $(MODEL) --data $(DATA) --port $(SAM_LOCAL_PORT) \
-	  --endpoint-port $(ENDPOINT_PORT)
+	  --page-port $(SAM_LOCAL_PAGE_PORT) --endpoint-port $(ENDPOINT_PORT)
 
 ## make test: lint, then the Python 3.11 suite spread over pytest-xdist workers, with the Python 3.10 step running
 ## beside it (its output is printed when both are done). Most tests wait on servers, subprocesses or timeouts rather

@@ -95,16 +95,34 @@ def launcher(*args: str) -> list[str]:
     return [sys.executable, "-m", "mysfits.local.sam_local.launcher", *args]
 
 
-def env_vars_file(source: Path, endpoint_url: str, target: Path) -> Path:
-    """env.json with the endpoint URL pointed at this run's endpoint (SAM takes the variables from a file)."""
+def load_env_vars(source: Path) -> dict:
+    """The --env-vars file, checked before anything starts: SAM would ignore a malformed one without a word."""
     try:
         loaded = json.loads(source.read_text())
-        variables = dict(loaded[FUNCTION])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not isinstance(loaded.get(FUNCTION), dict):
+            raise TypeError(f"no {FUNCTION!r} object")
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
         raise CliError(f"--env-vars {source}: expected a JSON object with a {FUNCTION!r} object ({exc})") from None
-    variables[ENDPOINT_URL_VARIABLE] = endpoint_url
+    return loaded
+
+
+def env_vars_file(loaded: dict, endpoint_url: str, target: Path) -> Path:
+    """The env vars with the endpoint URL pointed at this run's endpoint (SAM takes the variables from a file)."""
+    variables = {**loaded[FUNCTION], ENDPOINT_URL_VARIABLE: endpoint_url}
     target.write_text(json.dumps({**loaded, FUNCTION: variables}, indent=2))
     return target
+
+
+def check_port_free(what: str, flag: str, make_variable: str, port: int) -> None:
+    from mysfits.local.http_server import PortInUse, bind
+
+    try:
+        bind("127.0.0.1", port).close()
+    except PortInUse:
+        raise CliError(
+            f"port {port} on 127.0.0.1 ({what}) is already in use; stop what is using it or choose another port: "
+            f"make sam-local {make_variable}={port + 1}  (or mysfits sam-local {flag} {port + 1})"
+        ) from None
 
 
 def page_copy(web: Path, api_url: str, target: Path) -> Path:
@@ -187,17 +205,14 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     try:
-        processes.check_port_free(
-            processes.PortRole("the sam local API", "SAM_LOCAL_PORT", "--port"), "127.0.0.1", args.port
-        )
+        loaded_env_vars = load_env_vars(args.env_vars)
+        check_port_free("the sam local API", "--port", "SAM_LOCAL_PORT", args.port)
         if args.page_port:
-            processes.check_port_free(
-                processes.PortRole("the page", "SAM_LOCAL_PAGE_PORT", "--page-port"), "127.0.0.1", args.page_port
-            )
+            check_port_free("the page", "--page-port", "SAM_LOCAL_PAGE_PORT", args.page_port)
         if args.endpoint_url:
             endpoint_context = contextlib.nullcontext(None)
         else:
-            processes.check_port_free(processes.ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
+            check_port_free("the model endpoint", "--endpoint-port", "ENDPOINT_PORT", args.endpoint_port)
             processes.ensure_model(args.model, args.data, Progress())
             endpoint_context = processes.endpoint_process(
                 args.model, args.endpoint_name, "127.0.0.1", args.endpoint_port
@@ -213,7 +228,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"base image: recipe {image.recipe} ({image.seconds:.1f} s)", flush=True)
             built = build(args.template, args.build_dir)
             endpoint_url = args.endpoint_url or f"http://{ENDPOINT_HOST_NAME}:{args.endpoint_port}"
-            env_vars = env_vars_file(args.env_vars, endpoint_url, Path(work) / "env.json")
+            env_vars = env_vars_file(loaded_env_vars, endpoint_url, Path(work) / "env.json")
             if endpoint is not None:
                 endpoint.wait_ready()
             api_url = f"http://127.0.0.1:{args.port}"
@@ -221,19 +236,9 @@ def _run(args: argparse.Namespace) -> int:
             if args.page_port:
                 page = page_copy(args.template.resolve().parent / "web", api_url, Path(work) / "web")
                 # A static folder only; the standard library's server is enough, and it stays on loopback.
+                serve_page = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(page)]
                 page_server = subprocess.Popen(  # noqa: S603 - fixed argv
-                    [
-                        sys.executable,
-                        "-m",
-                        "http.server",
-                        "--bind",
-                        "127.0.0.1",
-                        "--directory",
-                        str(page),
-                        str(args.page_port),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
+                    [*serve_page, str(args.page_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
                 stack.callback(_stop, page_server)
                 print(f"the page, calling that API: http://127.0.0.1:{args.page_port}/", flush=True)

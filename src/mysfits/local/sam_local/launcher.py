@@ -132,16 +132,16 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        check_internals()  # before anything in this process is changed
+    except SamInternalsChanged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return INTERNALS_CHANGED
     os.environ["SAM_CLI_TELEMETRY"] = "0"
     # SIGTERM takes Ctrl-C's way out, on which SAM stops and removes its warm containers; and Ctrl-C works even if
     # this process was started with SIGINT ignored (as a shell's background jobs are).
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        check_internals()
-    except SamInternalsChanged as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return INTERNALS_CHANGED
     install()
     from samcli.cli.main import cli
 
