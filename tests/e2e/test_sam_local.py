@@ -290,3 +290,21 @@ def test_the_page_calls_the_api_across_origins_in_chromium(api, page):
     )
     assert result["status"] == 200, result
     assert result["body"]["recommendedMysfit"]
+
+
+def test_the_launcher_refuses_to_let_sam_pull_or_build_an_image():
+    """With the base image missing, SAM would pull or build FROM AWS's image: the launcher stops it before dockerd."""
+    script = (
+        "import docker\n"
+        "from mysfits.local.sam_local import launcher\n"
+        "launcher.install()\n"
+        "client = docker.APIClient(base_url='unix:///nonexistent/docker.sock', version='1.41')\n"
+        "for call in (lambda: client.pull('public.ecr.aws/lambda/python'), lambda: client.build(path='.')):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except launcher.RegistryRefused as exc:\n"
+        "        print('refused:', exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], env=child_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("refused:") == 2, done.stdout + done.stderr

@@ -10,6 +10,9 @@ the local endpoint on 8080, would otherwise collide on the emulator's defaults).
 Also in this process only: SAM's weekly look-up of its newest version on PyPI, made after `build` and the `local`
 commands, is turned off (SAM_CLI_TELEMETRY=0 covers telemetry, not this), so that nothing leaves the machine.
 
+It also refuses to let SAM pull, or build FROM AWS's image (what SAM does when the base image is missing), so that
+dockerd never tries a registry.
+
 This depends on SAM internals, so it checks them first and refuses to run if they changed; pyproject.toml pins the
 SAM CLI version it was tested with. Usage: ``python -m mysfits.local.sam_local.launcher local start-api ...``.
 """
@@ -104,6 +107,7 @@ def _no_version_check(force_check: bool = False) -> None:
 
 def install() -> None:
     """Wrap docker-py's ContainerCollection.create, in this process only, so SAM's Lambda containers get adjust()."""
+    from docker import APIClient
     from docker.models.containers import ContainerCollection
     from samcli.lib.utils import version_checker
 
@@ -125,6 +129,21 @@ def install() -> None:
 
     create._mysfits_adjusted = True
     ContainerCollection.create = create
+    # SAM pulls, or builds FROM AWS's image, only when the base image is missing; either would make dockerd try a
+    # registry. Refuse both here, before dockerd is asked.
+    APIClient.pull = _refuse_registry
+    APIClient.build = _refuse_registry
+
+
+class RegistryRefused(RuntimeError):
+    """SAM asked dockerd for something only a registry has."""
+
+
+def _refuse_registry(_self, *args, **kwargs):
+    raise RegistryRefused(
+        "SAM asked dockerd to pull or build an image, which would reach for a registry; the Lambda base image is "
+        "missing: `python -m mysfits.local.sam_local.base_image` (or `make sam-local`) builds it locally"
+    )
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
