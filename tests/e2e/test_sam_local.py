@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,15 +197,18 @@ def test_the_questionnaire_is_served_by_the_function(api):
     assert headers["access-control-allow-origin"] == "*"
 
 
-def test_without_a_choices_table_the_recommendation_is_answered_and_a_choice_is_refused(api):
+def test_without_a_choices_table_the_recommendation_is_answered_but_not_kept(api):
+    """env.json names no table, so the function never reaches for DynamoDB: it answers, says the recommendation
+    was not kept (no recommendationId, so the page offers no Adopt button), and refuses a choice with 503."""
     status, _, raw = api.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
     assert status == 200, raw
-    recommendation = _body(raw)
-    choice = {"recommendationId": recommendation.get("recommendationId", "0" * 32), "mysfitId": "x"}
-    status, headers, raw = api.request("POST", "/choices", choice)
-    assert status in (400, 503), raw
-    assert headers["access-control-allow-origin"] == "*"
+    assert "recommendationId" not in _body(raw)
     assert "recommendation not kept" in api.process.output()
+    choice = {"recommendationId": str(uuid.uuid4()), "mysfitId": _body(raw)["recommendedMysfit"]}
+    status, headers, raw = api.request("POST", "/choices", choice)
+    assert status == 503, raw
+    assert "retry" in _body(raw)["message"]
+    assert headers["access-control-allow-origin"] == "*"
 
 
 def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path, model):
