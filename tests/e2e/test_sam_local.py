@@ -83,11 +83,10 @@ def _wait_until_serving(process: Process, port: int, timeout: float = SAM_START_
 
 
 @contextlib.contextmanager
-def sam_local(workdir: Path, endpoint_url: str, *extra: str) -> Iterator[SamApi]:
+def sam_local(workdir: Path, *extra: str) -> Iterator[SamApi]:
     _require_host_tools()
     port, page_port = free_port(), free_port()
-    args = ["sam-local", "--port", str(port), "--endpoint-url", endpoint_url, "--build-dir", str(workdir / "build")]
-    args += ["--page-port", str(page_port)]
+    args = ["sam-local", "--port", str(port), "--page-port", str(page_port), "--build-dir", str(workdir / "build")]
     process = start([*args, *extra], workdir / "sam-local.log")
     try:
         _wait_until_serving(process, port)
@@ -119,11 +118,18 @@ def endpoint(workdir: Path, model: Path, name: str) -> Iterator[tuple[str, Proce
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory, model) -> Iterator[SamApi]:
+def api(tmp_path_factory, small_data) -> Iterator[SamApi]:
+    """`make sam-local`'s path: no model yet (it trains one), its own endpoint, named by the template's parameter."""
     workdir = tmp_path_factory.mktemp("sam-local")
-    with endpoint(workdir, model, "mysfits-knn") as (url, _), sam_local(workdir, url) as served:
-        served.endpoint_url = url
+    endpoint_port = free_port()
+    args = ["--model", str(workdir / "model.json"), "--data", str(small_data), "--endpoint-port", str(endpoint_port)]
+    args += ["--parameter-overrides", "SageMakerEndpointName=mysfits-sam-own"]
+    with sam_local(workdir, *args) as served:
+        served.endpoint_url = f"http://127.0.0.1:{endpoint_port}"
         yield served
+    assert served.process.proc.returncode == 0, served.process.output()
+    with pytest.raises(OSError):  # the endpoint it started is gone too
+        socket.create_connection(("127.0.0.1", endpoint_port), timeout=2).close()
 
 
 def _body(raw: bytes) -> dict:
@@ -218,7 +224,7 @@ def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path,
     name = "mysfits-sam-param"
     overrides = f"SageMakerEndpointName={name} AllowedOrigin={origin} LogLevel=DEBUG"
     with endpoint(tmp_path, model, name) as (url, endpoint_process):
-        with sam_local(tmp_path, url, "--parameter-overrides", overrides) as served:
+        with sam_local(tmp_path, "--endpoint-url", url, "--parameter-overrides", overrides) as served:
             status, headers, raw = served.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
             assert status == 200, raw
             assert headers["access-control-allow-origin"] == origin

@@ -1,8 +1,8 @@
 """``mysfits sam-local``: the Docker twin of ``mysfits serve``, with the API served by the real ``sam local``.
 
-Everything it starts is a child of this process or a context it leaves on the way out: the model endpoint, dockerd
-(only if it was not running already), and SAM itself, whose containers SAM removes when it stops. Ctrl-C and SIGTERM
-take the same way out.
+Everything it starts is a child of this process or a context it leaves on the way out: the model endpoint, the
+page's server, dockerd (only if it was not running already), and SAM itself, whose containers SAM removes when it
+stops (any it leaves are removed here, by their run label). Ctrl-C and SIGTERM take the same way out.
 """
 
 from __future__ import annotations
@@ -56,7 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="port of the page, set up to call this API (default: %(default)s; 0: no page)",
     )
     parser.add_argument("--endpoint-port", type=int, default=8080, help="port of the model endpoint (default: 8080)")
-    parser.add_argument("--endpoint-name", default="mysfits-knn", help="endpoint name (default: %(default)s)")
+    parser.add_argument(
+        "--endpoint-name",
+        help="name the started endpoint answers to (default: SageMakerEndpointName from --parameter-overrides, "
+        "else the template's default, mysfits-knn); the function calls the name the template's parameter gives it",
+    )
     parser.add_argument(
         "--endpoint-url",
         help=(
@@ -197,6 +201,20 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def _endpoint_name(parameter_overrides: str | None) -> str:
+    """The name the function will call: SAM gives it SageMakerEndpointName from the overrides or the template."""
+    from mysfits import endpoint_name
+    from mysfits.samconfig import SamConfigError, parse_overrides
+
+    if not parameter_overrides:
+        return endpoint_name.DEFAULT
+    try:
+        overrides = parse_overrides(parameter_overrides, "--parameter-overrides")
+    except SamConfigError as exc:
+        raise CliError(str(exc)) from None
+    return overrides.get(endpoint_name.TEMPLATE_PARAMETER, endpoint_name.DEFAULT)
+
+
 def _run(args: argparse.Namespace) -> int:
     from mysfits.local.sam_local import base_image, engine
     from mysfits.local.serve import processes
@@ -206,6 +224,7 @@ def _run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     try:
         loaded_env_vars = load_env_vars(args.env_vars)
+        endpoint_name = args.endpoint_name or _endpoint_name(args.parameter_overrides)
         check_port_free("the sam local API", "--port", "SAM_LOCAL_PORT", args.port)
         if args.page_port:
             check_port_free("the page", "--page-port", "SAM_LOCAL_PAGE_PORT", args.page_port)
@@ -214,9 +233,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             check_port_free("the model endpoint", "--endpoint-port", "ENDPOINT_PORT", args.endpoint_port)
             processes.ensure_model(args.model, args.data, Progress())
-            endpoint_context = processes.endpoint_process(
-                args.model, args.endpoint_name, "127.0.0.1", args.endpoint_port
-            )
+            endpoint_context = processes.endpoint_process(args.model, endpoint_name, "127.0.0.1", args.endpoint_port)
         with (
             tempfile.TemporaryDirectory(prefix="mysfits-sam-local-") as work,
             endpoint_context as endpoint,
