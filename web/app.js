@@ -1,7 +1,8 @@
 // The questionnaire page. The questions and the twelve Mysfits come from content.json, a file generated
 // from the package's data and served beside this script, so they arrive with the page's first wave of
-// requests; only the recommendation needs the API. The answers live in the URL (?a=5,7,7,7,7), which is
-// what makes a reload, the back button and a shared link show the same result.
+// requests; only the recommendation needs the API. The answers live in the URL: a result is ?a=5,7,7,7,7,
+// which is what makes a reload, the back button and a shared link show the same result, and the form being
+// filled in is ?draft=5,7,,, (replaced on every change), so a reload or Back from the result loses nothing.
 (function () {
   "use strict";
 
@@ -84,6 +85,14 @@
       const which = match ? `your answer to question ${Number(match[1]) + 1}` : "your answers";
       return ["We couldn't use one of your answers", `Please check ${which}, then try again.`];
     },
+  };
+
+  // Before any question is on screen there are no answers to keep and no Mysfit being picked.
+  const LOAD_PROBLEM_TEXT = {
+    offline: "You seem to be offline. Once you're connected again, choose “Try again”.",
+    unreachable: "We can't reach our service just now. Please try again shortly.",
+    timeout: "The questions took too long to arrive. Please try again.",
+    trouble: "The questions didn't arrive just now. Please try again in a moment.",
   };
 
   function failure(error) {
@@ -198,7 +207,7 @@
     } catch (error) {
       const problem = failure(error);
       view.loading.hidden = true;
-      view.loadProblemText.textContent = PROBLEM_TEXT[problem.kind](problem)[1].replace(`${KEPT} `, "");
+      view.loadProblemText.textContent = LOAD_PROBLEM_TEXT[problem.kind] || LOAD_PROBLEM_TEXT.trouble;
       view.loadProblem.hidden = false;
       view.loadRetry.focus();
       return;
@@ -260,6 +269,8 @@
     fieldset.addEventListener("change", () => {
       markQuestion(fieldset, true);
       updateProgress();
+      hideNotice();
+      history.replaceState(null, "", urlFor(currentAnswers(), "draft"));
     });
     return fieldset;
   }
@@ -272,6 +283,18 @@
     const all = fieldsets();
     const answered = all.filter((f) => f.querySelector("input:checked")).length;
     view.progress.textContent = `${answered} of ${all.length} answered`;
+  }
+
+  // One entry per question: its value, or null while unanswered.
+  function currentAnswers() {
+    return fieldsets().map((fieldset) => {
+      const checked = fieldset.querySelector("input:checked");
+      return checked ? Number(checked.value) : null;
+    });
+  }
+
+  function hideNotice() {
+    view.notice.hidden = true;
   }
 
   function markQuestion(fieldset, answered) {
@@ -301,37 +324,46 @@
 
   // ---- the URL ----------------------------------------------------------------------------------
 
+  // ?a= must hold all five answers (a result); ?draft= may leave any of them empty (a form being filled in).
   function answersFromUrl() {
-    const raw = new URLSearchParams(location.search).get("a");
-    if (raw === null) return { answers: null, bad: false };
+    const params = new URLSearchParams(location.search);
+    const kind = params.has("a") ? "a" : params.has("draft") ? "draft" : null;
+    if (kind === null) return { answers: null, complete: false, bad: false };
     const questions = content.questionnaire.questions;
-    const parts = raw.split(",");
-    const answers = parts.map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : NaN));
+    const parts = params.get(kind).split(",");
+    const answers = parts.map((part) => {
+      if (kind === "draft" && part.trim() === "") return null;
+      return /^\d+$/.test(part.trim()) ? Number(part) : NaN;
+    });
     const fits = answers.length === questions.length && answers.every((value, i) =>
-      questions[i].options.some((option) => option.value === value));
-    return fits ? { answers, bad: false } : { answers: null, bad: true };
+      value === null || questions[i].options.some((option) => option.value === value));
+    if (!fits) return { answers: null, complete: false, bad: true };
+    return { answers, complete: kind === "a", bad: false };
   }
 
-  function urlFor(answers) {
+  function urlFor(answers, kind = "a") {
     const url = new URL(location.href);
-    url.search = answers ? `?a=${answers.join(",")}` : "";
+    const given = answers && answers.some((value) => value !== null);
+    url.search = given ? `?${kind}=${answers.map((value) => (value === null ? "" : value)).join(",")}` : "";
     url.hash = "";
     return url;
   }
 
   function applyUrl() {
-    const { answers, bad } = answersFromUrl();
+    const { answers, complete, bad } = answersFromUrl();
     view.notice.hidden = !bad;
     if (bad) {
       view.notice.textContent = "The link you followed had answers we couldn't read, so the questions start empty.";
+      say(view.notice.textContent);
       history.replaceState(null, "", urlFor(null));
     }
     setAnswers(answers);
     view.problem.hidden = true;
-    if (answers) {
+    if (complete) {
       recommend(answers);
     } else {
       showForm();
+      window.scrollTo(0, 0);
     }
   }
 
@@ -401,7 +433,6 @@
       return;
     }
     view.resultHeading.textContent = `You're ${mysfit.name}!`;
-    el("mysfit-name").textContent = mysfit.name;
     el("mysfit-species").textContent = mysfit.species || "Unknown";
     const age = el("mysfit-age");
     age.textContent = formatAge(mysfit.age);
@@ -414,8 +445,10 @@
     view.shareLink.href = url.href;
     markGallery(body.recommendedMysfit);
     closeGallery();
+    hideNotice();
     showResultView();
-    view.resultHeading.focus();
+    view.resultHeading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
     say(`You're ${mysfit.name}!${reason ? ` ${reason}` : ""}`);
   }
 
@@ -439,7 +472,7 @@
     if (others) shown.push(`${others} chose other Mysfits`);
     if (shown.length) sentence += `; ${shown.slice(0, -1).join(", ")}${shown.length > 1 ? " and " : ""}${shown.at(-1)}`;
     sentence += ".";
-    view.whyHeading.textContent = `Why ${mysfit.name}?`;
+    view.whyHeading.textContent = "Why this Mysfit?";
     view.whyText.textContent = sentence;
     if (rest.length) {
       const second = rest[0].mysfit;
@@ -634,6 +667,8 @@
   view.again.addEventListener("click", () => {
     showForm();
     setAnswers(lastAnswers);
+    history.pushState(null, "", urlFor(lastAnswers, "draft"));
+    window.scrollTo(0, 0);
     const first = fieldsets()[0];
     (first.querySelector("input:checked") || first.querySelector("input")).focus();
   });
@@ -658,6 +693,8 @@
     if (button && !button.disabled) adopt(button.dataset.mysfitId);
   });
   view.adoptRetry.addEventListener("click", () => adoption.pending && adopt(adoption.pending));
+  // The page puts the visitor at the top of each view itself; the browser's remembered offset belongs to another view.
+  history.scrollRestoration = "manual";
   window.addEventListener("popstate", () => content && applyUrl());
 
   loadContent();

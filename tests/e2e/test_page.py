@@ -646,3 +646,77 @@ def test_the_pages_patience_covers_the_apis():
     timeout_s = load_template(ROOT / "template.yaml")["Globals"]["Function"]["Timeout"]
     assert config["requestTimeoutMs"] > max(29, timeout_s) * 1000
     assert 0 < config["wakingUpMs"] < config["requestTimeoutMs"]
+
+
+# ---- issue 19, second pass ---------------------------------------------------------------------
+
+
+def test_partial_answers_survive_a_reload(page: Page, stack):
+    open_questions(page, stack.url)
+    answer(page, ANSWERS[:3])
+    page.reload()
+    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
+    expect_answers_kept(page, ANSWERS[:3])
+    expect(page.locator("input:checked")).to_have_count(3)
+    expect(page.locator("#progress")).to_have_text("3 of 5 answered")
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_back_from_the_result_shows_the_filled_form_at_its_top_and_forward_the_result(browser, stack):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        heading = f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+        expect(page.locator("#result-heading")).to_have_text(heading)
+        page.go_back()
+        expect(page.locator("#questionnaire")).to_be_visible()
+        expect_answers_kept(page, ANSWERS)
+        page.wait_for_function("window.scrollY === 0")
+        page.go_forward()
+        expect(page.locator("#result-heading")).to_have_text(heading)
+    finally:
+        context.close()
+
+
+def test_a_failed_load_talks_about_the_questions_not_a_result(page: Page, stack):
+    page.route("**/content.json", lambda route: route.fulfill(status=500, body="{}"))
+    page.goto(stack.url)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("We couldn't load the questions")
+    expect(alert).to_contain_text("questions")
+    assert "pick your Mysfit" not in alert.inner_text()
+    assert "answers" not in alert.inner_text()
+
+
+def test_the_broken_link_notice_is_announced_and_leaves_once_the_visitor_answers(page: Page, stack):
+    page.goto(stack.url + "/?a=1,2,3")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("couldn't read")
+    answer(page, ANSWERS[:1])
+    expect(page.locator("#notice")).to_be_hidden()
+    answer(page, ANSWERS)
+    page.get_by_role("button", name="Find my Mysfit").click()
+    expect(page.locator("#result-heading")).to_be_focused()
+    page.get_by_role("button", name="Change my answers").click()
+    expect(page.locator("#notice")).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)])
+def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, viewport):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+        expect(page.locator("#result-heading")).to_be_focused()
+        headings = page.locator("#result").get_by_role("heading").all_inner_texts()
+        assert sum(name in text for text in headings) == 1, headings
+        page.wait_for_timeout(100)
+        assert page.evaluate("window.scrollY") == 0
+    finally:
+        context.close()
