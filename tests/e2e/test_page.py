@@ -720,3 +720,21 @@ def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, v
         assert page.evaluate("window.scrollY") == 0
     finally:
         context.close()
+
+
+def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack):
+    """Issue 19, item 5: the sticky footer grew to 115 px and the button wrapped onto three lines."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        button = page.locator("#submit")
+        one_line = button.bounding_box()["height"]
+        answer(page, [1, None, None, None, None])
+        button.click()
+        expect(page.locator("#form-summary")).to_have_text("4 questions still need an answer.")
+        assert button.bounding_box()["height"] == one_line
+        footer = page.locator(".form-footer").bounding_box()["height"]
+        assert footer <= 0.1 * 844, f"the footer is {footer} px high"
+    finally:
+        context.close()
