@@ -1,7 +1,8 @@
 // The questionnaire page. The questions and the twelve Mysfits come from content.json, a file generated
 // from the package's data and served beside this script, so they arrive with the page's first wave of
-// requests; only the recommendation needs the API. The answers live in the URL (?a=5,7,7,7,7), which is
-// what makes a reload, the back button and a shared link show the same result.
+// requests; only the recommendation needs the API. The answers live in the URL: a result is ?a=5,7,7,7,7,
+// which is what makes a reload, the back button and a shared link show the same result, and the form being
+// filled in is ?draft=5,7,,, (replaced on every change), so a reload or Back from the result loses nothing.
 (function () {
   "use strict";
 
@@ -9,6 +10,7 @@
   // a serverless endpoint's cold start), so 30 s. After wakingUpMs the visitor is told why it takes a while.
   const DEFAULT_CONFIG = { apiBaseUrl: "", requestTimeoutMs: 30000, wakingUpMs: 4000 };
   const MAX_RETRY_AFTER_S = 10;
+  const BASE_TITLE = document.title;
   const el = (id) => document.getElementById(id);
   const view = {
     introSection: el("intro-section"),
@@ -16,6 +18,7 @@
     intro: el("intro"),
     status: el("status"),
     loading: el("loading"),
+    loadingText: el("loading-text"),
     loadProblem: el("load-problem"),
     loadProblemText: el("load-problem-text"),
     loadRetry: el("load-retry"),
@@ -34,8 +37,11 @@
     why: el("why"),
     whyHeading: el("why-heading"),
     whyText: el("why-text"),
+    whyAnswers: el("why-answers"),
+    whyVotes: el("why-votes"),
     runnerUp: el("runner-up"),
-    shareLink: el("share-link"),
+    share: el("share"),
+    shareNote: el("share-note"),
     again: el("again"),
     galleryToggle: el("gallery-toggle"),
     gallery: el("gallery"),
@@ -59,6 +65,7 @@
   let content = null;
   let busy = false;
   let lastAnswers = null;
+  let shareable = null;
   // The result being shown can be adopted once: its id from the API, and what happened to the visitor's choice.
   const adoption = { recommendationId: null, state: "open", pending: null, retryTimer: null };
 
@@ -84,6 +91,14 @@
       const which = match ? `your answer to question ${Number(match[1]) + 1}` : "your answers";
       return ["We couldn't use one of your answers", `Please check ${which}, then try again.`];
     },
+  };
+
+  // Before any question is on screen there are no answers to keep and no Mysfit being picked.
+  const LOAD_PROBLEM_TEXT = {
+    offline: "You seem to be offline. Once you're connected again, choose “Try again”.",
+    unreachable: "We can't reach our service just now. Please try again shortly.",
+    timeout: "The questions took too long to arrive. Please try again.",
+    trouble: "The questions didn't arrive just now. Please try again in a moment.",
   };
 
   function failure(error) {
@@ -147,6 +162,7 @@
   // ---- the views --------------------------------------------------------------------------------
 
   function showForm() {
+    document.title = BASE_TITLE;
     view.loading.hidden = true;
     view.loadProblem.hidden = true;
     view.introSection.hidden = false;
@@ -193,12 +209,13 @@
   async function loadContent() {
     view.loadProblem.hidden = true;
     view.loading.hidden = false;
+    view.loadingText.textContent = "Loading the questions…";
     try {
       content = await fetchJson("content.json");
     } catch (error) {
       const problem = failure(error);
       view.loading.hidden = true;
-      view.loadProblemText.textContent = PROBLEM_TEXT[problem.kind](problem)[1].replace(`${KEPT} `, "");
+      view.loadProblemText.textContent = LOAD_PROBLEM_TEXT[problem.kind] || LOAD_PROBLEM_TEXT.trouble;
       view.loadProblem.hidden = false;
       view.loadRetry.focus();
       return;
@@ -206,8 +223,7 @@
     renderQuestionnaire(content.questionnaire);
     renderGallery();
     config = await configReady;
-    showForm();
-    applyUrl();
+    applyUrl(); // shows the form, or (for a link to a result) goes straight to asking, so the form never flashes
   }
 
   function renderQuestionnaire(questionnaire) {
@@ -260,6 +276,8 @@
     fieldset.addEventListener("change", () => {
       markQuestion(fieldset, true);
       updateProgress();
+      hideNotice();
+      history.replaceState(null, "", urlFor(currentAnswers(), "draft"));
     });
     return fieldset;
   }
@@ -272,6 +290,18 @@
     const all = fieldsets();
     const answered = all.filter((f) => f.querySelector("input:checked")).length;
     view.progress.textContent = `${answered} of ${all.length} answered`;
+  }
+
+  // One entry per question: its value, or null while unanswered.
+  function currentAnswers() {
+    return fieldsets().map((fieldset) => {
+      const checked = fieldset.querySelector("input:checked");
+      return checked ? Number(checked.value) : null;
+    });
+  }
+
+  function hideNotice() {
+    view.notice.hidden = true;
   }
 
   function markQuestion(fieldset, answered) {
@@ -301,37 +331,46 @@
 
   // ---- the URL ----------------------------------------------------------------------------------
 
+  // ?a= must hold all five answers (a result); ?draft= may leave any of them empty (a form being filled in).
   function answersFromUrl() {
-    const raw = new URLSearchParams(location.search).get("a");
-    if (raw === null) return { answers: null, bad: false };
+    const params = new URLSearchParams(location.search);
+    const kind = params.has("a") ? "a" : params.has("draft") ? "draft" : null;
+    if (kind === null) return { answers: null, complete: false, bad: false };
     const questions = content.questionnaire.questions;
-    const parts = raw.split(",");
-    const answers = parts.map((part) => (/^\d+$/.test(part.trim()) ? Number(part) : NaN));
+    const parts = params.get(kind).split(",");
+    const answers = parts.map((part) => {
+      if (kind === "draft" && part.trim() === "") return null;
+      return /^\d+$/.test(part.trim()) ? Number(part) : NaN;
+    });
     const fits = answers.length === questions.length && answers.every((value, i) =>
-      questions[i].options.some((option) => option.value === value));
-    return fits ? { answers, bad: false } : { answers: null, bad: true };
+      value === null || questions[i].options.some((option) => option.value === value));
+    if (!fits) return { answers: null, complete: false, bad: true };
+    return { answers, complete: kind === "a", bad: false };
   }
 
-  function urlFor(answers) {
+  function urlFor(answers, kind = "a") {
     const url = new URL(location.href);
-    url.search = answers ? `?a=${answers.join(",")}` : "";
+    const given = answers && answers.some((value) => value !== null);
+    url.search = given ? `?${kind}=${answers.map((value) => (value === null ? "" : value)).join(",")}` : "";
     url.hash = "";
     return url;
   }
 
   function applyUrl() {
-    const { answers, bad } = answersFromUrl();
+    const { answers, complete, bad } = answersFromUrl();
     view.notice.hidden = !bad;
     if (bad) {
       view.notice.textContent = "The link you followed had answers we couldn't read, so the questions start empty.";
+      say(view.notice.textContent);
       history.replaceState(null, "", urlFor(null));
     }
     setAnswers(answers);
     view.problem.hidden = true;
-    if (answers) {
-      recommend(answers);
+    if (complete) {
+      recommend(answers, { quietly: true });
     } else {
       showForm();
+      window.scrollTo(0, 0);
     }
   }
 
@@ -363,8 +402,18 @@
     recommend(answers);
   }
 
-  async function recommend(answers) {
-    showForm();
+  // ``quietly``: a link (or Back/Forward) to a result asks without showing the filled form first; the loading line
+  // stays up until the result, or the form with the problem, replaces it.
+  async function recommend(answers, { quietly = false } = {}) {
+    if (quietly) {
+      view.introSection.hidden = true;
+      view.form.hidden = true;
+      view.result.hidden = true;
+      view.loading.hidden = false;
+      view.loadingText.textContent = "Finding your Mysfit…";
+    } else {
+      showForm();
+    }
     view.problem.hidden = true;
     setBusy(true);
     say("Finding your Mysfit…");
@@ -377,6 +426,7 @@
       body = await postAnswers(answers);
     } catch (error) {
       setBusy(false);
+      showForm();
       showProblem(failure(error));
       return;
     } finally {
@@ -400,8 +450,11 @@
       showProblem(new Problem("trouble"));
       return;
     }
-    view.resultHeading.textContent = `You're ${mysfit.name}!`;
-    el("mysfit-name").textContent = mysfit.name;
+    const reasons = renderWhy(body.why, mysfit, lastAnswers);
+    view.resultHeading.textContent = reasons.closeCall
+      ? `A close call between ${mysfit.name} and ${reasons.closeCall.name}`
+      : `You're ${mysfit.name}!`;
+    document.title = `${view.resultHeading.textContent} · Mythical Mysfits`;
     el("mysfit-species").textContent = mysfit.species || "Unknown";
     const age = el("mysfit-age");
     age.textContent = formatAge(mysfit.age);
@@ -409,38 +462,77 @@
     el("mysfit-description").textContent = mysfit.description || "";
     el("mysfit-avatar").replaceChildren(window.MysfitAvatars.draw(mysfit.species, mysfit.name));
     view.result.dataset.mysfitId = body.recommendedMysfit;
-    const reason = renderWhy(body.why, mysfit);
     offerAdoption(body.recommendationId, mysfit);
-    view.shareLink.href = url.href;
+    shareable = { url: url.href, title: view.resultHeading.textContent, name: mysfit.name };
+    view.shareNote.textContent = "";
     markGallery(body.recommendedMysfit);
     closeGallery();
+    hideNotice();
     showResultView();
-    view.resultHeading.focus();
-    say(`You're ${mysfit.name}!${reason ? ` ${reason}` : ""}`);
+    view.resultHeading.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+    // The heading is read when it takes focus; the live region adds the reasons rather than repeating the name.
+    say(reasons.text);
   }
 
-  // "7 of the 10 visitors whose answers were closest to yours chose CoCo; 2 chose Pauly and 1 chose Gary."
-  function renderWhy(why, mysfit) {
+  // A lead of at most this many votes (one in ten of the neighbours, at least one) is called a close call.
+  const closeCallVotes = (neighbours) => Math.max(1, Math.round(neighbours / 10));
+
+  // The reasons, from the visitor's side first: which of their answers point to this Mysfit (the API says which,
+  // from the catalog), then how the earlier visitors most like them chose. Returns what to announce and, when the
+  // lead is small, the Mysfit that came close.
+  function renderWhy(why, mysfit, answers) {
     const votes = why && Array.isArray(why.votes) ? why.votes : [];
     const named = votes.map((v) => ({ count: v.count, mysfit: mysfitById(v.mysfitId) }));
     const usable = Number.isInteger(why && why.neighbours) && named.length > 0 &&
       named.every((v) => v.mysfit && Number.isInteger(v.count) && v.count > 0) && named[0].mysfit.id === mysfit.id;
     view.why.hidden = !usable;
     view.runnerUp.hidden = true;
-    if (!usable) return "";
+    view.whyAnswers.replaceChildren();
+    if (!usable) return { text: "", closeCall: null };
     const n = why.neighbours;
     const [top, ...rest] = named;
-    let sentence;
-    if (n === 1) sentence = `The visitor whose answers were closest to yours chose ${top.mysfit.name}`;
-    else if (top.count === n) sentence = `All ${n} visitors whose answers were closest to yours chose ${top.mysfit.name}`;
-    else sentence = `${top.count} of the ${n} visitors whose answers were closest to yours chose ${top.mysfit.name}`;
+    const closeCall = rest.length && top.count - rest[0].count <= closeCallVotes(n) ? rest[0].mysfit : null;
+
+    const questions = content.questionnaire.questions;
+    const pointing = Array.isArray(why.answersPointing) && Array.isArray(answers)
+      ? why.answersPointing.filter((i) => Number.isInteger(i) && i >= 0 && i < questions.length && answers[i] != null)
+      : null;
+    let yours = "";
+    if (pointing && pointing.length) {
+      yours = pointing.length === questions.length
+        ? `Every one of your answers is what ${mysfit.name}'s fans choose, or one step from it:`
+        : `${pointing.length === 1 ? "One of your answers is" : `${pointing.length} of your answers are`} what ` +
+          `${mysfit.name}'s fans choose, or one step from it:`;
+      view.whyAnswers.replaceChildren(...pointing.map((i) => {
+        const item = document.createElement("li");
+        const option = questions[i].options.find((o) => o.value === answers[i]);
+        const asked = document.createElement("span");
+        asked.className = "why-question";
+        asked.textContent = questions[i].text;
+        item.append(asked, ` ${option ? option.label : answers[i]}`);
+        return item;
+      }));
+    } else if (pointing) {
+      yours = `None of your answers on its own is what ${mysfit.name}'s fans choose; it is the mix of them that ` +
+        `matched.`;
+    }
+
+    let crowd;
+    if (n === 1) crowd = `The earlier visitor whose answers were closest to yours chose ${top.mysfit.name}`;
+    else if (top.count === n) crowd = `All ${n} earlier visitors whose answers were closest to yours chose ${top.mysfit.name}`;
+    else crowd = `Of the ${n} earlier visitors whose answers were closest to yours, ${top.count} chose ${top.mysfit.name}`;
     const shown = rest.slice(0, 2).map((v) => `${v.count} chose ${v.mysfit.name}`);
     const others = rest.slice(2).reduce((sum, v) => sum + v.count, 0);
     if (others) shown.push(`${others} chose other Mysfits`);
-    if (shown.length) sentence += `; ${shown.slice(0, -1).join(", ")}${shown.length > 1 ? " and " : ""}${shown.at(-1)}`;
-    sentence += ".";
-    view.whyHeading.textContent = `Why ${mysfit.name}?`;
-    view.whyText.textContent = sentence;
+    if (shown.length) crowd += `; ${shown.slice(0, -1).join(", ")}${shown.length > 1 ? " and " : ""}${shown.at(-1)}`;
+    crowd += ".";
+    if (closeCall) crowd += ` That is a close call: ${closeCall.name} suits you almost as well.`;
+
+    view.whyHeading.textContent = "Why this Mysfit?";
+    view.whyText.textContent = yours;
+    view.whyText.hidden = !yours;
+    view.whyVotes.textContent = crowd;
     if (rest.length) {
       const second = rest[0].mysfit;
       el("runner-up-name").textContent = second.name;
@@ -450,7 +542,7 @@
       view.adoptRunnerUp.textContent = `Adopt ${second.name} instead`;
       view.runnerUp.hidden = false;
     }
-    return sentence;
+    return { text: [yours.replace(/:$/, "."), crowd].filter(Boolean).join(" "), closeCall };
   }
 
   function formatAge(age) {
@@ -491,7 +583,14 @@
       adopt.dataset.mysfitId = mysfit.id;
       adopt.textContent = `Adopt ${mysfit.name}`;
       adopt.hidden = true;
-      item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge, adopt);
+      const about = document.createElement("details");
+      about.className = "gallery-about";
+      const summary = document.createElement("summary");
+      summary.textContent = `About ${mysfit.name}`;
+      const description = document.createElement("p");
+      description.textContent = mysfit.description || "";
+      about.append(summary, description);
+      item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge, about, adopt);
       return item;
     }));
   }
@@ -505,8 +604,13 @@
   }
 
   function closeGallery() {
-    view.gallery.hidden = true;
-    view.galleryToggle.setAttribute("aria-expanded", "false");
+    setGallery(false);
+  }
+
+  function setGallery(open) {
+    view.gallery.hidden = !open;
+    view.galleryToggle.setAttribute("aria-expanded", String(open));
+    view.galleryToggle.textContent = open ? "Hide the twelve" : "Meet all twelve";
   }
 
 
@@ -628,12 +732,41 @@
 
   // ---- wiring -----------------------------------------------------------------------------------
 
+  // The skip link lands on the heading of whatever is on screen (the questions or the result), not on all of <main>.
+  el("skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    const target = !view.result.hidden ? view.resultHeading : view.title;
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "start" });
+  });
+  // Share the result's link: the system's share sheet where there is one, else the clipboard, with a confirmation.
+  view.share.addEventListener("click", async () => {
+    if (!shareable) return;
+    const text = `I took the Mythical Mysfits quiz: ${shareable.title}`;
+    if (navigator.share) {
+      try {
+        await navigator.share({ title: shareable.title, text, url: shareable.url });
+        return;
+      } catch (error) {
+        if (error && error.name === "AbortError") return; // the visitor closed the share sheet
+      }
+    }
+    try {
+      await navigator.clipboard.writeText(shareable.url);
+      view.shareNote.textContent = "Link copied. Anyone who opens it sees this result.";
+    } catch (error) {
+      view.shareNote.textContent = `Copy this link to share your result: ${shareable.url}`;
+    }
+    say(view.shareNote.textContent);
+  });
   view.form.addEventListener("submit", submit);
   view.retry.addEventListener("click", () => submit());
   view.loadRetry.addEventListener("click", loadContent);
   view.again.addEventListener("click", () => {
     showForm();
     setAnswers(lastAnswers);
+    history.pushState(null, "", urlFor(lastAnswers, "draft"));
+    window.scrollTo(0, 0);
     const first = fieldsets()[0];
     (first.querySelector("input:checked") || first.querySelector("input")).focus();
   });
@@ -649,8 +782,7 @@
   });
   view.galleryToggle.addEventListener("click", () => {
     const open = view.gallery.hidden;
-    view.gallery.hidden = !open;
-    view.galleryToggle.setAttribute("aria-expanded", String(open));
+    setGallery(open);
     if (open) view.galleryHeading.focus();
   });
   view.result.addEventListener("click", (event) => {
@@ -658,6 +790,8 @@
     if (button && !button.disabled) adopt(button.dataset.mysfitId);
   });
   view.adoptRetry.addEventListener("click", () => adoption.pending && adopt(adoption.pending));
+  // The page puts the visitor at the top of each view itself; the browser's remembered offset belongs to another view.
+  history.scrollRestoration = "manual";
   window.addEventListener("popstate", () => content && applyUrl());
 
   loadContent();

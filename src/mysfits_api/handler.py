@@ -129,7 +129,7 @@ def post_recommendation() -> dict:
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
-    body = recommendation_for(prediction.label, prediction.neighbours)
+    body = recommendation_for(prediction.label, prediction.neighbours, answers)
     recommendation = Recommendation(
         recommendation_id=str(uuid.uuid4()),
         answers=answers,

@@ -251,13 +251,33 @@ def explain(label: int, neighbours: Sequence[int]) -> dict:
     }
 
 
-def recommendation_for(label: int, neighbours: Sequence[int] | None = None) -> dict:
+# An answer "points to" a Mysfit when it is that Mysfit's fans' favourite option or one step from it.
+CLOSE_TO_FAVOURITE = 1
+
+
+def answers_pointing_to(label: int, answers: Sequence[int]) -> list[int]:
+    """The questions (0-based) whose answer is within one step of the Mysfit's favourite: the visitor's own reasons.
+
+    The favourites stay in the package; only which of the visitor's answers are near them is said, so the page can
+    tell the visitor about their answers rather than about other people.
+    """
+    favourites = mysfit_for_label(label).favourites
+    pairs = enumerate(zip(answers, favourites, strict=True))
+    return [i for i, (given, liked) in pairs if abs(given - liked) <= CLOSE_TO_FAVOURITE]
+
+
+def recommendation_for(
+    label: int, neighbours: Sequence[int] | None = None, answers: Sequence[int] | None = None
+) -> dict:
     """The 200 body. ``recommendedMysfit`` keeps the original site's key; ``mysfit`` saves the page a second call;
-    ``why`` (only when the neighbours are known) says how the nearest earlier visitors voted."""
+    ``why`` (only when the neighbours are known) says how the nearest earlier visitors voted and, given the answers,
+    which of them point to the Mysfit (``answersPointing``)."""
     mysfit = mysfit_for_label(label)
     body = {"recommendedMysfit": mysfit.id, "mysfit": mysfit.profile()}
     if neighbours is not None:
         body["why"] = explain(label, neighbours)
+        if answers is not None:
+            body["why"]["answersPointing"] = answers_pointing_to(label, answers)
     return body
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from mysfits.model.artifact import load_model
 from mysfits_api.catalog import load_catalog
 from mysfits_api.errors import RETRY_AFTER_SECONDS
-from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS
+from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, load_questionnaire
 from tests.e2e.conftest import SCREENSHOTS, free_port, running
 from tests.e2e.page_support import (
     ANSWERS,
@@ -30,13 +30,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def why_sentence(why: dict) -> str:
-    """What the page should say for the API's ``why``, written out independently of app.js."""
+def crowd_sentence(why: dict) -> str:
+    """The start of what the page says about the nearest earlier visitors, written out independently of app.js."""
     votes = why["votes"]
     top, rest = votes[0], votes[1:]
-    share = "All" if top["count"] == why["neighbours"] else f"{top['count']} of the"
-    text = f"{share} {why['neighbours']} visitors whose answers were closest to yours chose {NAMES[top['mysfitId']]}"
+    n = why["neighbours"]
+    if top["count"] == n:
+        text = f"All {n} earlier visitors whose answers were closest to yours chose {NAMES[top['mysfitId']]}"
+    else:
+        text = f"Of the {n} earlier visitors whose answers were closest to yours, {top['count']} chose "
+        text += NAMES[top["mysfitId"]]
     return text + ("; " + f"{rest[0]['count']} chose {NAMES[rest[0]['mysfitId']]}" if rest else "")
+
+
+def pointing_items(body: dict, answers: list[int]) -> list[str]:
+    """The visitor's own answers that point to the Mysfit, as the page lists them: the question, then the answer."""
+    questions = load_questionnaire().questions
+    return [f"{questions[i].text} {questions[i].options[answers[i] - 1]}" for i in body["why"]["answersPointing"]]
 
 
 def open_questions(page: Page, url: str) -> None:
@@ -62,12 +72,19 @@ def test_the_result_names_the_mysfit_says_why_and_offers_the_runner_up(page: Pag
     expect(page.locator("#mysfit-description")).to_have_text(mysfit["description"])
     expect(page.locator(".card svg[role=img]")).to_have_attribute("aria-label", re.compile(mysfit["name"]))
     assert page.locator("#result").get_attribute("data-mysfit-id") == body["recommendedMysfit"]
-    expect(page.locator("#why-text")).to_contain_text(why_sentence(why))
+    # Issue 19, item 2: the visitor's own answers first, each derivable from the API's answer and the catalog.
+    items = pointing_items(body, ANSWERS)
+    expect(page.locator("#why-answers li")).to_have_text(items)
+    if items:
+        expect(page.locator("#why-text")).to_contain_text(f"what {mysfit['name']}'s fans choose, or one step from it")
+    expect(page.locator("#why-votes")).to_contain_text(crowd_sentence(why))
     if len(why["votes"]) > 1:
         expect(page.locator("#runner-up-name")).to_have_text(NAMES[why["votes"][1]["mysfitId"]])
-    expect(page.get_by_role("status")).to_contain_text(f"You're {mysfit['name']}!")
+    # Item 9: the live region adds the reasons; the name is said once, by the focused heading.
+    expect(page.get_by_role("status")).to_contain_text(crowd_sentence(why))
+    expect(page.get_by_role("status")).not_to_contain_text("You're")
     assert page.url.endswith("?a=" + ",".join(map(str, ANSWERS)))
-    expect(page.locator("#share-link")).to_have_attribute("href", page.url)
+    assert page.title().startswith(f"You're {mysfit['name']}!")
 
 
 def test_without_reasons_the_result_still_shows(page: Page, stack):
@@ -142,7 +159,8 @@ def test_the_request_is_announced_and_the_form_is_locked_while_it_runs(page: Pag
     assert len(held) == 1
     held[0].continue_()
     name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
-    expect(status).to_contain_text(f"You're {name}!")
+    expect(page.locator("#result-heading")).to_have_text(f"You're {name}!")
+    expect(status).to_contain_text("closest to yours")
 
 
 def tab_until(page: Page, element_id: str, limit: int = 10) -> list[str]:
@@ -174,8 +192,8 @@ def test_keyboard_only(page: Page, stack):
 
     page.keyboard.press("Tab")
     expect(page.locator("#adopt-main")).to_be_focused()  # the main next step comes first
-    stops = tab_until(page, "share-link")
-    assert stops in (["share-link"], ["adopt-runner-up", "share-link"]), stops
+    stops = tab_until(page, "share")
+    assert stops in (["share"], ["adopt-runner-up", "share"]), stops
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Change my answers")).to_be_focused()
     page.keyboard.press("Enter")
@@ -192,8 +210,9 @@ def test_keyboard_only(page: Page, stack):
     expect(page.locator("#result-heading")).to_have_text(f"You're {expected}!")
 
     stops = tab_until(page, "gallery-toggle")
-    assert stops[0] == "adopt-main" and stops[-3:] == ["share-link", "again", "gallery-toggle"], stops
-    toggle = page.get_by_role("button", name="Meet all twelve")
+    assert stops[0] == "adopt-main" and stops[-3:] == ["share", "again", "gallery-toggle"], stops
+    toggle = page.locator("#gallery-toggle")
+    expect(toggle).to_have_text("Meet all twelve")
     expect(toggle).to_be_focused()
     page.keyboard.press("Enter")
     expect(toggle).to_have_attribute("aria-expanded", "true")
@@ -510,6 +529,11 @@ def test_screenshots(browser, stack, device, viewport):
         open_questions(page, stack.url)
         page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
         assert_laid_out(page, viewport[0])
+        # The README's picture of the questions: the first screen, two answers given, the count in view.
+        answer(page, [1, None, None, 7, None])
+        page.evaluate("window.scrollTo(0, 0)")
+        page.mouse.move(0, 0)
+        page.screenshot(path=DOCS_SCREENSHOTS / f"questions-{viewport[0]}.png")
         answer(page, [1, None, None, 7, None])
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".field-error:visible")).to_have_count(3)
@@ -646,3 +670,95 @@ def test_the_pages_patience_covers_the_apis():
     timeout_s = load_template(ROOT / "template.yaml")["Globals"]["Function"]["Timeout"]
     assert config["requestTimeoutMs"] > max(29, timeout_s) * 1000
     assert 0 < config["wakingUpMs"] < config["requestTimeoutMs"]
+
+
+# ---- issue 19, second pass ---------------------------------------------------------------------
+
+
+def test_partial_answers_survive_a_reload(page: Page, stack):
+    open_questions(page, stack.url)
+    answer(page, ANSWERS[:3])
+    page.reload()
+    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
+    expect_answers_kept(page, ANSWERS[:3])
+    expect(page.locator("input:checked")).to_have_count(3)
+    expect(page.locator("#progress")).to_have_text("3 of 5 answered")
+    expect(page.locator("#result")).to_be_hidden()
+
+
+def test_back_from_the_result_shows_the_filled_form_at_its_top_and_forward_the_result(browser, stack):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        heading = f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+        expect(page.locator("#result-heading")).to_have_text(heading)
+        page.go_back()
+        expect(page.locator("#questionnaire")).to_be_visible()
+        expect_answers_kept(page, ANSWERS)
+        page.wait_for_function("window.scrollY === 0")
+        page.go_forward()
+        expect(page.locator("#result-heading")).to_have_text(heading)
+    finally:
+        context.close()
+
+
+def test_a_failed_load_talks_about_the_questions_not_a_result(page: Page, stack):
+    page.route("**/content.json", lambda route: route.fulfill(status=500, body="{}"))
+    page.goto(stack.url)
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("We couldn't load the questions")
+    expect(alert).to_contain_text("questions")
+    assert "pick your Mysfit" not in alert.inner_text()
+    assert "answers" not in alert.inner_text()
+
+
+def test_the_broken_link_notice_is_announced_and_leaves_once_the_visitor_answers(page: Page, stack):
+    page.goto(stack.url + "/?a=1,2,3")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("couldn't read")
+    answer(page, ANSWERS[:1])
+    expect(page.locator("#notice")).to_be_hidden()
+    answer(page, ANSWERS)
+    page.get_by_role("button", name="Find my Mysfit").click()
+    expect(page.locator("#result-heading")).to_be_focused()
+    page.get_by_role("button", name="Change my answers").click()
+    expect(page.locator("#notice")).to_be_hidden()
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)])
+def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, viewport):
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+        expect(page.locator("#result-heading")).to_be_focused()
+        headings = page.locator("#result").get_by_role("heading").all_inner_texts()
+        assert sum(name in text for text in headings) == 1, headings
+        page.wait_for_timeout(100)
+        assert page.evaluate("window.scrollY") == 0
+    finally:
+        context.close()
+
+
+def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack):
+    """Issue 19, item 5: the sticky footer grew to 115 px and the button wrapped onto three lines."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        open_questions(page, stack.url)
+        button = page.locator("#submit")
+        one_line = button.bounding_box()["height"]
+        answer(page, [1, None, None, None, None])
+        button.click()
+        expect(page.locator("#form-summary")).to_have_text("4 questions still need an answer.")
+        assert button.bounding_box()["height"] == one_line
+        footer = page.locator(".form-footer").bounding_box()["height"]
+        assert footer <= 0.1 * 844, f"the footer is {footer} px high"
+    finally:
+        context.close()

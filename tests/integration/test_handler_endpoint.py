@@ -78,7 +78,7 @@ def test_the_why_is_the_endpoint_s_own_neighbourhood(handler, endpoint, table):
         (prediction,) = json.loads(raw["Body"].read())["predictions"]
         label = table[cell_index(answers)]
         assert prediction["predicted_label"] == label
-        assert body == recommendation_for(label, [int(lab) for lab in prediction["labels"]])
+        assert body == recommendation_for(label, [int(lab) for lab in prediction["labels"]], answers)
         votes = body["why"]["votes"]
         assert body["why"]["neighbours"] == len(prediction["labels"]) == sum(v["count"] for v in votes)
         assert votes[0]["mysfitId"] == body["recommendedMysfit"]

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from mysfits_api.catalog import load_catalog
 from mysfits_api.errors import MalformedPrediction
-from mysfits_api.recommend import VERBOSE_JSON, explain, predict, recommendation_for
+from mysfits_api.recommend import VERBOSE_JSON, answers_pointing_to, explain, predict, recommendation_for
 from tests.api_support import ENDPOINT_NAME, LambdaContext, event_with, prediction_body, runtime_client
 
 ANSWERS = (3, 1, 4, 1, 5)
@@ -122,7 +122,20 @@ def test_the_handler_answers_why(handler, stub):
     stub.add_response("invoke_endpoint", prediction_body(verbose_payload(3.0, [3.0, 3.0, 0.0])), VERBOSE_REQUEST)
     response = handler.lambda_handler(event_with('{"entry": [3, 1, 4, 1, 5]}'), LambdaContext())
     assert response["statusCode"] == 200
-    assert json.loads(response["body"]) == recommendation_for(3, [3, 3, 0])
+    body = json.loads(response["body"])
+    assert body == recommendation_for(3, [3, 3, 0], (3, 1, 4, 1, 5))
+    assert body["why"]["answersPointing"] == answers_pointing_to(3, (3, 1, 4, 1, 5))
+
+
+def test_the_answers_pointing_to_a_mysfit_are_those_within_one_step_of_its_favourites():
+    favourites = load_catalog()[6].favourites
+    exact = list(favourites)
+    assert answers_pointing_to(6, exact) == [0, 1, 2, 3, 4]
+    far = [1 if f >= 5 else 8 for f in favourites]  # at least four steps from each favourite
+    assert answers_pointing_to(6, far) == []
+    mixed = [favourites[0] + (1 if favourites[0] < 8 else -1), *far[1:4], favourites[4]]
+    assert answers_pointing_to(6, mixed) == [0, 4]
+    assert "favourites" not in json.dumps(recommendation_for(6, [6], mixed)), "the favourites themselves stay private"
 
 
 def test_the_handler_degrades_and_logs_when_the_reasons_are_missing(handler, stub, monkeypatch):
