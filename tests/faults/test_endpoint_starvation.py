@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 VERBOSE = "application/json; verbose=true"
 BESIDE_BATCHES_S = 2.0
-"""The README's promise: beside any number of direct-kNN batches, an API answer takes at most this long."""
+"""docs/reliability.md's promise: beside any number of direct-kNN batches, an API answer takes at most this long."""
 
 
 def _csv(rows: int, row: str = "1,2,3,4,5") -> bytes:
