@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 from mysfits.cli_base import CliError
+from mysfits.local.serve.processes import PortRole
 
 DEFAULT_PORT = 3001
 DEFAULT_PAGE_PORT = 3002  # beside `make run`'s 3000, so that both can run at once
@@ -31,6 +32,10 @@ ENDPOINT_URL_VARIABLE = "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"
 # pyenv's shims only find python3.13 (what src/Makefile builds with) when PYENV_VERSION lists it; harmless elsewhere.
 PYENV_VERSIONS = "3.11.7:3.12.1:3.13.0"
 STOP_TIMEOUT_S = 20.0
+_SAM_LOCAL = {"make_target": "make sam-local", "command": "mysfits sam-local"}
+API_PORT = PortRole("the sam local API", "SAM_LOCAL_PORT", "--port", **_SAM_LOCAL)
+PAGE_PORT = PortRole("the page", "SAM_LOCAL_PAGE_PORT", "--page-port", **_SAM_LOCAL)
+ENDPOINT_PORT = PortRole("the model endpoint", "ENDPOINT_PORT", "--endpoint-port", **_SAM_LOCAL)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -115,18 +120,6 @@ def env_vars_file(loaded: dict, endpoint_url: str, target: Path) -> Path:
     variables = {**loaded[FUNCTION], ENDPOINT_URL_VARIABLE: endpoint_url}
     target.write_text(json.dumps({**loaded, FUNCTION: variables}, indent=2))
     return target
-
-
-def check_port_free(what: str, flag: str, make_variable: str, port: int) -> None:
-    from mysfits.local.http_server import PortInUse, bind
-
-    try:
-        bind("127.0.0.1", port).close()
-    except PortInUse:
-        raise CliError(
-            f"port {port} on 127.0.0.1 ({what}) is already in use; stop what is using it or choose another port: "
-            f"make sam-local {make_variable}={port + 1}  (or mysfits sam-local {flag} {port + 1})"
-        ) from None
 
 
 def page_copy(web: Path, api_url: str, target: Path) -> Path:
@@ -225,13 +218,13 @@ def _run(args: argparse.Namespace) -> int:
     try:
         loaded_env_vars = load_env_vars(args.env_vars)
         endpoint_name = args.endpoint_name or _endpoint_name(args.parameter_overrides)
-        check_port_free("the sam local API", "--port", "SAM_LOCAL_PORT", args.port)
+        processes.check_port_free(API_PORT, "127.0.0.1", args.port)
         if args.page_port:
-            check_port_free("the page", "--page-port", "SAM_LOCAL_PAGE_PORT", args.page_port)
+            processes.check_port_free(PAGE_PORT, "127.0.0.1", args.page_port)
         if args.endpoint_url:
             endpoint_context = contextlib.nullcontext(None)
         else:
-            check_port_free("the model endpoint", "--endpoint-port", "ENDPOINT_PORT", args.endpoint_port)
+            processes.check_port_free(ENDPOINT_PORT, "127.0.0.1", args.endpoint_port)
             processes.ensure_model(args.model, args.data, Progress())
             endpoint_context = processes.endpoint_process(args.model, endpoint_name, "127.0.0.1", args.endpoint_port)
         with (

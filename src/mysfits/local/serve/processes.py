@@ -38,6 +38,9 @@ class PortRole:
     what: str
     make_variable: str
     flag: str
+    # The commands that start the stack this port belongs to, as the message names them.
+    make_target: str = "make run"
+    command: str = "mysfits serve"
 
 
 GATEWAY_PORT = PortRole("the page and API", "PORT", "--port")
@@ -47,7 +50,7 @@ ENDPOINT_PORT = PortRole("the model endpoint", "ENDPOINT_PORT", "--endpoint-port
 def port_in_use_message(role: PortRole, host: str, port: int) -> str:
     return (
         f"port {port} on {host} ({role.what}) is already in use; stop what is using it or choose another port: "
-        f"make run {role.make_variable}={port + 1}  (or mysfits serve {role.flag} {port + 1})"
+        f"{role.make_target} {role.make_variable}={port + 1}  (or {role.command} {role.flag} {port + 1})"
     )
 
 
