@@ -20,6 +20,7 @@ from mysfits.local.gateway.static import StaticSite
 from mysfits.local.gateway.template import ApiDefinition
 from mysfits.local.http_server import BackgroundServer
 from mysfits_api.catalog import load_catalog
+from mysfits_api.questionnaire import N_QUESTIONS
 from tests.e2e.conftest import REPO
 
 ANSWERS = [3, 2, 2, 5, 6]
@@ -30,6 +31,11 @@ def answer(page: Page, answers: list[int | None]) -> None:
     for index, value in enumerate(answers):
         if value is not None:
             page.locator(f"#q{index}-o{value}").check()
+
+
+def open_questions(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
 
 
 def expect_answers_kept(page: Page, answers: list[int]) -> None:

@@ -22,6 +22,7 @@ from tests.e2e.page_support import (
     assert_no_axe_violations,
     contrast,
     expect_answers_kept,
+    open_questions,
     recommendation,
     static_site,
 )
@@ -47,11 +48,6 @@ def pointing_items(body: dict, answers: list[int]) -> list[str]:
     """The visitor's own answers that point to the Mysfit, as the page lists them: the question, then the answer."""
     questions = load_questionnaire().questions
     return [f"{questions[i].text} {questions[i].options[answers[i] - 1]}" for i in body["why"]["answersPointing"]]
-
-
-def open_questions(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
 
 
 def test_the_result_names_the_mysfit_says_why_and_offers_the_runner_up(page: Page, stack):

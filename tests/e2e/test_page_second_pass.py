@@ -13,17 +13,12 @@ from playwright.sync_api import Page, expect
 
 from mysfits_api.catalog import load_catalog
 from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, load_questionnaire
-from tests.e2e.page_support import ANSWERS, NAMES, answer, assert_no_axe_violations, recommendation
+from tests.e2e.page_support import ANSWERS, NAMES, answer, assert_no_axe_violations, open_questions, recommendation
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 MYSFITS = load_catalog()
 QUESTIONS = load_questionnaire().questions
-
-
-def open_questions(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator(".question")).to_have_count(N_QUESTIONS)
 
 
 def crafted(body_votes: list[tuple[int, int]], pointing: list[int]) -> dict:

@@ -371,7 +371,7 @@ def _api_and_website(run: Run, _record: StepRecord) -> str:
         raise RuntimeError("the endpoint step did not run")
     steps_base.execute(run.deploy_steps[-run.web_and_api :], run.context, run.results)
     outputs = _outputs(run)
-    return f"API {outputs[stack_steps.API_URL_OUTPUT]}, page {outputs[stack_steps.WEB_URL_OUTPUT]}"
+    return f"API {outputs[stack_steps.API_URL_OUTPUT]}, page {outputs[website.URL_OUTPUT]}"
 
 
 def _outputs(run: Run) -> dict[str, str]:
@@ -392,7 +392,7 @@ def _check_api(run: Run, record: StepRecord) -> str:
     outputs = _outputs(run)
     checks, latency = smoke_checks.check_api(
         outputs[stack_steps.API_URL_OUTPUT],
-        smoke_checks.origin_of(outputs[stack_steps.WEB_URL_OUTPUT]),
+        smoke_checks.origin_of(outputs[website.URL_OUTPUT]),
         set(label_ids()),
         calls=run.args.calls,
         cold_limit_s=LAMBDA_TIMEOUT_S,
@@ -407,7 +407,7 @@ def _check_api(run: Run, record: StepRecord) -> str:
 def _check_website(run: Run, record: StepRecord) -> str:
     outputs = _outputs(run)
     checks = smoke_checks.check_website(
-        outputs[stack_steps.WEB_URL_OUTPUT],
+        outputs[website.URL_OUTPUT],
         outputs[stack_steps.API_URL_OUTPUT],
         require_https=run.toolkit.require_https,
         browser=run.toolkit.browser(),

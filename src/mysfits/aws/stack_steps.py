@@ -16,9 +16,6 @@ from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step, root
 from mysfits.cli_base import CliError
 
 API_URL_OUTPUT = "RecommendationsApiUrl"
-WEB_BUCKET_OUTPUT = website.BUCKET_OUTPUT
-WEB_URL_OUTPUT = website.URL_OUTPUT
-WEB_DISTRIBUTION_OUTPUT = website.DISTRIBUTION_OUTPUT
 API_ORIGIN_OUTPUT = "ApiAllowedOrigin"
 ORIGIN_PARAMETER = "AllowedOrigin"
 
@@ -63,7 +60,7 @@ def api_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
             _deploy_website,
         ),
         Step(
-            f"write the website's {WEB_URL_OUTPUT} as {ORIGIN_PARAMETER} into {args.samconfig}, so the API accepts "
+            f"write the website's {website.URL_OUTPUT} as {ORIGIN_PARAMETER} into {args.samconfig}, so the API accepts "
             f"calls from the page (if the website failed, {ORIGIN_PARAMETER} stays as it is)",
             _allow_website_origin,
         ),
@@ -85,15 +82,15 @@ def web_steps(args: argparse.Namespace) -> list[Step]:
         return []
     return [
         Step(
-            f"s3:PutObject every file under {args.web_dir} into the website stack's {WEB_BUCKET_OUTPUT}, index.html "
-            "last; "
+            f"s3:PutObject every file under {args.web_dir} into the website stack's {website.BUCKET_OUTPUT}, "
+            "index.html last; "
             f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
             "(the file in the repository is not changed)",
             _upload_site,
         ),
         Step(
             f"cloudfront:CreateInvalidation {' '.join(website.INVALIDATION_PATHS)} on the website stack's "
-            f"{WEB_DISTRIBUTION_OUTPUT}, so visitors get the new page; then print {WEB_URL_OUTPUT}",
+            f"{website.DISTRIBUTION_OUTPUT}, so visitors get the new page; then print {website.URL_OUTPUT}",
             _invalidate,
         ),
     ]
@@ -157,10 +154,10 @@ def _deploy_website(ctx: Context, _results: Results) -> WebsiteStack | WebsiteRe
         ctx.say(f"  the website stack {stack} failed (sam deploy exit code {code}); deploying the API without it")
         return WebsiteRefused(stack, code)
     outputs = stack_outputs(ctx.aws.cloudformation, stack)
-    for name in (WEB_BUCKET_OUTPUT, WEB_URL_OUTPUT, WEB_DISTRIBUTION_OUTPUT):
+    for name in (website.BUCKET_OUTPUT, website.URL_OUTPUT, website.DISTRIBUTION_OUTPUT):
         if name not in outputs:
             raise CliError(f"stack {stack} has no {name} output; is it this project's {website.TEMPLATE}?")
-    ctx.say(f"  page: {outputs[WEB_URL_OUTPUT]} (bucket {outputs[WEB_BUCKET_OUTPUT]})")
+    ctx.say(f"  page: {outputs[website.URL_OUTPUT]} (bucket {outputs[website.BUCKET_OUTPUT]})")
     return WebsiteStack(outputs)
 
 
@@ -170,7 +167,7 @@ def _allow_website_origin(ctx: Context, results: Results) -> Overrides | None:
         kept = results.get(Overrides).values.get(ORIGIN_PARAMETER, "the template's default, *")
         ctx.say(f"  no website: {ORIGIN_PARAMETER} stays {kept}")
         return None
-    origin = site.values[WEB_URL_OUTPUT]
+    origin = site.values[website.URL_OUTPUT]
     return Overrides(samconfig.set_override(ctx.args.samconfig, ORIGIN_PARAMETER, origin))
 
 
@@ -191,7 +188,7 @@ def _upload_site(ctx: Context, results: Results) -> None:
     if refused is not None:
         raise WebsiteNotDeployed(website_guidance(refused, ctx.args.web_dir))
     site, api_url = results.get(WebsiteStack).values, results.get(StackOutputs).values[API_URL_OUTPUT]
-    bucket, web_dir = site[WEB_BUCKET_OUTPUT], ctx.args.web_dir
+    bucket, web_dir = site[website.BUCKET_OUTPUT], ctx.args.web_dir
     config = website.page_config(web_dir, api_url)
     count = website.upload_site(ctx.aws.s3, web_dir, bucket, config)
     ctx.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {api_url})")
@@ -199,10 +196,10 @@ def _upload_site(ctx: Context, results: Results) -> None:
 
 def _invalidate(ctx: Context, results: Results) -> None:
     outputs = results.get(WebsiteStack).values
-    distribution = outputs.get(WEB_DISTRIBUTION_OUTPUT)
+    distribution = outputs.get(website.DISTRIBUTION_OUTPUT)
     if distribution:
         invalidation = website.invalidate_site(ctx.aws.cloudfront, distribution)
         ctx.say(f"  invalidation {invalidation} of {', '.join(website.INVALIDATION_PATHS)} on {distribution} started")
     else:
-        ctx.say(f"  no {WEB_DISTRIBUTION_OUTPUT} output: nothing to invalidate")
-    ctx.say(f"website: {outputs.get(WEB_URL_OUTPUT, '(no ' + WEB_URL_OUTPUT + ' output)')}")
+        ctx.say(f"  no {website.DISTRIBUTION_OUTPUT} output: nothing to invalidate")
+    ctx.say(f"website: {outputs.get(website.URL_OUTPUT, '(no ' + website.URL_OUTPUT + ' output)')}")
