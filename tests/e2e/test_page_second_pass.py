@@ -247,3 +247,16 @@ def test_the_skip_link_lands_on_the_heading_of_the_view_on_screen(page: Page, st
     assert (
         NAMES[page.locator("#result").get_attribute("data-mysfit-id")] in page.locator("#result-heading").inner_text()
     )
+
+
+def test_answers_pointing_that_name_no_question_are_left_out(page: Page, stack):
+    """A malformed `answersPointing` (outside 0..4, not an integer) must not break the result or invent a reason."""
+    body = crafted([(4, 6), (7, 4)], pointing=[2])
+    body["why"]["answersPointing"] = [9, -1, "x", 2.5, None, 2]
+    ask_with(page, stack.url, body)
+    expect(page.locator("#why-answers li")).to_have_text(
+        [f"{QUESTIONS[2].text} {QUESTIONS[2].options[ANSWERS[2] - 1]}"]
+    )
+    expect(page.locator("#why-text")).to_have_text(
+        f"One of your answers is what {MYSFITS[4].name}'s fans choose, or one step from it:"
+    )
