@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from mysfits import stopping
+
 
 class Progress:
     def __init__(self, stream: TextIO | None = sys.stderr):
@@ -22,6 +24,8 @@ class Progress:
 
     @contextmanager
     def step(self, message: str) -> Iterator[None]:
+        """A step boundary is where a stop that came during an import takes effect (see :mod:`mysfits.stopping`)."""
+        stopping.checkpoint()
         self.note(f"{message} ...")
         started = time.perf_counter()
         yield

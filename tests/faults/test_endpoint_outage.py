@@ -188,8 +188,8 @@ def test_sigterm_stops_serve_like_ctrl_c_at_any_stage(tmp_path):
         try:
             code = starting.proc.wait(30)
         except subprocess.TimeoutExpired:
-            # Seen once in a full parallel run (not reproduced alone, nor under CPU or disk load): the start-up went
-            # on as if no signal had come and the stack served. Keep what it printed before and after, for the note.
+            # Start-up went on to serve as if no signal had come when the signal's KeyboardInterrupt was raised inside
+            # numpy's lazy import of numpy.random (see mysfits.stopping). Keep what it printed, to tell a new cause.
             code = None
     finally:
         starting.kill()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from pathlib import Path
 
+from mysfits import stopping
 from mysfits.cli_base import CliError, positive_int
 from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
 from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
@@ -101,8 +101,8 @@ def _serve(args: argparse.Namespace) -> int:
     from mysfits_api.choices import StoreUnavailable
 
     # SIGTERM (a service manager, `kill`) stops like Ctrl-C, through the same clean-up, at any stage: the serving
-    # loop installs its own handlers for its lifetime and restores this one after.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # loop installs its own handlers for its lifetime and restores these after.
+    stopping.install()
     _log_requests(not args.quiet)
     _warn_about_exposure(args)
     template = args.template.resolve()
@@ -142,6 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
             except StoreUnavailable as exc:
                 raise CliError(f"--choices: {exc}") from None
             endpoint.wait_ready()
+            stopping.checkpoint()  # building the gateway is mostly imports
             url = f"http://{args.host}:{args.port}"
             workers = f" ({args.workers} gateway processes)" if args.workers > 1 else ""
 
@@ -189,10 +190,6 @@ def _warn_about_exposure(args: argparse.Namespace) -> None:
             print(warning, file=sys.stderr, flush=True)
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _endpoint(args: argparse.Namespace, name: str, processes):
     import contextlib
 
@@ -203,6 +200,7 @@ def _endpoint(args: argparse.Namespace, name: str, processes):
     # Before training, which can take a while: a busy port should not cost the user that wait.
     processes.check_port_free(processes.ENDPOINT_PORT, args.endpoint_host, args.endpoint_port)
     processes.ensure_model(args.model, args.data, Progress())
+    stopping.checkpoint()
     return processes.endpoint_process(args.model, name, args.endpoint_host, args.endpoint_port)
 
 
