@@ -71,13 +71,18 @@ class Process:
             self.proc.wait()
 
 
-def start(args: list[str], log: Path) -> Process:
+def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Process:
+    """``python -m mysfits ARGS`` with its output in ``log``; ``env`` adds to (or replaces in) this checkout's."""
     if args[:1] == ["serve"] and "--choices" not in args:
         # Each test's stack keeps its choices beside its log, never in the checkout's data/ folder.
         args = [*args, "--choices", str(log.with_suffix(".choices.sqlite3"))]
     handle = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mysfits", *args], cwd=REPO, env=child_env(), stdout=handle, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "mysfits", *args],
+        cwd=REPO,
+        env={**child_env(), **(env or {})},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     handle.close()
     return Process(proc, log)

@@ -83,11 +83,11 @@ def _wait_until_serving(process: Process, port: int, timeout: float = SAM_START_
 
 
 @contextlib.contextmanager
-def sam_local(workdir: Path, *extra: str) -> Iterator[SamApi]:
+def sam_local(workdir: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[SamApi]:
     _require_host_tools()
     port, page_port = free_port(), free_port()
     args = ["sam-local", "--port", str(port), "--page-port", str(page_port), "--build-dir", str(workdir / "build")]
-    process = start([*args, *extra], workdir / "sam-local.log")
+    process = start([*args, *extra], workdir / "sam-local.log", env)
     try:
         _wait_until_serving(process, port)
         yield SamApi(port, page_port, process)
@@ -219,12 +219,14 @@ def test_without_a_choices_table_the_recommendation_is_answered_but_not_kept(api
 
 def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path, model):
     """Another endpoint name and origin, given only as parameters: the function must call that endpoint by name
-    and answer with that origin; with the endpoint stopped, it answers 502 or 503 with CORS headers."""
+    and answer with that origin, even with other values for them in the shell (SAM would prefer those); with the
+    endpoint stopped, it answers 502 or 503 with CORS headers."""
     origin = "http://page.example:8000"
     name = "mysfits-sam-param"
     overrides = f"SageMakerEndpointName={name} AllowedOrigin={origin} LogLevel=DEBUG"
+    shell = {"SAGEMAKER_ENDPOINT_NAME": "mysfits-from-the-shell", "ALLOWED_ORIGIN": "https://shell.example"}
     with endpoint(tmp_path, model, name) as (url, endpoint_process):
-        with sam_local(tmp_path, "--endpoint-url", url, "--parameter-overrides", overrides) as served:
+        with sam_local(tmp_path, "--endpoint-url", url, "--parameter-overrides", overrides, env=shell) as served:
             status, headers, raw = served.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY})
             assert status == 200, raw
             assert headers["access-control-allow-origin"] == origin
@@ -240,6 +242,8 @@ def test_the_functions_environment_comes_from_the_templates_parameters(tmp_path,
     # SIGTERM took the Ctrl-C way out: SAM stopped (and its server with it), nothing was left to kill.
     assert served.process.proc.returncode == 0, served.process.output()
     assert "removed leftover" not in served.process.output()
+    for variable in shell:
+        assert f"not passing {variable} from this shell" in served.process.output()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", served.port), timeout=2).close()
 

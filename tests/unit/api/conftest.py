@@ -6,8 +6,10 @@ from botocore.stub import Stubber
 from tests.api_support import imported_handler, runtime_client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def handler():
+    """The handler under template.yaml's environment. Only for one module at a time: a worker's later tests start
+    processes (SAM among them) that would inherit that environment and take its values over their own."""
     with imported_handler() as module:
         yield module
 

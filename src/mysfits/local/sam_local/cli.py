@@ -19,6 +19,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from mysfits import stopping
 from mysfits.cli_base import CliError
 from mysfits.local.serve.processes import PortRole
 
@@ -85,19 +86,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def tool_env(run: str = "") -> dict[str, str]:
+def tool_env(run: str = "", hidden: frozenset[str] = frozenset()) -> dict[str, str]:
+    """SAM's environment: this process's, without the ``hidden`` names (see :func:`function_variables`)."""
     from mysfits.local.sam_local.launcher import RUN_LABEL_VARIABLE
 
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in hidden}
     if run:
         env[RUN_LABEL_VARIABLE] = run
     env.setdefault("PYENV_VERSION", PYENV_VERSIONS)
     env["SAM_CLI_TELEMETRY"] = "0"
     return env
+
+
+def function_variables(template: Path) -> frozenset[str]:
+    """The names the template sets in its functions' environments.
+
+    For such a name, SAM gives the function the value of a shell variable of the same name over the template's, and
+    so over ``--parameter-overrides``: an ``export SAGEMAKER_ENDPOINT_NAME=...`` left in a shell would silently
+    decide which endpoint the function calls. Here the template, its parameters and --env-vars decide.
+    """
+    from mysfits.local.gateway.template import TemplateError, TemplateSyntaxError, load_template
+
+    try:
+        template_dict = load_template(template)
+    except (TemplateError, TemplateSyntaxError):
+        return frozenset()  # `sam build` reports the broken template in its own words
+    declared = _variables((template_dict.get("Globals") or {}).get("Function") or {})
+    for resource in (template_dict.get("Resources") or {}).values():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function":
+            declared |= _variables(resource.get("Properties") or {})
+    return frozenset(declared)
+
+
+def _variables(properties: object) -> set[str]:
+    environment = properties.get("Environment") if isinstance(properties, dict) else None
+    variables = environment.get("Variables") if isinstance(environment, dict) else None
+    return set(variables) if isinstance(variables, dict) else set()
 
 
 def launcher(*args: str) -> list[str]:
@@ -213,8 +237,7 @@ def _run(args: argparse.Namespace) -> int:
     from mysfits.local.serve import processes
     from mysfits.progress import Progress
 
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
+    stopping.install()  # SIGTERM as Ctrl-C; and Ctrl-C even if started with SIGINT ignored
     try:
         loaded_env_vars = load_env_vars(args.env_vars)
         endpoint_name = args.endpoint_name or _endpoint_name(args.parameter_overrides)
@@ -253,11 +276,22 @@ def _run(args: argparse.Namespace) -> int:
                 stack.callback(_stop, page_server)
                 print(f"the page, calling that API: http://127.0.0.1:{args.page_port}/", flush=True)
             command = start_api_command(built, args.port, env_vars, args.parameter_overrides)
+            hidden = function_variables(built)
+            for name in sorted(hidden & os.environ.keys()):
+                print(
+                    f"sam-local: not passing {name} from this shell to SAM, which would give it to the function over "
+                    "the template's value; set it with --parameter-overrides or --env-vars",
+                    file=sys.stderr,
+                    flush=True,
+                )
             run = uuid.uuid4().hex
+            stopping.checkpoint()
             try:
                 # Ctrl-C reaches the endpoint too; its supervisor must not restart it while SAM stops.
                 supervisor = getattr(endpoint, "supervisor", None)
-                code = run_until_interrupted(command, tool_env(run), supervisor.stop if supervisor else lambda: None)
+                code = run_until_interrupted(
+                    command, tool_env(run, hidden), supervisor.stop if supervisor else lambda: None
+                )
             finally:
                 left = remove_containers(engine.client(), run)
                 if left:
