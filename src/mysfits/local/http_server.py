@@ -35,6 +35,7 @@ from typing import Any
 
 import uvicorn
 
+from mysfits import stopping
 from mysfits.local.guard import MAX_HEAD_BYTES, GuardedHttpProtocol
 from mysfits.local.lifetime import die_with_parent
 
@@ -307,7 +308,7 @@ def serve_workers(
         return context.Process(target=_worker, args=args, name=f"worker-{n + 1}")
 
     children = [new_worker(n) for n in range(workers)]
-    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stopping.request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         for child in children:
             child.start()
@@ -357,10 +358,6 @@ def _supervise(children: list, new_worker: Callable[[int], multiprocessing.Proce
             children[n] = new_worker(n)
             children[n].start()
             started[n] = time.monotonic()
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _when_started(server: uvicorn.Server, callback: Callable[[], None]) -> None:
