@@ -1,4 +1,4 @@
-"""What the page tests share: answering, axe-core, colour contrast, and a static copy of the page.
+"""What the page tests share: a page of a given size, answering, axe-core, colour contrast, a static copy of the page.
 
 axe-core comes from the ``axe-playwright-python`` package on PyPI (a dev dependency), which ships
 axe-core's own build; the test injects that file into the page, so nothing is fetched from a CDN.
@@ -6,14 +6,16 @@ axe-core's own build; the test injects that file into the page, so nothing is fe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from mysfits.local.gateway.app import Gateway
 from mysfits.local.gateway.static import StaticSite
@@ -25,6 +27,16 @@ from tests.e2e.conftest import REPO
 
 ANSWERS = [3, 2, 2, 5, 6]
 NAMES = {m.id: m.name for m in load_catalog()}
+
+
+@contextlib.contextmanager
+def sized_page(browser: Browser, width: int, height: int, **options) -> Iterator[Page]:
+    """A page in a browser context of its own, ``width`` x ``height``, closed with everything it opened."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **options)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def answer(page: Page, answers: list[int | None]) -> None:

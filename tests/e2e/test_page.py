@@ -24,6 +24,7 @@ from tests.e2e.page_support import (
     expect_answers_kept,
     open_questions,
     recommendation,
+    sized_page,
     static_site,
 )
 
@@ -97,9 +98,7 @@ def test_without_reasons_the_result_still_shows(page: Page, stack):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    try:
+    with sized_page(browser, 1280, 900, color_scheme=scheme) as page:
         open_questions(page, stack.url)
         if scheme == "dark":
             background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
@@ -129,8 +128,6 @@ def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.get_by_role("alert")).to_be_visible()
         assert_no_axe_violations(page, f"{scheme} error")
-    finally:
-        context.close()
 
 
 def test_the_request_is_announced_and_the_form_is_locked_while_it_runs(page: Page, stack):
@@ -349,9 +346,7 @@ def test_endpoint_down_then_back(browser, stack, tmp_path):
     api_args = ["serve", "--endpoint-url", f"http://127.0.0.1:{endpoint_port}", "--port", str(api_port), "--quiet"]
     with running(api_args, tmp_path / "api.log", api_port):
         for width, height in ((390, 844), (1280, 800)):
-            context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
-            page = context.new_page()
-            try:
+            with sized_page(browser, width, height, device_scale_factor=1) as page:
                 open_questions(page, f"http://127.0.0.1:{api_port}")
                 submit_answers(page)
                 # A 503 with Retry-After is retried once after the wait it asks for (RETRY_AFTER_SECONDS, 5 s).
@@ -365,8 +360,6 @@ def test_endpoint_down_then_back(browser, stack, tmp_path):
                         page.get_by_role("button", name="Try again").click()
                         name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
                         expect(page.locator("#result-heading")).to_have_text(f"You're {name}!")
-            finally:
-                context.close()
 
 
 def test_slow_api(page: Page, stack):
@@ -403,10 +396,8 @@ new PerformanceObserver((list) => {
 def test_cold_load_shows_the_questions_after_two_round_trips_without_shifting(browser, stack):
     """Round trips counted by who asked for what: the document is trip 1, whatever it names is trip 2, and a
     request made by a script is one trip after that script. Chromium reports the initiator of each request."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
-        cdp = context.new_cdp_session(page)
+    with sized_page(browser, 390, 844) as page:
+        cdp = page.context.new_cdp_session(page)
         sent: list[dict] = []
         cdp.on("Network.requestWillBeSent", lambda event: sent.append(event))
         cdp.send("Network.enable")
@@ -422,8 +413,6 @@ def test_cold_load_shows_the_questions_after_two_round_trips_without_shifting(br
         assert max(trips.values()) <= 2, trips
         assert all(url.startswith(stack.url) or url.startswith("data:") for url in trips), trips
         assert page.evaluate("window.__shifts") == []
-    finally:
-        context.close()
 
 
 def _initiator_url(initiator: dict) -> str | None:
@@ -467,9 +456,7 @@ WORDS_ON_ONE_LINE = """(element) => {
 @pytest.mark.parametrize("width", [320, 390])
 def test_no_word_is_broken_and_nothing_spills_for_any_mysfit(browser, stack, width):
     per_label = answers_for_each_mysfit(stack.model)
-    context = browser.new_context(viewport={"width": width, "height": 800})
-    page = context.new_page()
-    try:
+    with sized_page(browser, width, 800) as page:
         seen = set()
         for label, answers in sorted(per_label.items()):
             page.goto(f"{stack.url}/?a={','.join(map(str, answers))}")
@@ -485,8 +472,6 @@ def test_no_word_is_broken_and_nothing_spills_for_any_mysfit(browser, stack, wid
         for species in page.locator(".gallery-species, .gallery-name").all():
             assert species.evaluate(WORDS_ON_ONE_LINE) == [], species.inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-    finally:
-        context.close()
     assert len(seen) == len(per_label)
 
 
@@ -519,9 +504,7 @@ def test_screenshots(browser, stack, device, viewport):
     """Questions and validation go to artifacts/; the result goes to docs/, where the README shows it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, device_scale_factor=1)
-    page = context.new_page()
-    try:
+    with sized_page(browser, viewport[0], viewport[1], device_scale_factor=1) as page:
         open_questions(page, stack.url)
         page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
         assert_laid_out(page, viewport[0])
@@ -541,8 +524,6 @@ def test_screenshots(browser, stack, device, viewport):
         page.mouse.move(0, 0)
         page.screenshot(path=DOCS_SCREENSHOTS / f"result-{viewport[0]}.png", full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
-    finally:
-        context.close()
 
 
 def assert_laid_out(page: Page, width: int) -> None:
@@ -683,9 +664,7 @@ def test_partial_answers_survive_a_reload(page: Page, stack):
 
 
 def test_back_from_the_result_shows_the_filled_form_at_its_top_and_forward_the_result(browser, stack):
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
+    with sized_page(browser, 390, 844) as page:
         open_questions(page, stack.url)
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
@@ -697,8 +676,6 @@ def test_back_from_the_result_shows_the_filled_form_at_its_top_and_forward_the_r
         page.wait_for_function("window.scrollY === 0")
         page.go_forward()
         expect(page.locator("#result-heading")).to_have_text(heading)
-    finally:
-        context.close()
 
 
 def test_a_failed_load_talks_about_the_questions_not_a_result(page: Page, stack):
@@ -726,9 +703,7 @@ def test_the_broken_link_notice_is_announced_and_leaves_once_the_visitor_answers
 
 @pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)])
 def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, viewport):
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-    page = context.new_page()
-    try:
+    with sized_page(browser, viewport[0], viewport[1]) as page:
         open_questions(page, stack.url)
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
@@ -738,15 +713,11 @@ def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, v
         assert sum(name in text for text in headings) == 1, headings
         page.wait_for_timeout(100)
         assert page.evaluate("window.scrollY") == 0
-    finally:
-        context.close()
 
 
 def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack):
     """Issue 19, item 5: the sticky footer grew to 115 px and the button wrapped onto three lines."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    try:
+    with sized_page(browser, 390, 844) as page:
         open_questions(page, stack.url)
         button = page.locator("#submit")
         one_line = button.bounding_box()["height"]
@@ -756,5 +727,3 @@ def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack):
         assert button.bounding_box()["height"] == one_line
         footer = page.locator(".form-footer").bounding_box()["height"]
         assert footer <= 0.1 * 844, f"the footer is {footer} px high"
-    finally:
-        context.close()

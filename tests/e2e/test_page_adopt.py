@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from mysfits.local.choices_store import SqliteChoiceStore
 from mysfits_api.catalog import load_catalog
 from mysfits_api.questionnaire import N_QUESTIONS
-from tests.e2e.page_support import ANSWERS, NAMES, answer, assert_no_axe_violations, recommendation
+from tests.e2e.page_support import ANSWERS, NAMES, answer, assert_no_axe_violations, recommendation, sized_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 IDS = [m.id for m in load_catalog()]
@@ -151,9 +151,7 @@ def test_without_a_recommendation_id_no_adopt_is_offered_and_the_page_says_why(p
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_nothing_in_the_adoption_states(browser, stack, scheme):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme=scheme)
-    page = context.new_page()
-    try:
+    with sized_page(browser, 390, 844, color_scheme=scheme) as page:
         page.route(
             "**/choices",
             lambda route: route.fulfill(status=503, headers={"Retry-After": "1"}, body=json.dumps({"message": "x"})),
@@ -169,5 +167,3 @@ def test_axe_finds_nothing_in_the_adoption_states(browser, stack, scheme):
         expect(page.locator("#adoption")).to_contain_text("You adopted")
         page.get_by_role("button", name="Meet all twelve").click()
         assert_no_axe_violations(page, f"{scheme} adopted")
-    finally:
-        context.close()

@@ -13,7 +13,15 @@ from playwright.sync_api import Page, expect
 
 from mysfits_api.catalog import load_catalog
 from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, load_questionnaire
-from tests.e2e.page_support import ANSWERS, NAMES, answer, assert_no_axe_violations, open_questions, recommendation
+from tests.e2e.page_support import (
+    ANSWERS,
+    NAMES,
+    answer,
+    assert_no_axe_violations,
+    open_questions,
+    recommendation,
+    sized_page,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,9 +103,7 @@ def test_every_answer_pointing_is_said_as_every_one(page: Page, stack):
 
 @pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)])
 def test_each_scale_reads_in_order_down_its_columns(browser, stack, viewport):
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-    page = context.new_page()
-    try:
+    with sized_page(browser, viewport[0], viewport[1]) as page:
         open_questions(page, stack.url)
         for index in range(N_QUESTIONS):
             boxes = [page.locator(f"#q{index}-o{v}").locator("..").bounding_box() for v in range(1, N_OPTIONS + 1)]
@@ -106,22 +112,16 @@ def test_each_scale_reads_in_order_down_its_columns(browser, stack, viewport):
                 columns.setdefault(round(box["x"]), []).append((box["y"], value))
             read = [value for x in sorted(columns) for _, value in sorted(columns[x])]
             assert read == list(range(1, N_OPTIONS + 1)), f"question {index + 1} reads {read} column by column"
-    finally:
-        context.close()
 
 
 def test_the_count_stays_in_view_while_answering_on_a_desktop(browser, stack):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    try:
+    with sized_page(browser, 1280, 800) as page:
         open_questions(page, stack.url)
         for index in range(N_QUESTIONS):
             page.locator(f"#q{index}-o4").check()
             box = page.locator("#progress").bounding_box()
             assert 0 <= box["y"] and box["y"] + box["height"] <= 800, f"the count is out of view at question {index}"
             expect(page.locator("#progress")).to_have_text(f"{index + 1} of 5 answered")
-    finally:
-        context.close()
 
 
 # --- item 7: sharing --------------------------------------------------------------------------------------------
@@ -180,9 +180,7 @@ def test_the_page_carries_preview_metadata_and_its_image(page: Page, stack):
 
 @pytest.mark.parametrize("viewport", [(390, 844), (1280, 800)])
 def test_a_shared_link_opens_on_the_result_without_showing_the_form_first(browser, stack, viewport):
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-    page = context.new_page()
-    try:
+    with sized_page(browser, viewport[0], viewport[1]) as page:
         # Records, from the first paint on, whether the filled form was ever on screen before the result.
         page.add_init_script(
             """window.__formSeen = false;
@@ -199,8 +197,6 @@ def test_a_shared_link_opens_on_the_result_without_showing_the_form_first(browse
         expect(page.locator("#result-heading")).to_have_text(f"You're {name}!")
         assert page.evaluate("window.__formSeen") is False
         assert page.title().startswith(f"You're {name}!")
-    finally:
-        context.close()
 
 
 # --- item 8: the gallery ----------------------------------------------------------------------------------------
