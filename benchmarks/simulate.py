@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from mysfits import simulate
+from mysfits.loop import simulate
 from mysfits.model import dataset as ds
 
 PNG = Path(__file__).resolve().parent.parent / "docs" / "images" / "simulate.png"
@@ -19,7 +19,8 @@ def weight_table() -> list[str]:
     """Why the default --choices-weight: 10,000 choices against 100,000 uniform base rows, the challenger tuned."""
     import numpy as np
 
-    from mysfits.model import retrain, training
+    from mysfits.loop import retrain
+    from mysfits.model import training
     from mysfits_api.catalog import label_ids
     from mysfits_api.choices import Choice, Recommendation
 

@@ -13,14 +13,14 @@ Register = Callable[[argparse._SubParsersAction], None]
 
 def _registrars() -> list[Register]:
     # Imported lazily so `mysfits --help` stays fast and each area owns its own flags.
-    from mysfits import simulate
     from mysfits.aws import cli as aws_cli
     from mysfits.choices import cli as choices_cli
     from mysfits.local.endpoint import cli as endpoint_cli
     from mysfits.local.sam_local import cli as sam_local_cli
     from mysfits.local.serve import cli as serve_cli
+    from mysfits.loop import cli as retrain_cli
+    from mysfits.loop import simulate
     from mysfits.model import cli as model_cli
-    from mysfits.model import retrain_cli
 
     return [
         model_cli.register,

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from mysfits.aws.train_and_deploy import Toolkit, main
+from mysfits.loop import retrain
 from mysfits.model import dataset as ds
-from mysfits.model import retrain, training
+from mysfits.model import training
 from mysfits.model.artifact import save_model
 from mysfits.samconfig import read_overrides
 from tests import choice_rows

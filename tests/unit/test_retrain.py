@@ -7,8 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from mysfits.loop import retrain
 from mysfits.model import dataset as ds
-from mysfits.model import retrain, training
+from mysfits.model import training
 from mysfits.model.artifact import load_model, save_model
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice, Recommendation

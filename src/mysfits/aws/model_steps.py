@@ -166,7 +166,7 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
 def _choice_steps(args: argparse.Namespace, bucket: str) -> list[Step]:
     if not args.choices_table:
         return []
-    from mysfits.model import retrain
+    from mysfits.loop import retrain
 
     return [
         Step(
@@ -232,8 +232,9 @@ def _train_locally(ctx: Context, _results: Results) -> LocalModel:
 
 
 def _split(ctx: Context, results: Results) -> Split:
+    from mysfits.loop import retrain
     from mysfits.model import dataset as ds
-    from mysfits.model import retrain, training
+    from mysfits.model import training
 
     args = ctx.args
     train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
@@ -253,7 +254,7 @@ def _split(ctx: Context, results: Results) -> Split:
 
 def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
     from mysfits.aws.choices_table import DynamoDbChoiceReader
-    from mysfits.model import retrain
+    from mysfits.loop import retrain
 
     table = ctx.args.choices_table
     choices = list(DynamoDbChoiceReader(ctx.aws.dynamodb, table).choices())

@@ -39,9 +39,9 @@ DEFAULT_WEB = Path("web")
 
 
 def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
+    from mysfits.loop.cli import add_challenge_flags
     from mysfits.model import dataset as ds
     from mysfits.model import training
-    from mysfits.model.retrain_cli import add_challenge_flags
 
     parser = OneLineParser(
         prog=prog,

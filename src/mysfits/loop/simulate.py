@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from mysfits.cli_base import CliError, positive_int
+from mysfits.loop import retrain
 from mysfits.model import dataset as ds
-from mysfits.model import retrain, training
+from mysfits.model import training
 from mysfits.model.artifact import load_model, save_model
 from mysfits_api.catalog import label_ids
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mysfits.cli_base import CliError, positive_float, positive_int, share
 from mysfits.local.choices_store import DEFAULT_PATH as DEFAULT_CHOICES
-from mysfits.model import retrain
+from mysfits.loop import retrain
 from mysfits_api import encoding as encodings
 
 
