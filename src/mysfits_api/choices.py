@@ -43,6 +43,22 @@ class Recommendation:
     model_version: str
     created_at: float
     """Seconds since the epoch, UTC."""
+    shown_mysfit_id: str | None = None
+    """The Mysfit the page showed first (mysfits_api.exploration). Rows from before exploration always showed the
+    recommended one, so None means that and is stored as such."""
+    propensity: float = 1.0
+    """The probability that the policy shows ``shown`` for these answers: 1.0 where nothing was ever explored."""
+    exploration_rate: float = 0.0
+    randomized: bool = False
+    """The shown Mysfit was drawn uniformly from the twelve rather than taken from the model."""
+
+    def __post_init__(self) -> None:
+        if self.shown_mysfit_id is None:
+            object.__setattr__(self, "shown_mysfit_id", self.recommended_mysfit_id)
+
+    @property
+    def shown(self) -> str:
+        return self.shown_mysfit_id or self.recommended_mysfit_id
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,12 @@ class Choice:
 
     @property
     def accepted(self) -> bool:
-        """The visitor took the model's advice: what the acceptance rate counts."""
+        """The visitor adopted the Mysfit the page showed first: what the acceptance rate counts."""
+        return self.chosen_mysfit_id == self.recommendation.shown
+
+    @property
+    def agrees_with_model(self) -> bool:
+        """The adopted Mysfit is the model's own pick, whatever was shown."""
         return self.chosen_mysfit_id == self.recommendation.recommended_mysfit_id
 
 

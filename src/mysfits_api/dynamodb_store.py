@@ -34,6 +34,10 @@ def item_of(recommendation: Recommendation, expires_at: int) -> dict:
         "modelVersion": {"S": recommendation.model_version},
         "createdAt": {"N": repr(recommendation.created_at)},
         TTL_ATTRIBUTE: {"N": str(expires_at)},
+        "shownMysfitId": {"S": recommendation.shown},
+        "propensity": {"N": repr(recommendation.propensity)},
+        "explorationRate": {"N": repr(recommendation.exploration_rate)},
+        "randomized": {"BOOL": recommendation.randomized},
     }
     if recommendation.runner_up_mysfit_id:
         item["runnerUpMysfitId"] = {"S": recommendation.runner_up_mysfit_id}
@@ -48,6 +52,11 @@ def recommendation_from_item(item: dict) -> Recommendation:
         runner_up_mysfit_id=item.get("runnerUpMysfitId", {}).get("S"),
         model_version=item["modelVersion"]["S"],
         created_at=float(item["createdAt"]["N"]),
+        # Items written before exploration existed lack these: they always showed the recommended Mysfit.
+        shown_mysfit_id=item.get("shownMysfitId", {}).get("S"),
+        propensity=float(item.get("propensity", {}).get("N", "1.0")),
+        exploration_rate=float(item.get("explorationRate", {}).get("N", "0.0")),
+        randomized=bool(item.get("randomized", {}).get("BOOL", False)),
     )
 
 

@@ -11,6 +11,7 @@ region, as on Lambda); ``CHOICES_TABLE_NAME`` names the choices table (without i
 from __future__ import annotations
 
 import os
+import random
 import time
 import uuid
 
@@ -20,7 +21,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
-from mysfits_api import adopt
+from mysfits_api import adopt, exploration
 from mysfits_api import encoding as encodings
 from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
@@ -80,6 +81,26 @@ MODEL_ENCODING = _encoding("MODEL_ENCODING")
 ModelEncoding, which train_and_deploy.py writes next to the endpoint name)."""
 ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
 
+
+def _exploration_rate(name: str) -> float:
+    text = os.environ.get(name, "") or "0"
+    try:
+        rate = float(text)
+    except ValueError:
+        raise RuntimeError(
+            f"environment variable {name} must be a number from 0 to {exploration.MAX_RATE}, got {text!r}"
+        ) from None
+    try:
+        return exploration.check_rate(rate, f"environment variable {name}")
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+EXPLORATION_RATE = _exploration_rate("EXPLORATION_RATE")
+"""How often a recommendation shows a Mysfit drawn at random first (template.yaml's ExplorationRate; unset is 0)."""
+_draws = random.SystemRandom()
+"""Unpredictable draws: a client must not be able to tell which recommendation will explore."""
+
 STORE_CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 2})
 """A choice store that is down must cost a visitor seconds at most: the recommendation is answered without it."""
 
@@ -129,14 +150,19 @@ def post_recommendation() -> dict:
     if prediction.why_missing:
         # The recommendation stands on its own; a model that cannot say why is worth a warning, not a failure.
         logger.warning("recommendation without reasons", extra={"cause": prediction.why_missing})
-    body = recommendation_for(prediction.label, prediction.neighbours, answers)
+    exposure = exploration.choose(prediction.label, EXPLORATION_RATE, _draws)
+    body = recommendation_for(prediction.label, prediction.neighbours, answers, shown=exposure.shown)
     recommendation = Recommendation(
         recommendation_id=str(uuid.uuid4()),
         answers=answers,
-        recommended_mysfit_id=body["recommendedMysfit"],
+        recommended_mysfit_id=body["modelPick"],
         runner_up_mysfit_id=runner_up(prediction.label, prediction.neighbours),
         model_version=prediction.model_version,
         created_at=time.time(),
+        shown_mysfit_id=body["recommendedMysfit"],
+        propensity=exposure.propensity,
+        exploration_rate=exposure.rate,
+        randomized=exposure.randomized,
     )
     if _kept(recommendation):
         body["recommendationId"] = recommendation.recommendation_id

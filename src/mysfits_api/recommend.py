@@ -267,13 +267,25 @@ def answers_pointing_to(label: int, answers: Sequence[int]) -> list[int]:
 
 
 def recommendation_for(
-    label: int, neighbours: Sequence[int] | None = None, answers: Sequence[int] | None = None
+    label: int,
+    neighbours: Sequence[int] | None = None,
+    answers: Sequence[int] | None = None,
+    shown: int | None = None,
 ) -> dict:
-    """The 200 body. ``recommendedMysfit`` keeps the original site's key; ``mysfit`` saves the page a second call;
-    ``why`` (only when the neighbours are known) says how the nearest earlier visitors voted and, given the answers,
-    which of them point to the Mysfit (``answersPointing``)."""
-    mysfit = mysfit_for_label(label)
-    body = {"recommendedMysfit": mysfit.id, "mysfit": mysfit.profile()}
+    """The 200 body. ``recommendedMysfit`` keeps the original site's key and names the Mysfit the page shows first
+    (``shown``, the model's pick unless exploration drew another); ``mysfit`` is its profile, saving the page a
+    second call. ``modelPick`` is always the model's own pick and ``explored`` says whether the two differ, so the
+    page never claims the model chose what it did not. ``why`` (only when the neighbours are known) describes the
+    model's pick: how the nearest earlier visitors voted and, given the answers, which of them point to it
+    (``answersPointing``)."""
+    shown = label if shown is None else shown
+    mysfit = mysfit_for_label(shown)
+    body = {
+        "recommendedMysfit": mysfit.id,
+        "mysfit": mysfit.profile(),
+        "modelPick": mysfit_for_label(label).id,
+        "explored": shown != label,
+    }
     if neighbours is not None:
         body["why"] = explain(label, neighbours)
         if answers is not None:

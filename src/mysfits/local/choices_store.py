@@ -42,17 +42,26 @@ CREATE TABLE IF NOT EXISTS recommendations (
 );
 CREATE INDEX IF NOT EXISTS chosen_rows ON recommendations (chosen_at) WHERE chosen IS NOT NULL;
 """
+_EXPOSURE_COLUMNS = {
+    "shown": "TEXT",
+    "propensity": "REAL NOT NULL DEFAULT 1.0",
+    "exploration_rate": "REAL NOT NULL DEFAULT 0.0",
+    "randomized": "INTEGER NOT NULL DEFAULT 0",
+}
+"""What the page showed and how (mysfits_api.exploration). Added to files made before exploration existed; their
+old rows read as "the recommended Mysfit was shown, with certainty", which is what happened."""
+_EXPOSURE_DEFAULTS = {"shown": "NULL", "propensity": "1.0", "exploration_rate": "0.0", "randomized": "0"}
 _SELECT_ONE = (
-    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at "
-    "FROM recommendations WHERE id = ?"
+    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at, {exposure}"
+    " FROM recommendations WHERE id = ?"
 )
 _SELECT_ALL = (
-    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at "
-    "FROM recommendations ORDER BY created_at, id"
+    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at, {exposure}"
+    " FROM recommendations ORDER BY created_at, id"
 )
 _SELECT_CHOSEN = (
-    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at "
-    "FROM recommendations WHERE chosen IS NOT NULL ORDER BY chosen_at, id"
+    "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at, {exposure}"
+    " FROM recommendations WHERE chosen IS NOT NULL ORDER BY chosen_at, id"
 )
 
 
@@ -67,9 +76,16 @@ class SqliteChoiceStore:
         self.path = Path(path)
         self.read_only = read_only
         self._local = threading.local()
+        self._exposure = ", ".join(_EXPOSURE_COLUMNS)
         if read_only:
             with self._guard("open"):
-                self._connection().execute("SELECT count(*) FROM recommendations").fetchone()
+                connection = self._connection()
+                connection.execute("SELECT count(*) FROM recommendations").fetchone()
+                # A reader never changes the file: columns a file from before exploration lacks read as defaults.
+                missing = _missing_exposure_columns(connection)
+            self._exposure = ", ".join(
+                f"{_EXPOSURE_DEFAULTS[name]} AS {name}" if name in missing else name for name in _EXPOSURE_COLUMNS
+            )
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,6 +95,7 @@ class SqliteChoiceStore:
             connection = self._connection()
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
+            _add_exposure_columns(connection)
         # A connection must not cross a fork, and `mysfits serve --workers N` forks after this: each thread that
         # uses the store opens its own.
         self.close()
@@ -103,8 +120,8 @@ class SqliteChoiceStore:
     def save_recommendation(self, recommendation: Recommendation) -> None:
         with self._guard("save a recommendation"):
             self._connection().execute(
-                "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at, "
+                "shown, propensity, exploration_rate, randomized) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recommendation.recommendation_id,
                     ",".join(map(str, recommendation.answers)),
@@ -112,6 +129,10 @@ class SqliteChoiceStore:
                     recommendation.runner_up_mysfit_id,
                     recommendation.model_version,
                     recommendation.created_at,
+                    recommendation.shown,
+                    recommendation.propensity,
+                    recommendation.exploration_rate,
+                    int(recommendation.randomized),
                 ),
             )
 
@@ -123,7 +144,7 @@ class SqliteChoiceStore:
                 "WHERE id = ? AND chosen IS NULL AND created_at >= ?",
                 (choice_id, mysfit_id, now, recommendation_id, now - CHOICE_WINDOW_SECONDS),
             ).rowcount
-            row = connection.execute(_SELECT_ONE, (recommendation_id,)).fetchone()
+            row = connection.execute(_SELECT_ONE.format(exposure=self._exposure), (recommendation_id,)).fetchone()
         if updated:
             return _choice(row)
         if row is None:
@@ -136,12 +157,12 @@ class SqliteChoiceStore:
 
     def recommendations(self) -> Iterator[Recommendation]:
         with self._guard("read recommendations"):
-            rows = self._connection().execute(_SELECT_ALL).fetchall()
+            rows = self._connection().execute(_SELECT_ALL.format(exposure=self._exposure)).fetchall()
         return iter([_recommendation(row) for row in rows])
 
     def choices(self) -> Iterator[Choice]:
         with self._guard("read choices"):
-            rows = self._connection().execute(_SELECT_CHOSEN).fetchall()
+            rows = self._connection().execute(_SELECT_CHOSEN.format(exposure=self._exposure)).fetchall()
         return iter([_choice(row) for row in rows])
 
     def close(self) -> None:
@@ -166,6 +187,21 @@ class _Guard:
         return False
 
 
+def _missing_exposure_columns(connection: sqlite3.Connection) -> list[str]:
+    present = {row[1] for row in connection.execute("PRAGMA table_info(recommendations)")}
+    return [name for name in _EXPOSURE_COLUMNS if name not in present]
+
+
+def _add_exposure_columns(connection: sqlite3.Connection) -> None:
+    """Bring a file from before exploration up to date; each ALTER is instant (SQLite writes no rows for it)."""
+    for name in _missing_exposure_columns(connection):
+        try:
+            connection.execute(f"ALTER TABLE recommendations ADD COLUMN {name} {_EXPOSURE_COLUMNS[name]}")
+        except sqlite3.OperationalError as exc:  # another worker added it first
+            if "duplicate column" not in str(exc):
+                raise
+
+
 def _recommendation(row: tuple) -> Recommendation:
     return Recommendation(
         recommendation_id=row[0],
@@ -174,6 +210,10 @@ def _recommendation(row: tuple) -> Recommendation:
         runner_up_mysfit_id=row[3],
         model_version=row[4],
         created_at=row[5],
+        shown_mysfit_id=row[9],
+        propensity=row[10],
+        exploration_rate=row[11],
+        randomized=bool(row[12]),
     )
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from mysfits.cli_base import CliError, positive_float, positive_int, share
 from mysfits.local.choices_store import DEFAULT_PATH as DEFAULT_CHOICES
-from mysfits.loop import retrain
+from mysfits.loop import judge, retrain
 from mysfits_api import encoding as encodings
 
 
 def add_challenge_flags(group) -> None:
-    """The challenger's weight, recombination and margin: one definition for `mysfits retrain` and for
-    train_and_deploy.py --choices-table, which judge a challenger by the same rule."""
+    """The challenger's weight and recombination, and how sure the judge must be: one definition for `mysfits
+    retrain` and for train_and_deploy.py --choices-table, which judge a challenger by the same rule."""
     group.add_argument(
         "--choices-weight",
         type=positive_float,
@@ -28,21 +28,41 @@ def add_challenge_flags(group) -> None:
         "(default %(default)s; see the README's data loop)",
     )
     group.add_argument(
-        "--margin",
+        "--confidence",
+        type=_confidence,
+        default=judge.DEFAULT_CONFIDENCE,
+        help="how sure the judge must be that the challenger is better than the serving model and than chance "
+        "(one-sided, from 0.5 to below 1; default %(default)g)",
+    )
+    group.add_argument(
+        "--min-gain",
         type=share,
-        default=retrain.DEFAULT_MARGIN,
-        help="how much worse on held-out choices a challenger may be and still replace the serving model "
+        default=0.0,
+        help="how much better on the visitors' taste, as a share, the challenger must be at that confidence "
         "(default %(default)g)",
     )
+
+
+def _confidence(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a probability from 0.5 to below 1, such as 0.95; got {text!r}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "retrain",
-        help="train a challenger on the base data plus visitors' choices; promote it if it is no worse",
-        description="Export the choices, train a challenger on the base data plus the choices, score it and the "
-        "serving champion on held-out choices, and replace the champion's file only if the challenger is not worse "
-        "by more than --margin. Prints the comparison either way.",
+        help="train a challenger on the base data plus visitors' choices; promote it only if it is better",
+        description="Read the choices, train a challenger on the base data plus the choices (with what the page "
+        "showed taken into account), score it and the serving champion on held-out choices, and replace the "
+        "champion's file only if the challenger is better beyond luck (--confidence). Prints the comparison "
+        "either way.",
     )
     parser.add_argument("--data", type=Path, required=True, help="base training data (the workshop's CSV format)")
     parser.add_argument(
@@ -55,9 +75,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--encoding",
         choices=encodings.ENCODINGS,
-        help="train the challenger with this encoding (default: the champion's; a switch needs the API to follow)",
+        help="train the challenger with this encoding (default: tuning tries both, the served API follows the "
+        "promoted model's; with --no-tune, the champion's)",
     )
-    parser.add_argument("--no-tune", action="store_true", help="keep the seed's k and sample size (faster)")
+    parser.add_argument(
+        "--no-tune", action="store_true", help="keep the seed's k and sample size and the champion's encoding (faster)"
+    )
     parser.add_argument("--seed", type=int, default=2018, help="random seed (default %(default)s)")
     parser.set_defaults(func=_retrain)
 
@@ -88,7 +111,8 @@ def _retrain(args: argparse.Namespace) -> int:
             choices,
             champion,
             weight=args.choices_weight,
-            margin=args.margin,
+            confidence=args.confidence,
+            min_gain=args.min_gain,
             encoding=args.encoding,
             tune=not args.no_tune,
             recombine=args.recombine,

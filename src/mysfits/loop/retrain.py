@@ -2,8 +2,10 @@
 
 The choices are the only real signal the project has, so they are also the judge: a fixed share of them (chosen by
 a hash of each choice's id, so a choice stays on the same side from one run to the next) is never trained on, and
-both models are scored on it. The challenger is promoted when it is not worse than the champion by more than
-``margin``; the swap is one atomic rename of the model file, which the running endpoint reloads.
+both models are scored on it by :mod:`mysfits.loop.judge`, which takes out what the page caused and promotes only
+on evidence. The challenger learns from the rest after :func:`mysfits.loop.exposure.learning_rows` has thinned the
+choices the page may have caused; the swap is one atomic rename of the model file, which the running endpoint
+reloads.
 
 What "weight" means for a kNN: the challenger learns from every training choice plus a random share ``1/weight``
 of the base rows, so that one choice counts as much as ``weight`` base rows in the neighbourhoods it takes part in.
@@ -21,22 +23,21 @@ from pathlib import Path
 
 import numpy as np
 
+from mysfits.loop import exposure, judge
 from mysfits.model import dataset as ds
 from mysfits.model import training
 from mysfits.model.artifact import ModelArtifact, save_model
 from mysfits.progress import QUIET, Progress
-from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice
 
 DEFAULT_WEIGHT = 1000.0
 DEFAULT_RECOMBINE = 10
 """Rows per learning choice after recombination (:func:`recombined`); measured in docs/benchmarks.md."""
-DEFAULT_MARGIN = 0.01
-"""One point of held-out accuracy: below the noise of a few hundred held-out choices, so a challenger is not kept out
-by chance, and far below what a broken model loses (a model trained on shuffled labels falls to about 8%)."""
 HOLDOUT_PERCENT = 20
 MIN_HOLDOUT = 100
-"""Fewer held-out choices than this cannot tell a one-point margin from noise."""
+"""Fewer held-out choices than this say next to nothing about a challenger."""
+MIN_LEARNING = 20
+"""Fewer learning choices than this, once trust is taken out, leave a kNN nothing to find neighbours in."""
 
 
 class TooFewChoices(ValueError):
@@ -45,33 +46,32 @@ class TooFewChoices(ValueError):
 
 @dataclass(frozen=True)
 class Decision:
-    promoted: bool
-    champion_accuracy: float
-    challenger_accuracy: float
-    margin: float
+    verdict: judge.Verdict
     choices: int
     held_out: int
+    set_aside: int
+    """Learning choices left out because the page, not taste, may have caused them."""
     challenger: ModelArtifact = field(repr=False)
 
+    @property
+    def promoted(self) -> bool:
+        return self.verdict.promoted
+
     def summary(self) -> str:
-        verdict = "promoted" if self.promoted else "kept the champion"
+        learning = self.choices - self.held_out
         return (
-            f"{self.choices:,} choices, {self.held_out:,} held out; held-out accuracy: champion "
-            f"{self.champion_accuracy:.2%}, challenger {self.challenger_accuracy:.2%} "
-            f"(margin {self.margin:.2%}): {verdict}"
+            f"{self.choices:,} choices: {learning:,} to learn from ({self.set_aside:,} of them set aside as "
+            f"following the page), {self.held_out:,} held out\n{self.verdict.summary()}"
         )
 
 
 def held_out(choice: Choice) -> bool:
-    digest = hashlib.sha256(choice.choice_id.encode()).digest()
+    return held_out_id(choice.choice_id)
+
+
+def held_out_id(choice_id: str) -> bool:
+    digest = hashlib.sha256(choice_id.encode()).digest()
     return int.from_bytes(digest[:4], "big") % 100 < HOLDOUT_PERCENT
-
-
-def as_dataset(choices: Sequence[Choice]) -> ds.Dataset:
-    label_of = {mysfit_id: label for label, mysfit_id in enumerate(label_ids())}
-    X = np.array([c.recommendation.answers for c in choices], dtype=np.uint8).reshape(-1, 5)
-    y = np.array([label_of[c.chosen_mysfit_id] for c in choices], dtype=np.uint8)
-    return ds.Dataset(X, y)
 
 
 def accuracy(table: bytes | np.ndarray, data: ds.Dataset) -> float:
@@ -83,17 +83,38 @@ def minimum_choices() -> int:
     return -(-MIN_HOLDOUT * 100 // HOLDOUT_PERCENT)
 
 
-def split_choices(choices: Sequence[Choice]) -> tuple[ds.Dataset, ds.Dataset]:
+def split_choices(choices: Sequence[Choice]) -> tuple[exposure.Exposed, exposure.Exposed]:
     """``(learn, judge)``: the held-out share judges, the rest is learned from. Raises TooFewChoices before any
-    training when the judge would be too small to tell the margin from noise."""
-    judge = as_dataset([c for c in choices if held_out(c)])
-    learn = as_dataset([c for c in choices if not held_out(c)])
-    if judge.rows < MIN_HOLDOUT:
+    training when the judge would be too small to say anything."""
+    every = exposure.exposed(choices)
+    judged = np.array([held_out_id(i) for i in every.ids], dtype=bool)
+    learn, held = every.where(~judged), every.where(judged)
+    if held.rows < MIN_HOLDOUT:
         raise TooFewChoices(
-            f"{len(choices):,} choices give {judge.rows} held-out ones; judging a challenger needs at least "
+            f"{len(choices):,} choices give {held.rows} held-out ones; judging a challenger needs at least "
             f"{MIN_HOLDOUT} (about {minimum_choices():,} choices)"
         )
-    return learn, judge
+    return learn, held
+
+
+def learning_data(choices: Sequence[Choice], seed: int) -> Learning:
+    """What both paths (`mysfits retrain` and the SageMaker job) learn from and judge on, from one store read."""
+    learn, held = split_choices(choices)
+    follow = exposure.follow_share(exposure.exposed(choices))
+    rows, set_aside = exposure.learning_rows(learn, follow.share, seed)
+    if rows.rows < MIN_LEARNING:
+        raise TooFewChoices(f"only {rows.rows} learning choices are left once trust is taken out of them")
+    return Learning(rows, held, follow, set_aside, len(choices))
+
+
+@dataclass(frozen=True)
+class Learning:
+    rows: ds.Dataset
+    """Learning choices, less those set aside as following the page."""
+    held: exposure.Exposed
+    follow: exposure.Follow
+    set_aside: int
+    total: int
 
 
 def recombined(learn: ds.Dataset, factor: int, seed: int) -> ds.Dataset:
@@ -133,67 +154,95 @@ def training_mix(
     return mixed, int(keep.sum())
 
 
-def promoted(champion_accuracy: float | None, challenger_accuracy: float, margin: float = DEFAULT_MARGIN) -> bool:
-    """The rule: no worse than the champion by more than ``margin``; with no champion serving, the challenger wins."""
-    return champion_accuracy is None or challenger_accuracy >= champion_accuracy - margin
-
-
 def challenge(
     base: ds.Dataset,
     choices: Sequence[Choice],
-    champion: ModelArtifact,
+    champion: ModelArtifact | None,
     *,
     weight: float = DEFAULT_WEIGHT,
-    margin: float = DEFAULT_MARGIN,
+    confidence: float = judge.DEFAULT_CONFIDENCE,
+    min_gain: float = 0.0,
     encoding: str | None = None,
     tune: bool = True,
     recombine: int = DEFAULT_RECOMBINE,
     seed: int = ds.DEFAULT_SEED,
     progress: Progress = QUIET,
 ) -> Decision:
-    """Train a challenger and judge it against the champion on the held-out choices. Writes nothing."""
-    learn, judge = split_choices(choices)
-    encoding = encoding or champion.encoding
-    hyperparameters: dict = {}
+    """Train a challenger and judge it against the champion on the held-out choices. Writes nothing.
+
+    ``encoding`` fixes the challenger's encoding; by default tuning tries both (the API follows a promoted model's
+    encoding), and without tuning the champion's is kept.
+    """
+    data = learning_data(choices, seed)
+    learning = data.rows
+    progress.note(f"  {data.follow.describe()}; {data.set_aside:,} learning choices set aside as following the page")
+    tried = (encoding,) if encoding else training.TUNE_ENCODINGS if tune else (_encoding_of(champion),)
+    hyperparameters: dict = {"encoding": tried[0]}
     tuning = None
     if tune:
-        # k and the sample size are chosen on real choices only: recombined rows would flatter recombination.
-        fit, validation = ds.split(learn, test_fraction=0.1, seed=seed + 1)
+        # k, the sample size and the encoding are chosen on real choices only: recombined rows would flatter
+        # recombination.
+        fit, validation = ds.split(learning, test_fraction=0.1, seed=seed + 1)
         fit_mix, _ = training_mix(base, fit, weight, seed, recombine)
-        with progress.step(f"tuning k and sample_size on {validation.rows:,} learning choices set aside"):
-            tuned = training.tune(fit_mix, seed, progress, (encoding,), validation=validation)
+        with progress.step(f"tuning {' and '.join(tried)}, k and sample_size on {validation.rows:,} choices set aside"):
+            tuned = training.tune(fit_mix, seed, progress, tried, validation=validation)
         whole = tuned.sample_size >= fit_mix.rows
-        hyperparameters = {"k": tuned.k, "sample_size": None if whole else tuned.sample_size}
+        hyperparameters = {"encoding": tuned.encoding, "k": tuned.k}
+        hyperparameters["sample_size"] = None if whole else tuned.sample_size
         tuning = tuned.results
-    mixed, kept = training_mix(base, learn, weight, seed, recombine)
-    if hyperparameters:
+    mixed, kept = training_mix(base, learning, weight, seed, recombine)
+    if "sample_size" in hyperparameters:
         hyperparameters["sample_size"] = hyperparameters["sample_size"] or mixed.rows
     with progress.step(
-        f"training a challenger on {learn.rows:,} choices (x{recombine} recombined) and {kept:,} base rows"
+        f"training a challenger on {learning.rows:,} choices (x{recombine} recombined) and {kept:,} base rows"
     ):
-        challenger = training.train_model(mixed, seed=seed, encoding=encoding, test_fraction=0.05, **hyperparameters)
+        challenger = training.train_model(mixed, seed=seed, test_fraction=0.05, **hyperparameters)
     if tuning is not None:
         challenger.metrics["tuning"] = tuning
-    champion_accuracy, challenger_accuracy = accuracy(champion.table, judge), accuracy(challenger.table, judge)
-    won = promoted(champion_accuracy, challenger_accuracy, margin)
+    held = data.held
+    verdict = judge.judge(
+        held,
+        training.predict(np.frombuffer(challenger.table, np.uint8), held.X),
+        None if champion is None else training.predict(np.frombuffer(champion.table, np.uint8), held.X),
+        data.follow,
+        confidence=confidence,
+        min_gain=min_gain,
+    )
     challenger.training_data.update(
         source="mysfits retrain",
         base_sha256=base.sha256,
-        choices=learn.rows,
+        choices=data.total - held.rows,
+        choices_learned=learning.rows,
+        set_aside_as_following=data.set_aside,
         base_rows_kept=kept,
         choices_weight=weight,
         recombine=recombine,
         sha256=mixed.sha256,
     )
-    challenger.metrics["champion_challenger"] = {
-        "held_out_choices": judge.rows,
-        "champion_version": champion.version,
-        "champion_accuracy": champion_accuracy,
-        "challenger_accuracy": challenger_accuracy,
-        "margin": margin,
-        "promoted": won,
+    challenger.metrics["champion_challenger"] = verdict_record(verdict, None if champion is None else champion.version)
+    return Decision(verdict, data.total, held.rows, data.set_aside, challenger)
+
+
+def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict:
+    """What a model file keeps of the judgement that let it in (or kept it out)."""
+    return {
+        "held_out_choices": verdict.choices,
+        "champion_version": champion_version,
+        "champion_taste_accuracy": verdict.champion,
+        "challenger_taste_accuracy": verdict.challenger,
+        "difference": verdict.difference,
+        "standard_error": verdict.standard_error,
+        "confidence": verdict.confidence,
+        "min_gain": verdict.min_gain,
+        "follow_share": verdict.follow.share,
+        "drawn_choices": verdict.follow.drawn,
+        "promoted": verdict.promoted,
+        "reason": verdict.reason,
     }
-    return Decision(won, champion_accuracy, challenger_accuracy, margin, len(choices), judge.rows, challenger)
+
+
+def _encoding_of(champion: ModelArtifact | None) -> str:
+    return training.DEFAULT_ENCODING if champion is None else champion.encoding
 
 
 def promote(decision: Decision, model_path: str | os.PathLike) -> Path | None:

@@ -1,14 +1,13 @@
 """``mysfits simulate``: the data loop played through the real local API, to show that the model gets better.
 
 Visitors with hidden tastes (the generator's, ordinal or categorical) arrive at `mysfits serve`, answer, get a
-recommendation over HTTP and adopt a Mysfit: the one their hidden taste picks, or with probability ``bias`` the
-recommended one (real visitors lean towards what they are shown). After each round `mysfits retrain` runs, as an
-operator would run it. The model starts where the workshop did: trained on uniform random answers, knowing nothing.
-Each round reports the choices so far, the round's acceptance rate, and the served model's exact expected accuracy
-on fresh visitors from the same hidden tastes (no test-set noise), against the Bayes optimum.
-
-The encoding is the deployment's choice and stays fixed through the run: ordinal for ordinal tastes (answers on a
-scale), one-hot for categorical ones (answers that are categories). Retraining tunes k and the sample size within it.
+recommendation over HTTP and adopt a Mysfit: the one their hidden taste picks, or with probability ``bias`` the one
+the page showed first (real visitors lean towards what they are shown). After each round `mysfits retrain` runs, as
+an operator would run it. The model starts where the workshop did: ordinal, trained on uniform random answers,
+knowing nothing. Retraining tunes the encoding with k and the sample size, and the API follows the model it serves.
+Each round reports the choices so far, the round's acceptance rate (adopted what was shown first), how often the
+page showed a drawn Mysfit rather than the model's pick, and the served model's exact expected accuracy on fresh
+visitors from the same hidden tastes (no test-set noise), against the Bayes optimum.
 """
 
 from __future__ import annotations
@@ -37,8 +36,10 @@ from mysfits.model import dataset as ds
 from mysfits.model import training
 from mysfits.model.artifact import load_model, save_model
 from mysfits_api.catalog import label_ids
+from mysfits_api.exploration import MAX_RATE
 
-ENCODING_FOR = {ds.ORDINAL: "ordinal", ds.CATEGORICAL: "one-hot"}
+START_ENCODING = "ordinal"
+"""The workshop's encoding: answers as numbers on a scale. Retraining may switch to one-hot."""
 BASE_ROWS = 100_000
 CLIENTS = 8
 RELOAD_WAIT_S = 1.5
@@ -50,6 +51,8 @@ class Round:
     number: int
     choices: int
     acceptance: float
+    explored: float
+    """Share of the round's recommendations that showed something other than the model's pick."""
     accuracy: float
     bayes: float
     promoted: bool
@@ -61,6 +64,7 @@ class Run:
     preferences: str
     signal: float
     bias: float
+    exploration_rate: float
     rounds: list[Round]
     shuffled_promoted: bool
     shuffled_accuracy: float
@@ -81,6 +85,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--bias", type=float, default=0.0, help="chance that a visitor adopts the recommended Mysfit instead"
     )
+    parser.add_argument(
+        "--exploration-rate",
+        type=float,
+        default=None,
+        help="share of recommendations that show a drawn Mysfit first (default: template.yaml's ExplorationRate)",
+    )
     parser.add_argument("--png", type=Path, help="draw accuracy against choices into this PNG")
     parser.add_argument("--seed", type=int, default=7)
     parser.set_defaults(func=_main)
@@ -89,6 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _main(args: argparse.Namespace) -> int:
     if not 0 <= args.bias <= 1:
         raise CliError(f"--bias must be a probability from 0 to 1, got {args.bias}")
+    if args.exploration_rate is not None and not 0 <= args.exploration_rate <= MAX_RATE:
+        raise CliError(f"--exploration-rate must be from 0 to {MAX_RATE}, got {args.exploration_rate}")
     modes = (ds.ORDINAL, ds.CATEGORICAL) if args.preferences == "both" else (args.preferences,)
     runs = []
     for preferences in modes:
@@ -100,6 +112,7 @@ def _main(args: argparse.Namespace) -> int:
                 rounds=args.rounds,
                 signal=args.signal,
                 bias=args.bias,
+                exploration_rate=args.exploration_rate,
                 seed=args.seed,
                 report=lambda line: print(line, flush=True),
             )
@@ -117,12 +130,14 @@ def simulate(
     rounds: int,
     signal: float = ds.DEFAULT_SIGNAL,
     bias: float = 0.0,
+    exploration_rate: float | None = None,
     seed: int = 7,
     base_rows: int = BASE_ROWS,
     tune: bool = True,
     report=print,
 ) -> Run:
-    encoding = ENCODING_FOR[preferences]
+    encoding = START_ENCODING
+    rate = template_exploration_rate() if exploration_rate is None else exploration_rate
     bayes = ds.bayes_accuracy(signal, preferences)
     rng = np.random.default_rng(seed)
     ids = label_ids()
@@ -140,14 +155,14 @@ def simulate(
         history: list[Round] = []
         per_round = -(-visitors // rounds)
         seen = 0
-        with _stack(model_path, base_path, store, work) as url:
+        with _stack(model_path, base_path, store, work, rate) as url:
             for number in range(1, rounds + 1):
                 started = time.perf_counter()
                 batch = ds.generate(min(per_round, visitors - seen), seed=seed * 1000 + number, signal=signal,
                                     preferences=preferences)  # fmt: skip
                 seen += batch.rows
                 leaning = rng.random(batch.rows) < bias
-                accepted = _visit(url, batch, leaning, ids)
+                accepted, explored = _visit(url, batch, leaning, ids)
                 promoted = _retrain(base_path, store, model_path, tune)
                 if promoted:
                     time.sleep(RELOAD_WAIT_S)
@@ -156,6 +171,7 @@ def simulate(
                         number,
                         seen,
                         accepted / batch.rows,
+                        explored / batch.rows,
                         _accuracy(model_path, signal, preferences),
                         bayes,
                         promoted,
@@ -165,17 +181,26 @@ def simulate(
                 last = history[-1]
                 report(
                     f"round {number}: {last.choices:>6,} choices, acceptance {last.acceptance:6.2%}, "
+                    f"explored {last.explored:5.2%}, "
                     f"held-out accuracy {last.accuracy:6.2%} (Bayes {bayes:.2%}, "
                     f"gap {(bayes - last.accuracy) * 100:.2f} pts), {'promoted' if promoted else 'kept'}, "
                     f"{last.seconds:.0f} s"
                 )
         shuffled = _shuffled_challenge(store, base_path, model_path, seed, tune)
+        verdict = shuffled.verdict
         report(
-            f"a challenger trained on shuffled labels scored {shuffled.challenger_accuracy:.2%} against the "
-            f"champion's {shuffled.champion_accuracy:.2%}: {'PROMOTED' if shuffled.promoted else 'not promoted'}"
+            f"a challenger trained on shuffled labels scored {verdict.challenger:.2%} against the "
+            f"champion's {verdict.champion:.2%}: {'PROMOTED' if verdict.promoted else 'not promoted'}"
         )
-    return Run(preferences, signal, bias, history, shuffled.promoted, shuffled.challenger_accuracy,
-               shuffled.champion_accuracy, start_accuracy)  # fmt: skip
+    return Run(preferences, signal, bias, rate, history, verdict.promoted, verdict.challenger,
+               verdict.champion, start_accuracy)  # fmt: skip
+
+
+def template_exploration_rate() -> float:
+    """The rate `mysfits serve` applies when nothing overrides it: template.yaml's ExplorationRate default."""
+    from mysfits.local.gateway.template import load_template
+
+    return float(load_template(Path("template.yaml"))["Parameters"]["ExplorationRate"]["Default"])
 
 
 def _accuracy(model_path: Path, signal: float, preferences: str) -> float:
@@ -197,12 +222,13 @@ def _child_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _stack(model: Path, data: Path, store: Path, work: Path) -> Iterator[str]:
+def _stack(model: Path, data: Path, store: Path, work: Path, rate: float) -> Iterator[str]:
     """`mysfits serve` on free ports with two gateway workers, as `make run` would start it."""
     port, endpoint_port = _free_port(), _free_port()
     command = [
         sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--data", str(data), "--choices", str(store),
         "--port", str(port), "--endpoint-port", str(endpoint_port), "--quiet", "--workers", "2",
+        "--parameter-overrides", f"ExplorationRate={rate}",
     ]  # fmt: skip
     log = (work / "serve.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=_child_env())  # noqa: S603
@@ -246,17 +272,17 @@ def _post(connection: http.client.HTTPConnection, path: str, body: dict, attempt
     return response.status, answer
 
 
-def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str]) -> int:
+def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str]) -> tuple[int, int]:
     """Every visitor of the batch recommends then adopts, over HTTP from CLIENTS keep-alive connections. Returns how
-    many adopted the recommended Mysfit."""
+    many adopted the Mysfit shown first, and how many were shown a drawn Mysfit rather than the model's pick."""
     host, port = address.split(":")
-    accepted = 0
+    accepted = explored = 0
     lock = threading.Lock()
 
     def client(indices: range) -> None:
-        nonlocal accepted
+        nonlocal accepted, explored
         connection = http.client.HTTPConnection(host, int(port), timeout=30)
-        mine = 0
+        mine = drawn = 0
         try:
             for i in indices:
                 status, rec = _post(connection, "/recommendations", {"entry": batch.X[i].tolist()})
@@ -269,15 +295,17 @@ def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str])
                 if status != 201:
                     raise RuntimeError(f"POST /choices answered {status}: {body}")
                 mine += chosen == rec["recommendedMysfit"]
+                drawn += bool(rec.get("explored"))
         finally:
             connection.close()
         with lock:
             accepted += mine
+            explored += drawn
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         for future in [pool.submit(client, range(c, batch.rows, CLIENTS)) for c in range(CLIENTS)]:
             future.result()
-    return accepted
+    return accepted, explored
 
 
 def _retrain(base: Path, store: Path, model: Path, tune: bool) -> bool:
