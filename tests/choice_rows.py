@@ -34,6 +34,24 @@ def _chosen_item(recommendation: Recommendation, mysfit_id: str) -> dict:
     return item
 
 
+def record_exposed(client, table: str, choices) -> None:
+    """Choices as tests.loop_support makes them (with what the page showed), written in the Lambda's item shape."""
+    items = []
+    for choice in choices:
+        item = item_of(choice.recommendation, 0)
+        del item[TTL_ATTRIBUTE]
+        item |= {
+            "choiceId": {"S": choice.choice_id},
+            "chosenMysfitId": {"S": choice.chosen_mysfit_id},
+            "chosenAt": {"N": repr(choice.chosen_at)},
+        }
+        item[KEY] = {"S": str(uuid.uuid4())}
+        items.append(item)
+    for start in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        assert not client.batch_write_item(RequestItems={table: requests})["UnprocessedItems"]
+
+
 def record_choices(client, table: str, data: ds.Dataset) -> None:
     """One recommendation and one adoption per row of ``data`` (its label is the adopted Mysfit)."""
     store, ids = DynamoDbChoiceStore(client, table, retention_seconds=86_400), label_ids()

@@ -1,5 +1,9 @@
 """moto's training jobs complete at once and learn nothing; this one learns, so a run can be judged on its metrics.
 
+moto's batch transform jobs complete at once and write nothing; here a transform job over a model made from one of
+these training jobs' output answers each row of its input CSV with that job's model, in the built-in kNN's
+jsonlines format (``{"predicted_label": 3.0}`` per line), at ``<S3OutputPath>/<input file name>.out``.
+
 The built-in kNN reports ``test:accuracy`` on its ``test`` channel when ``predictor_type`` is ``classifier`` (the
 SageMaker developer guide, "Tune a k-NN model"). scripts/train_and_deploy.py --choices-table compares that figure
 with the serving endpoint's, so under moto the figure has to mean something: here each new job reads its ``train``
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Iterator
 from unittest import mock
 
@@ -43,7 +48,9 @@ def training_jobs_that_train() -> Iterator[dict[str, float]]:
     from moto.sagemaker.models import SageMakerModelBackend
 
     original = SageMakerModelBackend.create_training_job
+    original_transform = SageMakerModelBackend.create_transform_job
     reported: dict[str, float] = {}  # each job's test:accuracy by name, for the tests' own checks
+    learned: dict[str, tuple[np.ndarray, int]] = {}  # model data URL -> (prediction table, feature_dim)
 
     def create_and_train(backend, training_job_name, hyper_parameters, *args, **kwargs):
         job = original(backend, training_job_name, hyper_parameters, *args, **kwargs)
@@ -58,6 +65,7 @@ def training_jobs_that_train() -> Iterator[dict[str, float]]:
         rows = knn.sample_rows(len(answers), min(int(hyper_parameters["sample_size"]), len(answers)), seed=0)
         table = knn.compile_table(answers[rows], train_y[rows].astype(np.uint8), int(hyper_parameters["k"]), encoding)
         accuracy = float(np.mean(training.predict(table, _answers(test_X, dim)) == test_y))
+        learned[job.model_artifacts["S3ModelArtifacts"]] = (table, dim)
         job.final_metric_data_list = [
             *job.final_metric_data_list,
             {"MetricName": "test:accuracy", "Value": accuracy, "Timestamp": job.creation_time},
@@ -65,5 +73,21 @@ def training_jobs_that_train() -> Iterator[dict[str, float]]:
         reported[training_job_name] = accuracy
         return job
 
-    with mock.patch.object(SageMakerModelBackend, "create_training_job", create_and_train):
+    def create_and_answer(backend, transform_job_name, model_name, *args, **kwargs):
+        job = original_transform(backend, transform_job_name, model_name, *args, **kwargs)
+        table, dim = learned[backend._models[model_name].primary_container["ModelDataUrl"]]
+        s3 = s3_backends[backend.account_id]["aws"]
+        source = job.transform_input["DataSource"]["S3DataSource"]["S3Uri"]
+        bucket, key = source.removeprefix("s3://").split("/", 1)
+        features = np.loadtxt(io.BytesIO(s3.get_object(bucket, key).value), delimiter=",", dtype=np.int64, ndmin=2)
+        labels = training.predict(table, _answers(features, dim))
+        out_bucket, out_prefix = job.transform_output["S3OutputPath"].removeprefix("s3://").split("/", 1)
+        body = "".join(json.dumps({"predicted_label": float(label)}) + "\n" for label in labels).encode()
+        s3.put_object(out_bucket, f"{out_prefix}/{key.rsplit('/', 1)[-1]}.out", body)
+        return job
+
+    with (
+        mock.patch.object(SageMakerModelBackend, "create_training_job", create_and_train),
+        mock.patch.object(SageMakerModelBackend, "create_transform_job", create_and_answer),
+    ):
         yield reported

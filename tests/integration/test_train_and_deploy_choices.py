@@ -1,9 +1,10 @@
 """scripts/train_and_deploy.py --choices-table: visitors' choices join the SageMaker training data, and the new model
-replaces the serving one only when it is no worse on held-out choices.
+replaces the serving one only when the held-out choices show it is better beyond luck (mysfits.loop.judge).
 
 Real: the script, the SageMaker SDK, every boto3 client, the choices written by the API's own DynamoDB store, and
 the serving endpoint's answers (a local endpoint speaking the SageMaker Runtime protocol). moto: the control plane
-and DynamoDB; its training jobs learn through tests/moto_training_jobs.py, so their ``test:accuracy`` is real.
+and DynamoDB; its training jobs learn and its batch transform jobs answer through tests/moto_training_jobs.py, so
+the new model's answers on the held-out choices are real.
 """
 
 from __future__ import annotations
@@ -125,9 +126,13 @@ def test_a_better_model_from_choices_replaces_the_serving_one(aws, tmp_path, mon
     (challenger,) = jobs.values()
     assert challenger > 0.5
 
-    # The comparison was printed, the new model deployed, and samconfig and sam deploy follow it.
-    assert f"held-out accuracy on {held_out:,} choices: serving model" in text
-    assert f"new model {challenger:.2%}" in text and "promoted" in text
+    # The comparison was printed (from the batch transform's answers), the new model deployed, and samconfig and
+    # sam deploy follow it; the model made for the transform job is gone again.
+    assert f"judged on {held_out:,} held-out choices" in text
+    assert "promoted: the challenger is better than the champion beyond luck" in text
+    assert "batch transform job mysfits-knn-judge-" in text and "deleted model mysfits-knn-judge-" in text
+    models = session.client("sagemaker").list_models()["Models"]
+    assert not [m for m in models if "-judge-" in m["ModelName"]]
     sm = session.client("sagemaker")
     serving = sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
     assert serving != SERVING_CONFIG
@@ -150,7 +155,7 @@ def test_a_worse_model_leaves_the_endpoint_and_samconfig_alone(aws, tmp_path, mo
             session, tmp_path, uniform_base(tmp_path), "--k", "1000", "--sample-size", "1000", "--deploy-api"
         )
     assert code == 0, text
-    assert "kept the serving model" in text
+    assert "kept the champion" in text
     assert f"endpoint {ENDPOINT} and {tmp_path / 'samconfig.toml'} are unchanged" in text
     sm = session.client("sagemaker")
     assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == SERVING_CONFIG
@@ -185,7 +190,8 @@ def test_with_no_endpoint_yet_the_model_is_deployed_without_a_comparison(aws, tm
         monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", endpoint.url)
         code, text, _ = run(session, tmp_path, uniform_base(tmp_path))
     assert code == 0, text
-    assert f"endpoint {ENDPOINT} does not exist: no model to compare with" in text
+    assert f"no model serves at {ENDPOINT}: nothing to judge against, so no batch transform" in text
+    assert f"endpoint {ENDPOINT} serves no model: the new one is deployed without a comparison" in text
     assert session.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
 
 
@@ -208,12 +214,13 @@ def test_the_champion_is_scored_in_its_own_encoding(aws, tmp_path, monkeypatch):
         # stand-in endpoint would still serve the one-hot champion.
         code, text, _ = run(session, tmp_path, uniform_base(tmp_path), "--k", "1000", "--sample-size", "1000")
     assert code == 0, text
-    assert "kept the serving model" in text
-    # The figure printed for the serving model is the one-hot champion's own accuracy on the held-out choices.
+    assert "kept the champion" in text
+    # The figure printed for the serving model is the one-hot champion's own accuracy on the held-out choices (no
+    # exploration in these rows, so taste is what they chose).
     from mysfits.aws.choices_table import DynamoDbChoiceReader
 
     _, judge = retrain.split_choices(list(DynamoDbChoiceReader(session.client("dynamodb"), "ChoicesTable").choices()))
-    assert f"serving model {held_out_accuracy(champion, judge):.2%}" in text
+    assert f"champion {held_out_accuracy(champion, judge.as_dataset()):.2%}" in text
 
 
 def test_the_dry_run_shows_the_choice_steps_in_order(aws, tmp_path):
@@ -222,12 +229,13 @@ def test_the_dry_run_shows_the_choice_steps_in_order(aws, tmp_path):
     toolkit = Toolkit(session_factory=lambda region: session, out=lines.append)
     argv = [
         "--mode", "sagemaker", "--region", REGION, "--notebook-stack", "mysfits-notebook", "--dry-run",
-        "--samconfig", str(tmp_path / "samconfig.toml"), "--choices-table", "ChoicesTable", "--margin", "0.02",
+        "--samconfig", str(tmp_path / "samconfig.toml"), "--choices-table", "ChoicesTable", "--confidence", "0.9",
     ]  # fmt: skip
     assert main(argv, toolkit) == 0
     text = "\n".join(lines)
-    steps = ["dynamodb:Scan ChoicesTable", "choices/choices.csv", "CreateTrainingJob", "worse by more than 0.02",
-             "sagemaker:CreateModel", "SageMakerEndpointName=mysfits-knn"]  # fmt: skip
+    steps = ["dynamodb:Scan ChoicesTable", "choices/choices.csv", "CreateTrainingJob", "CreateTransformJob",
+             "better beyond luck at 0.9 confidence", "sagemaker:CreateModel and",
+             "SageMakerEndpointName=mysfits-knn"]  # fmt: skip
     positions = [text.index(step) for step in steps]
     assert positions == sorted(positions)
     assert not jobs
@@ -237,3 +245,46 @@ def test_local_mode_refuses_the_choices_table(tmp_path, capsys):
     code = main(["--choices-table", "ChoicesTable", "--samconfig", str(tmp_path / "samconfig.toml")])
     assert code == 2
     assert "--choices-table only apply with --mode sagemaker" in capsys.readouterr().err
+
+
+def test_visitors_who_trust_the_page_do_not_freeze_the_loop_on_aws_either(aws, tmp_path, monkeypatch):
+    """Half the visitors adopt what a uniform model showed them: the old judge credited that model with their
+    adoptions and kept every challenger out. The batch transform's answers are judged on taste, and the new model
+    replaces it."""
+    from mysfits.local.endpoint import server
+    from tests.loop_support import visitors
+
+    session, _ = aws
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    serving_endpoint(session)
+    champion = training.train_model(ds.load_csv(uniform_base(tmp_path)), k=20, sample_size=5_000, seed=1)
+    trusting = visitors(ds.generate(1_500, seed=27), np.frombuffer(champion.table, np.uint8), follow=0.5, rate=0.1,
+                        seed=8, version="ordinal-0123456789ab")  # fmt: skip
+    choice_rows.record_exposed(session.client("dynamodb"), "ChoicesTable", trusting)
+    with server.serve_in_thread(str(save_model(champion, tmp_path / "champion.json")), name=ENDPOINT, port=0) as ep:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", ep.url)
+        code, text, _ = run(session, tmp_path, tmp_path / "uniform.csv")
+    assert code == 0, text
+    assert "of visitors adopt what they are shown" in text
+    assert "promoted: the challenger is better than the champion beyond luck" in text
+    assert session.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] != SERVING_CONFIG
+
+
+def test_random_adopts_never_replace_a_good_model_on_aws(aws, tmp_path, monkeypatch, model_path):
+    from mysfits.local.endpoint import server
+    from mysfits.model.artifact import load_model
+    from tests.loop_support import random_adopters
+
+    session, _ = aws
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    serving_endpoint(session)
+    good = np.frombuffer(load_model(model_path).table, np.uint8)
+    noise = random_adopters(ds.generate(1_500, seed=28), good, rate=0.1, seed=9)
+    choice_rows.record_exposed(session.client("dynamodb"), "ChoicesTable", noise)
+    with server.serve_in_thread(str(model_path), name=ENDPOINT, port=0) as ep:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", ep.url)
+        code, text, runner = run(session, tmp_path, uniform_base(tmp_path), "--deploy-api")
+    assert code == 0, text
+    assert "kept the champion" in text
+    assert session.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == SERVING_CONFIG
+    assert runner.calls == []

@@ -27,19 +27,24 @@ class Split:
 
 @dataclass(frozen=True)
 class ChoiceSplit:
-    """Visitors' choices from the table, split as ``mysfits retrain`` splits them: ``judge`` is never trained on."""
+    """Visitors' choices from the table, as ``mysfits retrain`` reads them (mysfits.loop.retrain.learning_data)."""
 
-    learn: Any  # mysfits.model.dataset.Dataset
-    judge: Any
-    total: int
+    learning: Any  # mysfits.loop.retrain.Learning: the rows to learn from, the held-out choices, the follow share
+    every: Any  # mysfits.model.dataset.Dataset: every chosen row, for the archive copy in S3
+
+
+@dataclass(frozen=True)
+class HeldOutAnswers:
+    """The new model's label for each held-out choice (None: no model serves yet, so there is nothing to judge)."""
+
+    labels: Any
 
 
 @dataclass(frozen=True)
 class Judgement:
-    """Champion against challenger on the held-out choices; ``champion`` is None when no endpoint serves yet."""
+    """Champion against challenger on the held-out choices; ``verdict`` is None when no endpoint serves yet."""
 
-    champion: float | None
-    challenger: float
+    verdict: Any
     promoted: bool
 
 
@@ -170,8 +175,9 @@ def _choice_steps(args: argparse.Namespace, bucket: str) -> list[Step]:
 
     return [
         Step(
-            f"dynamodb:Scan {args.choices_table} (paginated, consistent reads): the visitors' choices; hold out "
-            f"{retrain.HOLDOUT_PERCENT}% by a hash of each choice's id, as mysfits retrain does; stop here, with "
+            f"dynamodb:Scan {args.choices_table} (paginated, consistent reads): the visitors' choices with what the "
+            f"page showed; hold out {retrain.HOLDOUT_PERCENT}% by a hash of each choice's id and set aside the "
+            "learning choices that trust in the page may have caused, as mysfits retrain does; stop here, with "
             f"nothing created, if fewer than {retrain.MIN_HOLDOUT} are held out",
             _read_choices,
         ),
@@ -188,12 +194,19 @@ def _judge_steps(args: argparse.Namespace) -> list[Step]:
         return []
     return [
         Step(
-            f"sagemaker:DescribeEndpoint {args.endpoint_name} and its config (the serving variant names its "
-            f"encoding); sagemaker-runtime:InvokeEndpoint {args.endpoint_name} with the held-out choices: the "
-            "champion's accuracy. The job's test:accuracy is the challenger's on the same choices. Stop here, "
-            f"with the endpoint and samconfig unchanged, if the challenger is worse by more than {args.margin:g}",
+            f"sagemaker:DescribeEndpoint {args.endpoint_name}; if a model serves: sagemaker:CreateModel "
+            f"{args.endpoint_name}-judge-<time> from the job's output, s3:PutObject the held-out choices' features, "
+            f"sagemaker:CreateTransformJob {args.endpoint_name}-judge-<time> on {args.train_instance_type} "
+            "(text/csv in, jsonlines out); wait for it; s3:GetObject its answers; sagemaker:DeleteModel",
+            _predict_held_out,
+        ),
+        Step(
+            f"sagemaker:DescribeEndpointConfig (the serving variant names its encoding); sagemaker-runtime:"
+            f"InvokeEndpoint {args.endpoint_name} with the held-out choices: the champion's answers. Judge both on "
+            "the visitors' taste, choice by choice (mysfits.loop.judge); stop here, with the endpoint and "
+            f"samconfig unchanged, unless the new model is better beyond luck at {args.confidence:g} confidence",
             _judge,
-        )
+        ),
     ]
 
 
@@ -240,9 +253,10 @@ def _split(ctx: Context, results: Results) -> Split:
     train, test = ds.split(ds.load_csv(args.data), test_fraction=0.1, seed=args.seed)
     choices = results.find(ChoiceSplit)
     if choices is not None:
-        train, kept = retrain.training_mix(train, choices.learn, args.choices_weight, args.seed, args.recombine)
-        test = choices.judge
-        ctx.say(f"  {choices.learn.rows:,} learning choices (x{args.recombine} recombined) and {kept:,} base rows")
+        learning = choices.learning
+        train, kept = retrain.training_mix(train, learning.rows, args.choices_weight, args.seed, args.recombine)
+        test = learning.held.as_dataset()
+        ctx.say(f"  {learning.rows.rows:,} learning choices (x{args.recombine} recombined) and {kept:,} base rows")
     encoding, k, sample_size = args.encoding, args.k, args.sample_size
     if args.tune:
         tuned = training.tune(train, args.seed)
@@ -255,30 +269,30 @@ def _split(ctx: Context, results: Results) -> Split:
 def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
     from mysfits.aws.choices_table import DynamoDbChoiceReader
     from mysfits.loop import retrain
+    from mysfits.loop.exposure import exposed
 
     table = ctx.args.choices_table
     choices = list(DynamoDbChoiceReader(ctx.aws.dynamodb, table).choices())
     try:
-        learn, judge = retrain.split_choices(choices)
+        learning = retrain.learning_data(choices, ctx.args.seed)
     except retrain.TooFewChoices as exc:
         raise CliError(f"--choices-table {table}: too few choices to judge a new model: {exc}") from None
-    ctx.say(f"  {len(choices):,} choices: {learn.rows:,} to learn from, {judge.rows:,} held out")
-    return ChoiceSplit(learn, judge, len(choices))
+    ctx.say(
+        f"  {len(choices):,} choices: {learning.rows.rows:,} to learn from ({learning.set_aside:,} set aside as "
+        f"following the page), {learning.held.rows:,} held out; {learning.follow.describe()}"
+    )
+    return ChoiceSplit(learning, exposed(choices).as_dataset())
 
 
 def _upload_choices(ctx: Context, results: Results) -> None:
-    import numpy as np
 
     from mysfits.model import dataset as ds
 
-    choices = results.get(ChoiceSplit)
-    every = ds.Dataset(
-        np.concatenate([choices.learn.X, choices.judge.X]), np.concatenate([choices.learn.y, choices.judge.y])
-    )
+    every = results.get(ChoiceSplit).every
     body = ds.to_csv_bytes(every)  # the workshop's format, as `mysfits choices export` writes it
     key = _choices_key(ctx.args)
     ctx.aws.s3.put_object(Bucket=ctx.resolved.bucket, Key=key, Body=body, ContentType="text/csv")
-    ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({choices.total:,} rows)")
+    ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({every.rows:,} rows)")
 
 
 def _upload_train(ctx: Context, results: Results) -> TrainChannel:
@@ -323,42 +337,67 @@ def serving_encoding(sm, endpoint: dict) -> str | None:
     return prefix if prefix in encodings.ENCODINGS else None
 
 
-def _judge(ctx: Context, results: Results) -> Judgement:
-    import numpy as np
-
-    from mysfits.model import knn, retrain
-
-    args, judge = ctx.args, results.get(ChoiceSplit).judge
-    trained = results.get(sagemaker_job.TrainingResult)
-    challenger = trained.metrics.get("test:accuracy")
-    if challenger is None:
-        raise sagemaker_job.DeploymentError(
-            f"training job {trained.job_name} reported no test:accuracy, so the new model cannot be judged; "
-            "nothing was deployed"
-        )
-    endpoint = sagemaker_job.describe_endpoint_or_none(ctx.aws.sagemaker, args.endpoint_name)
+def _serving_endpoint(ctx: Context) -> dict | None:
+    endpoint = sagemaker_job.describe_endpoint_or_none(ctx.aws.sagemaker, ctx.args.endpoint_name)
     if endpoint is None or endpoint["EndpointStatus"] in sagemaker_job.FAILED:
-        state = "does not exist" if endpoint is None else f"is {endpoint['EndpointStatus']}"
-        ctx.say(f"  endpoint {args.endpoint_name} {state}: no model to compare with; the new one is deployed")
-        return Judgement(None, challenger, True)
+        return None
+    return endpoint
+
+
+def _predict_held_out(ctx: Context, results: Results) -> HeldOutAnswers:
+    from mysfits.aws import batch_predict
+    from mysfits.model import knn
+
+    args = ctx.args
+    if _serving_endpoint(ctx) is None:
+        ctx.say(f"  no model serves at {args.endpoint_name}: nothing to judge against, so no batch transform")
+        return HeldOutAnswers(None)
+    trained, held = results.get(sagemaker_job.TrainingResult), results.get(ChoiceSplit).learning.held
+    labels = batch_predict.predict(
+        ctx.aws.sagemaker,
+        ctx.aws.s3,
+        trained,
+        role_arn=ctx.resolved.role,
+        endpoint_name=args.endpoint_name,
+        bucket=ctx.resolved.bucket,
+        prefix=args.prefix or args.endpoint_name,
+        features=knn.encode_rows(held.X, trained.encoding),
+        instance_type=args.train_instance_type,
+        report=ctx.say,
+        sleep=ctx.toolkit.sleep,
+    )
+    return HeldOutAnswers(labels)
+
+
+def _judge(ctx: Context, results: Results) -> Judgement:
+    from mysfits.loop import judge
+    from mysfits.model import knn
+
+    args, learning = ctx.args, results.get(ChoiceSplit).learning
+    trained = results.get(sagemaker_job.TrainingResult)
+    endpoint = _serving_endpoint(ctx)
+    answers = results.get(HeldOutAnswers)
+    if endpoint is None or answers.labels is None:
+        ctx.say(f"  endpoint {args.endpoint_name} serves no model: the new one is deployed without a comparison")
+        return Judgement(None, True)
     encoding = serving_encoding(ctx.aws.sagemaker, endpoint) or samconfig.read_overrides(args.samconfig).get(
         samconfig.ENCODING_PARAMETER, encodings.DEFAULT
     )
-    predicted = sagemaker_job.predict_through_endpoint(
-        ctx.aws.runtime, args.endpoint_name, knn.encode_rows(judge.X, encoding), EVALUATION_BATCH
+    held = learning.held
+    champion = sagemaker_job.predict_through_endpoint(
+        ctx.aws.runtime, args.endpoint_name, knn.encode_rows(held.X, encoding), EVALUATION_BATCH
     )
-    champion = float(np.mean(predicted == judge.y))
-    won = retrain.promoted(champion, challenger, args.margin)
-    ctx.say(
-        f"  held-out accuracy on {judge.rows:,} choices: serving model {champion:.2%}, new model {challenger:.2%} "
-        f"(margin {args.margin:.2%}): {'promoted' if won else 'kept the serving model'}"
+    verdict = judge.judge(
+        held, answers.labels, champion, learning.follow, confidence=args.confidence, min_gain=args.min_gain
     )
-    if not won:
+    for line in verdict.summary().splitlines():
+        ctx.say(f"  {line}")
+    if not verdict.promoted:
         raise ChampionKept(
-            f"the new model ({trained.job_name}) is worse than the serving one on held-out choices by more than "
-            f"{args.margin:.2%}; endpoint {args.endpoint_name} and {args.samconfig} are unchanged"
+            f"the new model ({trained.job_name}) is not better than the serving one beyond luck on the held-out "
+            f"choices; endpoint {args.endpoint_name} and {args.samconfig} are unchanged"
         )
-    return Judgement(champion, challenger, True)
+    return Judgement(verdict, True)
 
 
 def _deploy(ctx: Context, results: Results) -> None:
