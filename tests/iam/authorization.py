@@ -44,6 +44,7 @@ PLACEHOLDER_PARAMETERS = {
     "EndpointConfigName": ("EndpointConfigName",),
     "ModelName": ("ModelName",),
     "TrainingJobName": ("TrainingJobName",),
+    "TransformJobName": ("TransformJobName",),
     "BucketName": ("Bucket",),
     "ObjectName": ("Key",),
     "StackName": ("StackName",),

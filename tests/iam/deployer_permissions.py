@@ -499,7 +499,8 @@ def unexplained_actions(actions: set[str], reasons: dict[str, set[str]]) -> list
 PREFIX = "mysfits-"
 SAM_STACK = "aws-sam-cli-managed-default"
 SAGEMAKER_TYPES = (
-    "training-job", "model", "endpoint-config", "endpoint", "notebook-instance", "notebook-instance-lifecycle-config",
+    "training-job", "transform-job", "model", "endpoint-config", "endpoint", "notebook-instance",
+    "notebook-instance-lifecycle-config",
 )  # fmt: skip
 TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 

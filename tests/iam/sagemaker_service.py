@@ -24,6 +24,7 @@ from tests.iam.authorization import ACCOUNT, PARTITION, Check, _service, resourc
 SAGEMAKER = "sagemaker.amazonaws.com"
 TRAINING_LOGS = "/aws/sagemaker/TrainingJobs"
 TRAINING_METRICS = "/aws/sagemaker/TrainingJobs"
+TRANSFORM_LOGS = "/aws/sagemaker/TransformJobs"
 ENDPOINT_METRICS = "/aws/sagemaker/Endpoints"
 
 
@@ -98,6 +99,7 @@ def role_checks(call: AwsCall, uploaded: dict[str, list[str]]) -> list[Check]:
         return []
     handler = {
         "CreateTrainingJob": _training_job,
+        "CreateTransformJob": _transform_job,
         "CreateModel": _model,
         "CreateEndpoint": _endpoint,
         "UpdateEndpoint": _endpoint,
@@ -124,6 +126,24 @@ def _training_job(call: AwsCall, uploaded: dict[str, list[str]]) -> list[Check]:
     checks += _ecr_pull(params["AlgorithmSpecification"]["TrainingImage"], why)
     checks += _logs(region, TRAINING_LOGS, f"{job}/algo-1-1700000000", why)
     checks.append(_metrics(TRAINING_METRICS, why))
+    return checks
+
+
+def _transform_job(call: AwsCall, uploaded: dict[str, list[str]]) -> list[Check]:
+    """A batch transform job reads its input and writes ``<input name>.out`` with the model's execution role (the
+    project's models all use the notebook role), and logs as a training job does."""
+    params, job, region = call.params, call.params["TransformJobName"], call.region
+    why = f"batch transform job {job} (SageMaker, with model {params['ModelName']}'s role)"
+    bucket, prefix = _s3(params["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"])
+    checks = [Check("s3:ListBucket", f"arn:{PARTITION}:s3:::{bucket}", why, (("s3:prefix", prefix),))]
+    keys = [k for k in uploaded.get(bucket, []) if k.startswith(prefix)] or [prefix]
+    checks.extend(Check("s3:GetObject", _object(bucket, key), why) for key in keys)
+    out_bucket, out_prefix = _s3(params["TransformOutput"]["S3OutputPath"])
+    checks.extend(
+        Check("s3:PutObject", _object(out_bucket, f"{out_prefix.rstrip('/')}/{key.rsplit('/', 1)[-1]}.out"), why)
+        for key in keys
+    )
+    checks += _logs(region, TRANSFORM_LOGS, f"{job}/i-0123456789abcdef0", why)
     return checks
 
 

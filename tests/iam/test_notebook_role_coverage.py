@@ -66,6 +66,7 @@ def test_train_and_deploy_learning_from_visitors_choices(ws, policy):
     assert ("dynamodb", "Scan") in operations
     assert operations.count(("sagemaker", "DescribeEndpointConfig")) >= 1
     assert ("sagemaker-runtime", "InvokeEndpoint") in operations
+    assert {("sagemaker", "CreateTransformJob"), ("sagemaker", "DescribeTransformJob")} <= set(operations)
     assert_allowed(policy, calls)
 
 
