@@ -125,7 +125,7 @@ class SharedBuckets:
         self._salt = os.urandom(16)
         self._memory = mmap.mmap(-1, HEADER.size + sets * ways * ENTRY.size)  # anonymous: shared across fork
         self._table = np.frombuffer(self._memory, ENTRY_DTYPE, count=sets * ways, offset=HEADER.size)
-        self._lock_file = tempfile.TemporaryFile()  # noqa: SIM115 - held open for the life of the table
+        self._lock_file = tempfile.TemporaryFile()  # held open (and locked) for the life of the table
         self._thread_lock = threading.Lock()
 
     def _key(self, route: str, client: str) -> int:
