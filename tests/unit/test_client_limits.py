@@ -101,7 +101,7 @@ def test_the_flag_reads_on_off_and_a_factor_and_names_what_it_takes():
     assert parse_setting("OFF") is None
     assert parse_setting("10x") == 10.0
     for bad in ("0.5x", "x", "ten", "-3x", "infx", ""):
-        with pytest.raises(LimitSettingError, match="on .*off .*10x"):
+        with pytest.raises(LimitSettingError, match=r"on .*off .*10x"):
             parse_setting(bad)
 
 
