@@ -59,7 +59,7 @@ def a_bogus_choice() -> dict:
 
 def test_one_address_gets_its_limit_then_429_across_both_workers(model, tmp_path):
     stack, port = serve(model, tmp_path, "on")
-    with stack:
+    with stack as process:
         started = time.monotonic()
         answers = [post(port, "127.0.0.2", "/choices", a_bogus_choice()) for _ in range(3 * CHOICES_PER_MINUTE)]
         elapsed = time.monotonic() - started
@@ -78,6 +78,7 @@ def test_one_address_gets_its_limit_then_429_across_both_workers(model, tmp_path
     assert body["limit"] == CHOICES_PER_MINUTE and body["windowSeconds"] == 60
     assert "POST /choices" in body["message"] and "ChoicesPerClientPerMinute" in body["message"]
     assert other[0] == 404, "another address has a bucket of its own"
+    assert "limits per source address: POST /choices 10/min, POST /recommendations 30/min" in process.output()
 
 
 def test_honest_visitors_over_400_addresses_all_recommend_and_adopt(model, tmp_path):
