@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
+import threading
 
 import pytest
 
@@ -49,6 +51,23 @@ def test_worker_processes_share_one_bucket_per_address():
         children.append(pid)
     counts = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
     assert sum(counts) == CHOICES.limit, counts
+
+
+def test_a_worker_killed_while_holding_the_lock_does_not_wedge_the_others():
+    """The supervisor replaces a worker that dies (OOM killer, SIGKILL); the lock it held must not outlive it."""
+    buckets = SharedBuckets()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - dies holding the lock
+        with buckets._locked():
+            os.kill(os.getpid(), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    answered = []
+    taker = threading.Thread(
+        target=lambda: answered.append(buckets.take("POST /choices", "192.0.2.7", CHOICES)), daemon=True
+    )
+    taker.start()
+    taker.join(30)  # a guard against hanging the suite, not a measurement
+    assert answered == [0.0]
 
 
 def test_an_address_is_forgotten_once_its_bucket_is_full_again():
