@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from mysfits.local import http_server
-from mysfits.local.gateway.client_limits import WINDOW_S, ClientLimits, refusal_body
+from mysfits.local.gateway.client_limits import WINDOW_S, ClientLimits, Rate, refusal_body
 from mysfits.local.gateway.events import (
     HttpRequest,
     HttpResponse,
@@ -175,7 +175,7 @@ class Gateway:
         api = self.api.routes[0].api if self.api.routes else None
         return api.gateway_response_headers("DEFAULT_4XX", 400) if api else []
 
-    def _too_many(self, route: Route, rate, wait_s: float) -> HttpResponse:
+    def _too_many(self, route: Route, rate: Rate, wait_s: float) -> HttpResponse:
         """429 before the function runs, as the template's WAF rule answers on AWS: the limit in the body, when to
         come back in Retry-After (exposed, so that a page on another origin can read it), and the API's CORS origin."""
         headers = [
