@@ -11,6 +11,9 @@ MODEL ?= models/mysfits-knn.json
 DATA ?= data/answers.csv
 PORT ?= 3000
 ENDPOINT_PORT ?= 8080
+# Limits per source address on the POST routes (the template's, as its WAF rules apply them on AWS): off lifts them
+# and e.g. 10x raises them, for a load test from one address.
+CLIENT_LIMIT ?= on
 # A SageMaker notebook instance's conda_python3 kernel runs Python 3.10, so make test also runs the unit tests and
 # the notebook there, in a lean venv of its own. PYTHON310 names the interpreter; otherwise python3.10 on PATH, else
 # pyenv's newest 3.10.x (pyenv's shims find it only if PYENV_VERSION lists it, so its versions folder is searched).
@@ -67,7 +70,8 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: $(STAMP)
-	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT)
+	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT) \
+	  --client-limit $(CLIENT_LIMIT)
 
 ## Debian's docker.io and debootstrap for `make sam-local` and its tests (tests/e2e/test_sam_local.py): dockerd runs
 ## without a bridge and never pulls; the Lambda base image is built from Debian packages (src/mysfits/local/sam_local).

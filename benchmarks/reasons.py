@@ -94,7 +94,7 @@ def _api_calls(endpoint_url: str, rows: list[list[int]], scratch: Path) -> dict[
     calls = {}
     for variant in ("plain", "verbose"):
         port = _free_port()
-        serve = ["serve", "--endpoint-url", endpoint_url, "--port", str(port), "--quiet"]
+        serve = ["serve", "--endpoint-url", endpoint_url, "--port", str(port), "--quiet", "--client-limit", "off"]
         serve += ["--choices", str(scratch / f"choices-{variant}.sqlite3")]
         _STACK.enter_context(_child([variant, *serve], port, "/", scratch / f"gateway-{variant}.log", GATEWAY))
         calls[variant] = _poster(port, rows, with_why=variant == "verbose")

@@ -65,6 +65,7 @@ def _serve(model: Path, data: Path, trains: bool) -> Iterator[tuple[int, int, fl
     """Start `mysfits serve`; yields (gateway port, endpoint port, seconds until the page answered)."""
     port, endpoint_port = _free_port(), _free_port()
     command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--data", str(data), "--quiet"]
+    command += ["--client-limit", "off"]  # a load test from one address: the limits per client would refuse it
     command += ["--port", str(port), "--endpoint-port", str(endpoint_port)]
     command += ["--choices", str(model.parent.parent / f"choices-{port}.sqlite3")]
     log = model.parent.parent / f"serve-{port}.log"

@@ -402,6 +402,56 @@ UNUSED_PROPERTIES = (
     ),
 )  # fmt: skip
 
+
+@dataclass(frozen=True)
+class OtherTargets:
+    """Handler permissions of ``resource_type`` for the services its ``prop`` could name but ours does not: only the
+    actions of ``services`` stay. Every template's value must start with ``arn_prefix``."""
+
+    resource_type: str
+    prop: str
+    services: tuple[str, ...]
+    arn_prefix: str
+    why: str
+
+
+# A WebACLAssociation's schema lists what associating a web ACL with any kind of resource needs (load balancers,
+# AppSync, Cognito, App Runner, Amplify, Verified Access...); ours names the API's stage.
+# tests/iam/test_deployer_scope.py fails when a template associates a web ACL with something else.
+OTHER_TARGETS = (
+    OtherTargets(
+        "AWS::WAFv2::WebACLAssociation", "ResourceArn", ("wafv2", "apigateway"), "arn:${AWS::Partition}:apigateway:",
+        "the web ACL is put on the REST API's stage (apigateway:SetWebACL); the other services' association "
+        "actions serve load balancers, AppSync and Cognito, App Runner, Amplify and Verified Access",
+    ),
+)  # fmt: skip
+
+
+def _arn_text(value: object) -> str:
+    """The literal start of an ARN written as a string or a Fn::Sub (whose variables stay as they are)."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub if isinstance(sub, str) else str(sub[0])
+    return value if isinstance(value, str) else ""
+
+
+def other_targets_named(templates: dict[str, dict]) -> list[str]:
+    """Each place a template points a resource that OTHER_TARGETS covers at a service it leaves out."""
+    found = []
+    for entry in OTHER_TARGETS:
+        for name, template in templates.items():
+            for logical_id, resource in template["Resources"].items():
+                if resource["Type"] != entry.resource_type:
+                    continue
+                value = _arn_text(resource.get("Properties", {}).get(entry.prop))
+                if not value.startswith(entry.arn_prefix):
+                    found.append(
+                        f"{name}: {logical_id}'s {entry.prop} is not {entry.arn_prefix}...: extend OTHER_TARGETS in "
+                        f"tests/iam/deployer_permissions.py to that service's actions and regenerate"
+                    )
+    return found
+
+
 # Resource types that exist only when a template's parameter turns them on (their resources carry a Condition that
 # is false by default). Their actions go to a policy of their own, which a deployer adds only with that parameter.
 OPT_IN = {
@@ -444,7 +494,11 @@ def unused_properties_set(templates: dict[str, dict]) -> list[str]:
 
 def kept_handler_permissions(resource_type: str) -> set[str]:
     dropped = {a for e in UNUSED_PROPERTIES if e.resource_type == resource_type for a in e.actions}
-    return handler_permissions(resource_type) - dropped
+    kept = handler_permissions(resource_type) - dropped
+    for entry in OTHER_TARGETS:
+        if entry.resource_type == resource_type:
+            kept = {a for a in kept if a.split(":")[0] in entry.services}
+    return kept
 
 
 def _handler_reason(resource_type: str, templates: set[str]) -> str:
@@ -575,6 +629,17 @@ SCOPES = {
         ),
         f"buckets named `{PREFIX}*` (the notebook stack's data bucket, the website bucket) and the SAM CLI's managed "
         "bucket, and their objects; reads included.",
+    ),
+    "wafv2": Scope(
+        (
+            f"arn:aws:wafv2:*:*:regional/webacl/{PREFIX}*/*",
+            f"arn:aws:wafv2:*:*:regional/rulegroup/{PREFIX}*/*",
+            "arn:aws:apigateway:*::/restapis/*/stages/*",
+        ),
+        f"regional web ACLs named `{PREFIX}*` (the API stack's `<stack>-client-limits`); REST API stages, which "
+        "associating, reading and removing a web ACL also authorize against (their ids are generated, so no prefix); "
+        "and rule groups of that name for the two permission-policy actions the association's handler lists (the "
+        "project has none).",
     ),
     "sagemaker": Scope(
         tuple(f"arn:aws:sagemaker:*:*:{kind}/{PREFIX}*" for kind in SAGEMAKER_TYPES),
@@ -752,6 +817,16 @@ def render(needed: dict[str, set[str]]) -> tuple[str, dict[Path, str]]:
             f"| {e.resource_type} | {', '.join(f'`{p}`' for p in e.paths)} | "
             f"{', '.join(f'`{a}`' for a in e.actions)} | {_cell(e.why)} |"
             for e in UNUSED_PROPERTIES
+        ),
+        "",
+        "A resource that can point at many kinds of resource keeps only the actions for the kind ours names:",
+        "",
+        "| resource type | property | actions kept | why |",
+        "|---|---|---|---|",
+        *(
+            f"| {e.resource_type} | `{e.prop}` (`{e.arn_prefix}...`) | those of {', '.join(e.services)} | "
+            f"{_cell(e.why)} |"
+            for e in OTHER_TARGETS
         ),
         "",
         "An action left out for one resource type stays when another type's handler or a recorded call needs it.",

@@ -43,6 +43,26 @@ def test_setting_a_left_out_property_is_caught():
     assert generator.unused_properties_set({"t.yaml": {"Resources": {"Fn": unset}}}) == []
 
 
+def test_a_web_acl_is_associated_only_with_what_the_kept_actions_cover():
+    """Fails, naming what to extend, when a template puts a web ACL on something other than an API stage."""
+    assert generator.other_targets_named(generator.deployed_templates()) == []
+    balancer = {
+        "Type": "AWS::WAFv2::WebACLAssociation",
+        "Properties": {"ResourceArn": {"Ref": "LoadBalancer"}, "WebACLArn": "arn:aws:wafv2:::regional/webacl/x/1"},
+    }
+    stage = {
+        "Type": "AWS::WAFv2::WebACLAssociation",
+        "Properties": {
+            "ResourceArn": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/a/stages/v1"}
+        },
+    }
+    found = generator.other_targets_named({"t.yaml": {"Resources": {"Lb": balancer, "Stage": stage}}})
+    assert len(found) == 1 and found[0].startswith("t.yaml: Lb's ResourceArn")
+    kept = generator.kept_handler_permissions("AWS::WAFv2::WebACLAssociation")
+    assert "apigateway:SetWebACL" in kept and "wafv2:AssociateWebACL" in kept
+    assert not {a for a in kept if a.split(":")[0] not in ("wafv2", "apigateway")}
+
+
 @pytest.mark.parametrize("entry", generator.UNUSED_PROPERTIES, ids=lambda e: f"{e.resource_type} {e.paths[0]}")
 def test_each_left_out_entry_names_real_properties_and_handler_permissions(entry):
     """A typo in a path would make the unset-property test pass for nothing; an action the handler no longer lists
@@ -173,6 +193,12 @@ TRAINING_LOGS = "arn:aws:logs:eu-west-1:1:log-group:/aws/sagemaker/TrainingJobs"
         ("iam:GetRole", "arn:aws:iam::1:role/mysfits-recommendations-FnRole-1", "arn:aws:iam::1:role/Admin"),
         ("apigateway:PATCH", "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/v1",
          "arn:aws:apigateway:eu-west-1::/domainnames/example.org"),
+        ("wafv2:DeleteWebACL", "arn:aws:wafv2:eu-west-1:1:regional/webacl/mysfits-recommendations-client-limits/1",
+         "arn:aws:wafv2:eu-west-1:1:regional/webacl/corporate-firewall/1"),
+        ("wafv2:AssociateWebACL", "arn:aws:wafv2:eu-west-1:1:regional/webacl/mysfits-recommendations-client-limits/1",
+         "arn:aws:wafv2:us-east-1:1:global/webacl/mysfits-recommendations-client-limits/1"),
+        ("wafv2:DisassociateWebACL", "arn:aws:apigateway:eu-west-1::/restapis/a1b2c3/stages/v1",
+         "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/shop/1"),
     ],
 )  # fmt: skip
 def test_the_policy_allows_the_projects_resources_and_refuses_others(action, ours, theirs):

@@ -11,6 +11,9 @@ Everything else follows API Gateway's own answers: SAM's CORS
 preflight for OPTIONS, ``403 Missing Authentication Token`` for an unknown route, ``502``
 when the handler fails or returns something malformed, ``504`` past the 29-second
 integration limit. Requests that match no route may be static files of the page.
+
+In front of the routes sits what a WAF web ACL does on AWS: limits per source address
+(:mod:`mysfits.local.gateway.client_limits`), answered 429 before the function runs.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from mysfits.local import http_server
+from mysfits.local.gateway.client_limits import WINDOW_S, ClientLimits, Rate, refusal_body
 from mysfits.local.gateway.events import (
     HttpRequest,
     HttpResponse,
@@ -54,10 +59,13 @@ class Gateway:
         api: ApiDefinition,
         handlers: Mapping[str, Handler],
         static: StaticSite | None = None,
+        limits: ClientLimits | None = None,
     ):
         self.api = api
         self.handlers = dict(handlers)
         self.static = static
+        self.limits = limits
+        self._sweeper: asyncio.Task | None = None
         self._instances: dict[str, ThreadPoolExecutor] = {}
         self._running_since: dict[str, float | None] = {}  # when each instance's current invocation started
 
@@ -80,6 +88,8 @@ class Gateway:
             executor.shutdown(wait=False, cancel_futures=False)
 
     def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for executor in self._instances.values():
             executor.shutdown(wait=False, cancel_futures=True)
         self._instances.clear()
@@ -121,7 +131,17 @@ class Gateway:
             await _send_in_pieces(send, stream, int(dict(response.headers)["Content-Length"]))
 
     async def _lifespan(self, receive, send) -> None:
-        await http_server.lifespan(receive, send, shutdown=self.close)
+        await http_server.lifespan(receive, send, startup=self._start_sweeping, shutdown=self.close)
+
+    def _start_sweeping(self) -> None:
+        """Forget idle clients on time even when no request comes to do it (see client_limits)."""
+        if self.limits is not None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(WINDOW_S / 12)
+            self.limits.buckets.sweep()
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -129,7 +149,11 @@ class Gateway:
         found = self.api.find(request.method, request.path)
         if found is not None:
             route, path_parameters = found
-            response = await self._invoke(request, route, path_parameters, request_id)
+            refused = self.limits.refusal(route.method, route.resource, request.source_ip) if self.limits else None
+            if refused is not None:
+                response = self._too_many(route, *refused)
+            else:
+                response = await self._invoke(request, route, path_parameters, request_id)
         elif request.method == "OPTIONS":
             response = self._preflight(request.path, request_id)
         elif self.static is not None and request.method in ("GET", "HEAD") and not self.api.methods_on(request.path)[0]:
@@ -150,6 +174,17 @@ class Gateway:
         """What API Gateway adds to its own 4XX answers here (the template's DEFAULT_4XX), for the HTTP layer's."""
         api = self.api.routes[0].api if self.api.routes else None
         return api.gateway_response_headers("DEFAULT_4XX", 400) if api else []
+
+    def _too_many(self, route: Route, rate: Rate, wait_s: float) -> HttpResponse:
+        """429 before the function runs, as the template's WAF rule answers on AWS: the limit in the body, when to
+        come back in Retry-After (exposed, so that a page on another origin can read it), and the API's CORS origin."""
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Retry-After", str(max(1, math.ceil(wait_s)))),
+            ("Access-Control-Expose-Headers", "Retry-After"),
+            *route.api.gateway_response_headers("DEFAULT_4XX", 429),
+        ]
+        return HttpResponse(429, headers, refusal_body(route.method, route.resource, rate))
 
     def _preflight(self, path: str, request_id: str) -> HttpResponse:
         methods, api = self.api.methods_on(path)

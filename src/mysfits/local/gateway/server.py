@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mysfits.local.gateway.app import Gateway
+from mysfits.local.gateway.client_limits import ClientLimits, SharedBuckets, rates_from_parameters
 from mysfits.local.gateway.lambda_runtime import (
     apply_environment,
     function_environment,
@@ -38,6 +39,9 @@ class GatewaySettings:
     region: str = "us-east-1"
     # The local stand-in for the template's choices table; None leaves the handler without a store.
     choices: Path | None = None
+    # Limits per client: 1 applies the template's (its WAF rules' parameters), a factor multiplies them, None lifts
+    # them (a load test from one address). A template without those parameters sets none.
+    client_limit: float | None = 1.0
 
 
 def load_settings_api(settings: GatewaySettings) -> ApiDefinition:
@@ -67,7 +71,13 @@ def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -
     if settings.choices is not None:
         _give_choice_store(handlers.values(), settings.choices)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
-    return Gateway(api, handlers, static)
+    return Gateway(api, handlers, static, client_limits(api, settings.client_limit))
+
+
+def client_limits(api: ApiDefinition, factor: float | None) -> ClientLimits | None:
+    """The limits per client the template's parameters set, in memory that worker processes forked later share."""
+    rates = rates_from_parameters(api.parameters, factor)
+    return ClientLimits(rates, SharedBuckets()) if rates else None
 
 
 def _give_choice_store(handlers, path: Path) -> None:

@@ -86,7 +86,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="gateway processes (default: %(default)s). Each runs one invocation of a function at a time, as one "
         "Lambda instance does; more processes, like Lambda's concurrency, let a load test run several at once",
     )
+    parser.add_argument(
+        "--client-limit",
+        type=_client_limit,
+        default="on",
+        metavar="on|off|FACTORx",
+        help="limits per source address on POST /recommendations and POST /choices (default: on, the template's "
+        "PerClientLimitsEnabled and per-minute parameters, as its WAF rules apply them on AWS); off lifts them and "
+        "e.g. 10x raises them tenfold, for a load test from one address",
+    )
     parser.set_defaults(func=_serve)
+
+
+def _client_limit(text: str) -> float | None:
+    from mysfits.local.gateway.client_limits import LimitSettingError, parse_setting
+
+    try:
+        return parse_setting(text)
+    except LimitSettingError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -120,6 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
             choices=args.choices,
+            client_limit=args.client_limit,
             extra_overrides={
                 **({ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {}),
                 **_model_encoding(args),
@@ -151,6 +170,7 @@ def _serve(args: argparse.Namespace) -> int:
                     f"Mythical Mysfits is running at {url}{workers}\n"
                     f"  API: {url}/questionnaire, {url}/recommendations, {url}/choices (handler {_handlers(api)})\n"
                     f"  choices kept in {args.choices}\n"
+                    f"  {_limits_line(app)}\n"
                     f"  endpoint {endpoint_name!r} at {endpoint.url}\n"
                     "Press Ctrl-C to stop.",
                     flush=True,
@@ -229,6 +249,13 @@ def _log_requests(enabled: bool) -> None:
     gateway_log.addHandler(handler)
     gateway_log.setLevel(logging.INFO if enabled else logging.WARNING)
     gateway_log.propagate = False
+
+
+def _limits_line(app) -> str:
+    if app.limits is None:
+        return "no limits per client (--client-limit off, or the template sets none)"
+    shown = ", ".join(f"{method} {path} {rate.limit}/min" for (method, path), rate in sorted(app.limits.rates.items()))
+    return f"limits per source address: {shown} (--client-limit off lifts them)"
 
 
 def _handlers(api) -> str:
