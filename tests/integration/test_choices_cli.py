@@ -116,3 +116,49 @@ def choices_cli_args(**values):
     import argparse
 
     return argparse.Namespace(**{"choices": None, "table": None, "region": None, **values})
+
+
+def test_export_with_exposure_names_what_each_visitor_was_shown(tmp_path):
+    """A drawn recommendation (label 7 shown where the model picked 2) and a plain one, as the API stores them."""
+    path = tmp_path / "choices.sqlite3"
+    store = SqliteChoiceStore(path)
+    drawn = Recommendation(str(uuid.uuid4()), (1, 2, 3, 4, 5), IDS[2], None, "ordinal-aaaaaaaaaaaa", START,
+                           shown_mysfit_id=IDS[7], propensity=0.1 / 12, exploration_rate=0.1,
+                           randomized=True)  # fmt: skip
+    plain = Recommendation(str(uuid.uuid4()), (8, 7, 6, 5, 4), IDS[3], None, "ordinal-aaaaaaaaaaaa", START + 1,
+                           propensity=0.9 + 0.1 / 12, exploration_rate=0.1)  # fmt: skip
+    for index, rec in enumerate((drawn, plain)):
+        store.save_recommendation(rec)
+        store.record_choice(rec.recommendation_id, IDS[7], choice_id=f"c{index}", now=rec.created_at + 5)
+    out = tmp_path / "exposure.csv"
+    done = mysfits("choices", "export", "--choices", str(path), "--out", str(out), "--exposure")
+    assert done.returncode == 0, done.stderr
+    assert "wrote 2 choices with their exposure" in done.stdout
+    header, first, second = out.read_text().splitlines()
+    assert header.split(",")[5:11] == ["chosen", "shown", "model_pick", "propensity", "exploration_rate", "randomized"]
+    assert first.split(",")[:11] == ["1", "2", "3", "4", "5", "7", "7", "2", repr(0.1 / 12), "0.1", "1"]
+    assert second.split(",")[:11] == ["8", "7", "6", "5", "4", "7", "3", "3", repr(0.9 + 0.1 / 12), "0.1", "0"]
+
+
+def test_a_store_from_before_exploration_is_read_as_always_showing_the_pick_and_upgraded_by_a_writer(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            "CREATE TABLE recommendations (id TEXT PRIMARY KEY, answers TEXT NOT NULL, recommended TEXT NOT NULL, "
+            "runner_up TEXT, model_version TEXT NOT NULL, created_at REAL NOT NULL, choice_id TEXT UNIQUE, "
+            "chosen TEXT, chosen_at REAL);"
+            f"INSERT INTO recommendations VALUES ('r1', '1,2,3,4,5', '{IDS[4]}', NULL, 'v', {START}, 'c1', "
+            f"'{IDS[4]}', {START + 5});"
+        )
+    before = path.read_bytes()
+    (choice,) = SqliteChoiceStore(path, read_only=True).choices()
+    assert path.read_bytes() == before  # a reader never changes the file
+    rec = choice.recommendation
+    assert (rec.shown, rec.propensity, rec.exploration_rate, rec.randomized) == (IDS[4], 1.0, 0.0, False)
+    SqliteChoiceStore(path)  # what `mysfits serve` does at start
+    with sqlite3.connect(path) as upgraded:
+        columns = {row[1] for row in upgraded.execute("PRAGMA table_info(recommendations)")}
+    assert {"shown", "propensity", "exploration_rate", "randomized"} <= columns
+    assert list(SqliteChoiceStore(path, read_only=True).choices()) == [choice]

@@ -17,6 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "export", help="write the chosen rows in the training format (five answers, then the Mysfit's label)"
     )
     export.add_argument("--out", type=Path, required=True, help="CSV file to write (replaced atomically)")
+    export.add_argument(
+        "--exposure",
+        action="store_true",
+        help="write every choice with what the page showed, the model's pick, the probability of showing it and "
+        "whether it was drawn, under a header (not the training format)",
+    )
     _source(export)
     export.set_defaults(func=_export)
     stats = actions.add_parser("stats", help="recommendations, choices and acceptance rate per model version and day")
@@ -64,8 +70,17 @@ def _read(args: argparse.Namespace, read):
 
 
 def _export(args: argparse.Namespace) -> int:
-    from mysfits.choices.export import training_rows, write_rows
+    from mysfits.choices.export import exposure_csv, training_rows, write_rows
+    from mysfits.files import write_text_atomic
 
+    if args.exposure:
+        text = _read(args, lambda reader: exposure_csv(reader.choices()))
+        try:
+            write_text_atomic(args.out, text)
+        except OSError as exc:
+            raise CliError(f"--out {args.out}: {exc.strerror or exc}") from None
+        print(f"wrote {text.count(chr(10)) - 1:,} choices with their exposure to {args.out}")
+        return 0
     rows = _read(args, training_rows)
     try:
         write_rows(rows, args.out)

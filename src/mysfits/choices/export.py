@@ -36,3 +36,24 @@ def write_rows(rows: Iterable[Row], out: str | os.PathLike) -> Path:
     """Atomically, so a failed export never leaves a half-written training file."""
     text = "".join(",".join(map(str, (*answers, label))) + "\n" for answers, label in rows)
     return write_text_atomic(out, text)
+
+
+EXPOSURE_HEADER = (
+    "a1,a2,a3,a4,a5,chosen,shown,model_pick,propensity,exploration_rate,randomized,model_version,choice_id"
+)
+
+
+def exposure_csv(choices: Iterable[Choice]) -> str:
+    """Every choice with what the page showed and how (``mysfits choices export --exposure``): the columns the loop
+    needs to tell taste from trust, with labels as the training format numbers them and a header naming each."""
+    label_of = {mysfit_id: label for label, mysfit_id in enumerate(label_ids())}
+    every = list(choices)
+    lines = [EXPOSURE_HEADER]
+    for choice, (answers, label) in zip(every, rows_of(every), strict=True):
+        rec = choice.recommendation
+        fields = [
+            *answers, label, label_of[rec.shown], label_of[rec.recommended_mysfit_id], repr(rec.propensity),
+            repr(rec.exploration_rate), int(rec.randomized), rec.model_version, choice.choice_id,
+        ]  # fmt: skip
+        lines.append(",".join(map(str, fields)))
+    return "\n".join(lines) + "\n"
