@@ -87,7 +87,7 @@ def test_concurrent_requests_each_get_their_own_answer(stack):
             f"{stack.url}/recommendations", data=json.dumps({"entry": entry}).encode(), method="POST"
         )
         with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)["recommendedMysfit"]
+            return json.load(response)["modelPick"]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(ask, entries))

@@ -154,7 +154,7 @@ def _endpoints_mysfit(endpoint_url: str, entry: list[int]) -> str:
 def test_the_workshops_request_gets_the_models_mysfit(api):
     status, headers, raw = api.request("POST", "/recommendations", {"entry": WORKSHOP_ENTRY}, {"Origin": ORIGIN})
     assert status == 200, raw
-    assert _body(raw)["recommendedMysfit"] == _endpoints_mysfit(api.endpoint_url, WORKSHOP_ENTRY)
+    assert _body(raw)["modelPick"] == _endpoints_mysfit(api.endpoint_url, WORKSHOP_ENTRY)
     assert headers["access-control-allow-origin"] == "*"
     assert headers["content-type"].startswith("application/json")
 
@@ -162,7 +162,7 @@ def test_the_workshops_request_gets_the_models_mysfit(api):
 def test_different_answers_get_what_the_model_says_for_each(api):
     entries = ([1, 1, 1, 1, 1], [8, 8, 8, 8, 8], [1, 8, 1, 8, 1], [4, 4, 4, 4, 4], [8, 1, 8, 1, 8])
     served = {
-        tuple(e): _body(api.request("POST", "/recommendations", {"entry": e})[2])["recommendedMysfit"] for e in entries
+        tuple(e): _body(api.request("POST", "/recommendations", {"entry": e})[2])["modelPick"] for e in entries
     }
     assert served == {tuple(e): _endpoints_mysfit(api.endpoint_url, e) for e in entries}
     assert len(set(served.values())) > 1, "every answer got the same Mysfit: not a useful check of the model"

@@ -214,5 +214,5 @@ def test_the_local_stack_serves_a_one_hot_model_end_to_end(tmp_path):
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 body = json.loads(response.read())
-            assert body["recommendedMysfit"] == model.labels[model.table[cell_index(answers)]]["id"]
+            assert body["modelPick"] == model.labels[model.table[cell_index(answers)]]["id"]
             assert body["why"]["neighbours"] == 10

@@ -60,7 +60,7 @@ def test_an_encoding_change_under_a_running_api_answers_every_request(tmp_path, 
         save_model(one_hot, staged)
         staged.replace(path)
         wait_until(lambda: endpoint.model.encoding == encodings.ONE_HOT, what="the one-hot model to serve")
-        got = [_recommend(handler, answers)["recommendedMysfit"] for answers in ANSWERS]
+        got = [_recommend(handler, answers)["modelPick"] for answers in ANSWERS]
         assert handler.encoding.encoding == encodings.ONE_HOT
         assert got == [mysfit_for_label(one_hot.table[cell_index(a)]).id for a in ANSWERS]
 

@@ -146,7 +146,7 @@ def test_killing_the_endpoint_under_load_costs_only_quick_cors_503s_and_heals_it
         else:
             assert answer.status == 200, (answer.status, answer.body)
             expected = mysfit_for_label(model.table[cell_index(answer.entry)]).id
-            assert answer.body["recommendedMysfit"] == expected
+            assert answer.body["modelPick"] == expected
 
     # Healed by itself: a new endpoint process, announced on stderr.
     assert endpoints_now and endpoints_now != [first_endpoint] and not alive(first_endpoint)

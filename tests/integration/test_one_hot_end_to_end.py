@@ -71,7 +71,7 @@ def test_the_handler_encodes_the_answers_and_explains_with_the_neighbours(endpoi
             assert response["statusCode"] == 200, response["body"]
             body = json.loads(response["body"])
             expected = model.labels[model.table[cell_index(answers)]]["id"]
-            assert body["recommendedMysfit"] == expected
+            assert body["modelPick"] == expected
             assert body["why"]["neighbours"] == model.k and body["why"]["votes"][0]["mysfitId"] == expected
 
 
