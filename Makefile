@@ -22,7 +22,7 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean
+.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -142,6 +142,11 @@ test-py310: $(STAMP310)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+## make screenshots: redraw docs/screenshots/*.png (the README's pictures of the page) from a fresh local stack. The
+## tests never write into the checkout; this is the one command that does, so commit its output on purpose.
+screenshots: $(STAMP) browser
+	$(PY) scripts/screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests scripts benchmarks

@@ -13,7 +13,7 @@ from mysfits.model.artifact import load_model
 from mysfits_api.catalog import load_catalog
 from mysfits_api.errors import RETRY_AFTER_SECONDS
 from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, load_questionnaire
-from tests.e2e.conftest import SCREENSHOTS, free_port, running
+from tests.e2e.conftest import free_port, running
 from tests.e2e.page_support import (
     ANSWERS,
     FOCUS_RING,
@@ -80,7 +80,7 @@ def test_the_result_names_the_mysfit_says_why_and_offers_the_runner_up(page: Pag
     # Item 9: the live region adds the reasons; the name is said once, by the focused heading.
     expect(page.get_by_role("status")).to_contain_text(crowd_sentence(why))
     expect(page.get_by_role("status")).not_to_contain_text("You're")
-    assert page.url.endswith("?a=" + ",".join(map(str, ANSWERS)))
+    assert page.url.endswith("?a=" + ",".join(map(str, ANSWERS)) + "&m=" + mysfit["name"].lower().replace(" ", "-"))
     assert page.title().startswith(f"You're {mysfit['name']}!")
 
 
@@ -125,6 +125,7 @@ def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
         page.unroute("**/recommendations")
         page.route("**/recommendations", lambda route: route.abort())
         page.get_by_role("button", name="Change my answers").click()
+        answer(page, [8])  # other answers: a new journey, so a new request (which fails)
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.get_by_role("alert")).to_be_visible()
         assert_no_axe_violations(page, f"{scheme} error")
@@ -261,9 +262,10 @@ def test_the_focus_ring_has_3_to_1_contrast_everywhere(browser, stack, scheme):
         page.route("**/recommendations", lambda route: route.abort())
         page.get_by_role("button", name="Change my answers").focus()
         page.keyboard.press("Enter")
+        answer(page, [8])
         page.locator("#submit").focus()
         page.keyboard.press("Enter")
-        expect(page.locator("#retry")).to_be_focused()
+        expect(page.get_by_role("button", name="Try again")).to_be_focused()
         record("error")
     finally:
         context.close()
@@ -280,13 +282,16 @@ def test_the_url_round_trip(browser, page: Page, stack):
     shared = page.url
     page.reload()
     expect(page.locator("#result-heading")).to_have_text(heading)
-    fresh = browser.new_context()
+    fresh = browser.new_context()  # another browser: the link shows someone else's result, and the quiz to take
     try:
         tab = fresh.new_page()
         tab.goto(shared)
-        expect(tab.locator("#result-heading")).to_have_text(heading)
-        tab.get_by_role("button", name="Change my answers").click()
-        expect_answers_kept(tab, ANSWERS)
+        name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+        expect(tab.locator("#result-heading")).to_have_text(f"This is {name}")
+        expect(tab.get_by_role("button", name="Change my answers")).to_be_hidden()
+        tab.get_by_role("button", name="Take the quiz yourself").click()
+        expect(tab.locator("#title")).to_be_focused()
+        expect(tab.locator("input:checked")).to_have_count(0)
     finally:
         fresh.close()
     page.go_back()
@@ -338,9 +343,7 @@ def test_api_down(page: Page, tmp_path):
 
 
 def test_endpoint_down_then_back(browser, stack, tmp_path):
-    """The API answers (503) but the model behind it does not; retrying after it is back gives the result.
-
-    Also writes the error screenshots the README shows."""
+    """The API answers (503) but the model behind it does not; retrying after it is back gives the result."""
     endpoint_port, api_port = free_port(), free_port()
     endpoint_args = ["endpoint", "--model", str(stack.model), "--port", str(endpoint_port), "--quiet"]
     api_args = ["serve", "--endpoint-url", f"http://127.0.0.1:{endpoint_port}", "--port", str(api_port), "--quiet"]
@@ -352,9 +355,6 @@ def test_endpoint_down_then_back(browser, stack, tmp_path):
                 # A 503 with Retry-After is retried once after the wait it asks for (RETRY_AFTER_SECONDS, 5 s).
                 wait_ms = (RETRY_AFTER_SECONDS + 10) * 1000
                 assert_problem(page, "Our service is having trouble", "couldn't pick your Mysfit", timeout_ms=wait_ms)
-                page.locator("#problem").scroll_into_view_if_needed()
-                DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=DOCS_SCREENSHOTS / f"error-{width}.png")
                 if width == 1280:
                     with running(endpoint_args, tmp_path / "endpoint.log", endpoint_port, "/ping"):
                         page.get_by_role("button", name="Try again").click()
@@ -496,33 +496,23 @@ def test_twelve_distinct_avatars(page: Page, stack):
             assert shared < 0.2, f"{catalog[i].species} and {catalog[j].species} share {shared:.0%} of their shapes"
 
 
-DOCS_SCREENSHOTS = SCREENSHOTS.parents[1] / "docs" / "screenshots"
-
-
 @pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("desktop", (1280, 900))])
-def test_screenshots(browser, stack, device, viewport):
-    """Questions and validation go to artifacts/; the result goes to docs/, where the README shows it."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_screenshots(browser, stack, device, viewport, tmp_path):
+    """Each state laid out without spilling sideways; the pictures go to a temporary folder, kept for a look when a
+    test fails. The README's pictures are drawn by `make screenshots` (scripts/screenshots.py), never by a test."""
     with sized_page(browser, viewport[0], viewport[1], device_scale_factor=1) as page:
         open_questions(page, stack.url)
-        page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
+        page.screenshot(path=tmp_path / f"{device}-questionnaire.png", full_page=True)
         assert_laid_out(page, viewport[0])
-        # The README's picture of the questions: the first screen, two answers given, the count in view.
-        answer(page, [1, None, None, 7, None])
-        page.evaluate("window.scrollTo(0, 0)")
-        page.mouse.move(0, 0)
-        page.screenshot(path=DOCS_SCREENSHOTS / f"questions-{viewport[0]}.png")
         answer(page, [1, None, None, 7, None])
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".field-error:visible")).to_have_count(3)
-        page.screenshot(path=SCREENSHOTS / f"{device}-validation.png", full_page=True)
+        page.screenshot(path=tmp_path / f"{device}-validation.png", full_page=True)
         assert_laid_out(page, viewport[0])
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".card")).to_be_visible()
-        page.mouse.move(0, 0)
-        page.screenshot(path=DOCS_SCREENSHOTS / f"result-{viewport[0]}.png", full_page=True)
+        page.screenshot(path=tmp_path / f"{device}-result.png", full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
 
 
