@@ -43,7 +43,7 @@ new PerformanceObserver((list) => {
 FIRST_SCREEN = """() => {
   const box = (id) => document.getElementById(id).getBoundingClientRect();
   const header = document.querySelector(".site-header").getBoundingClientRect();
-  const card = box("card");
+  const card = document.querySelector("#result .card").getBoundingClientRect();
   const strangers = [];
   for (let y = header.bottom + 1; y < Math.min(card.top, innerHeight); y += 8) {
     const hit = document.elementFromPoint(innerWidth / 2, y);
