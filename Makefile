@@ -24,11 +24,22 @@ PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
 .PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots
 
+# Two levels of install in the one .venv. make run needs only the package and its own dependencies (about 290 MB);
+# every other target (tests, lint, benchmarks, sam local, the AWS path) installs the rest: the dev tools and the
+# SageMaker SDK, `.[dev,aws]` (about 1.3 GB). The full install counts as the serving one too.
+RUN_STAMP := $(VENV)/.installed-run
+
+$(RUN_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(PIP_NOISE)
+	$(PY) -m pip install --quiet -e . 2>&1 | $(PIP_NOISE)
+	@touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(PIP_NOISE)
 	$(PY) -m pip install --quiet -e '.[dev,aws]' 2>&1 | $(PIP_NOISE)
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
 
@@ -66,7 +77,7 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT)
 
 ## Debian's docker.io and debootstrap for `make sam-local` and its tests (tests/e2e/test_sam_local.py): dockerd runs
