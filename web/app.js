@@ -69,6 +69,8 @@
     shareNote: el("share-note"),
     again: el("again"),
     galleryToggle: el("gallery-toggle"),
+    introGallery: el("intro-gallery"),
+    dialog: el("mysfit-dialog"),
     gallery: el("gallery"),
     galleryHeading: el("gallery-heading"),
     galleryList: el("gallery-list"),
@@ -827,23 +829,63 @@
       const badge = document.createElement("span");
       badge.className = "gallery-badge";
       badge.hidden = true;
+      const about = document.createElement("button");
+      about.type = "button";
+      about.className = "link-button gallery-about";
+      about.dataset.mysfitId = mysfit.id;
+      setLabel(about, `About ${mysfit.name}`);
       const adopt = document.createElement("button");
       adopt.type = "button";
       adopt.className = "button secondary adopt gallery-adopt";
       adopt.dataset.mysfitId = mysfit.id;
       adopt.dataset.label = `Adopt ${mysfit.name}`;
-      adopt.textContent = adopt.dataset.label;
+      setLabel(adopt, adopt.dataset.label);
       adopt.hidden = true;
-      const about = document.createElement("details");
-      about.className = "gallery-about";
-      const summary = document.createElement("summary");
-      summary.textContent = `About ${mysfit.name}`;
-      const description = document.createElement("p");
-      description.textContent = mysfit.description || "";
-      about.append(summary, description);
       item.append(window.MysfitAvatars.draw(mysfit.species, mysfit.name, true), name, species, badge, about, adopt);
       return item;
     }));
+  }
+
+  // A Mysfit's full card, over the page: the tile stays where it was, and Back (like Escape or Close) closes it.
+  let dialogEntry = false; // the card pushed a history entry of its own, not yet gone back from
+  let skipPop = false;
+  function openMysfit(mysfit) {
+    el("dialog-name").textContent = mysfit.name;
+    el("dialog-species").textContent = mysfit.species || "Unknown";
+    el("dialog-age").textContent = formatAge(mysfit.age);
+    el("dialog-alignment").textContent = formatAlignment(mysfit.lawchaos, mysfit.goodevil);
+    el("dialog-description").textContent = mysfit.description || "";
+    el("dialog-avatar").replaceChildren(window.MysfitAvatars.draw(mysfit.species, mysfit.name));
+    history.pushState({ card: mysfit.id }, "", `${location.pathname}${location.search}#about-${slug(mysfit)}`);
+    dialogEntry = true;
+    view.dialog.showModal();
+    el("dialog-close").focus();
+  }
+
+  view.dialog.addEventListener("close", () => {
+    if (dialogEntry) {
+      dialogEntry = false;
+      skipPop = true; // the entry the card pushed goes; the view under it stays as it is
+      history.back();
+    }
+  });
+  el("dialog-close").addEventListener("click", () => view.dialog.close());
+  view.dialog.addEventListener("click", (event) => {
+    if (event.target === view.dialog) view.dialog.close(); // a click on the backdrop
+  });
+
+  // A tile's buttons show their verb ("About", "Adopt") under the name already on the tile; the name is still in the
+  // button's accessible name, for a screen reader's list of buttons. Elsewhere the whole label shows.
+  function setLabel(button, text) {
+    if (!button.matches(".gallery-about, .gallery-adopt")) {
+      button.textContent = text;
+      return;
+    }
+    const [verb, ...name] = text.split(" ");
+    const hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = ` ${name.join(" ")}`;
+    button.replaceChildren(verb, hidden);
   }
 
   // ``labels``: Mysfit id -> the badge its tile wears ("Your match", "Adopted"...); the others wear none.
@@ -865,6 +907,8 @@
     view.gallery.hidden = !open;
     view.galleryToggle.setAttribute("aria-expanded", String(open));
     view.galleryToggle.textContent = open ? "Hide the twelve" : "Meet all twelve";
+    view.introGallery.setAttribute("aria-expanded", String(open));
+    view.introGallery.textContent = open ? "Hide the twelve Mysfits" : "Meet the twelve Mysfits first";
   }
 
   // ---- adopting a Mysfit --------------------------------------------------------------------------------
@@ -892,7 +936,7 @@
       button.hidden = !offered;
       button.disabled = false;
       button.removeAttribute("aria-pressed");
-      button.textContent = button.dataset.label;
+      setLabel(button, button.dataset.label);
     }
     if (!offered) {
       adoption.state = "closed";
@@ -944,7 +988,7 @@
       button.disabled = true;
       if (adopted) {
         button.setAttribute("aria-pressed", "true");
-        button.textContent = `Adopted ${mysfit.name}`;
+        setLabel(button, `Adopted ${mysfit.name}`);
       }
     }
     const shownId = view.adoptMain.dataset.mysfitId;
@@ -1106,19 +1150,34 @@
     view.runnerUp.scrollIntoView({ block: "center" });
     view.runnerUp.focus({ preventScroll: true });
   });
-  view.galleryToggle.addEventListener("click", () => {
-    const open = view.gallery.hidden;
-    setGallery(open);
-    if (open) view.galleryHeading.focus();
-  });
-  view.result.addEventListener("click", (event) => {
-    const button = event.target.closest("button.adopt");
-    if (button && !button.disabled) adopt(button.dataset.mysfitId, button);
+  for (const toggle of [view.galleryToggle, view.introGallery]) {
+    toggle.addEventListener("click", () => {
+      const open = view.gallery.hidden;
+      setGallery(open);
+      if (open) view.galleryHeading.focus();
+    });
+  }
+  el("main").addEventListener("click", (event) => {
+    const button = event.target.closest("button.adopt, button.gallery-about");
+    if (!button || button.disabled) return;
+    if (button.classList.contains("gallery-about")) openMysfit(mysfitById(button.dataset.mysfitId));
+    else adopt(button.dataset.mysfitId, button);
   });
   view.adoptRetry.addEventListener("click", () => adoption.pending && adopt(adoption.pending, adoption.origin));
   // The page puts the visitor at the top of each view itself; the browser's remembered offset belongs to another view.
   history.scrollRestoration = "manual";
-  window.addEventListener("popstate", () => content && applyUrl());
+  window.addEventListener("popstate", () => {
+    if (skipPop) {
+      skipPop = false;
+      return;
+    }
+    if (view.dialog.open) {
+      dialogEntry = false; // Back took the card's entry away already
+      view.dialog.close();
+      return;
+    }
+    if (content) applyUrl();
+  });
 
   loadContent();
 })();

@@ -172,6 +172,8 @@ def test_keyboard_only(page: Page, stack):
     open_questions(page, stack.url)
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Meet the twelve Mysfits first")).to_be_focused()
     for index in range(N_QUESTIONS):
         page.keyboard.press("Tab")  # into the next radio group
         page.keyboard.press("ArrowDown")  # arrow keys move and select within a group
@@ -238,7 +240,7 @@ def test_the_focus_ring_has_3_to_1_contrast_everywhere(browser, stack, scheme):
 
     try:
         open_questions(page, stack.url)
-        for stop in range(1 + N_QUESTIONS + 1):  # skip link, one radio per group, the button
+        for stop in range(2 + N_QUESTIONS + 1):  # skip link, the gallery's link, one radio per group, the button
             page.keyboard.press("Tab")
             record(f"questions stop {stop}")
         page.keyboard.press("Enter")  # nothing answered: the first invalid radio gets focus

@@ -67,7 +67,7 @@ def test_the_runner_up_and_the_gallery_can_be_adopted_instead(browser, stack):
         rec_id = responses[-1].json()["recommendationId"]
         if how == "gallery":
             page.get_by_role("button", name="Meet all twelve").click()
-            page.locator(f'.gallery-item[data-mysfit-id="{pick}"]').get_by_role("button").click()
+            page.locator(f'.gallery-item[data-mysfit-id="{pick}"]').locator(".gallery-adopt").click()
         else:
             page.get_by_role("button", name=f"Adopt {NAMES[pick]} instead").click()
         expect(page.locator("#adoption")).to_contain_text(f"You adopted {NAMES[pick]}!")

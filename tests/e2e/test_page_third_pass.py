@@ -428,6 +428,62 @@ def test_the_live_region_lets_go_of_the_broken_link_notice(page: Page, stack):
     expect(status).not_to_contain_text("couldn't read")
 
 
+# --- item 9: the gallery ------------------------------------------------------------------------------------------
+
+
+def test_a_mysfit_opens_to_its_full_card_in_place_and_back_closes_it(browser, stack):
+    mysfit = next(m for m in MYSFITS.values() if m.name == "Twilight Glitter")
+    with sized_page(browser, 390, 844) as page:
+        url = result_url(stack, page)
+        page.get_by_role("button", name="Meet all twelve").click()
+        tile = page.locator(f'.gallery-item[data-mysfit-id="{mysfit.id}"]')
+        row_before = tile.bounding_box()["height"]
+        about = tile.get_by_role("button", name=f"About {mysfit.name}")
+        about.click()
+        card = page.get_by_role("dialog", name=mysfit.name)
+        expect(card).to_be_visible()
+        expect(card.locator("#dialog-species")).to_have_text(mysfit.species)
+        expect(card.locator("#dialog-age")).not_to_be_empty()
+        expect(card.locator("#dialog-alignment")).not_to_be_empty()
+        expect(card).to_contain_text(mysfit.description)
+        assert tile.bounding_box()["height"] == row_before, "opening a Mysfit stretched its row"
+        assert_no_axe_violations(page, "a Mysfit's card open")
+        page.go_back()  # closes the card, and stays on the result
+        expect(card).to_be_hidden()
+        expect(page.locator("#result-heading")).to_be_visible()
+        assert page.url.split("#")[0] == url
+        about.click()
+        expect(card).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(card).to_be_hidden()
+        expect(about).to_be_focused()
+        expect(page.locator("#result-heading")).to_be_visible()
+        page.wait_for_function("!location.hash")
+        page.go_back()  # the card's own entry is gone: Back leaves the result for the form, as it would have
+        expect(page.locator("#questionnaire")).to_be_visible()
+
+
+def test_the_twelve_can_be_met_before_answering_and_their_buttons_line_up(browser, stack):
+    with sized_page(browser, 1280, 800) as page:
+        open_questions(page, stack.url)
+        page.get_by_role("button", name="Meet the twelve Mysfits first").click()
+        expect(page.locator("#gallery-heading")).to_be_focused()
+        expect(page.locator(".gallery-item")).to_have_count(12)
+        expect(page.locator("button.adopt:visible")).to_have_count(0)  # nothing to adopt before a result
+        page.get_by_role("button", name="About CoCo").click()
+        expect(page.get_by_role("dialog", name="CoCo")).to_be_visible()
+        page.keyboard.press("Escape")
+        answer(page, ANSWERS)
+        page.get_by_role("button", name="Find my Mysfit").click()
+        expect(page.locator("#result-heading")).to_be_focused()
+        page.get_by_role("button", name="Meet all twelve").click()
+        bottoms: dict[int, set[int]] = {}
+        for tile in page.locator(".gallery-item").all():
+            box, button = tile.bounding_box(), tile.locator(".gallery-adopt").bounding_box()
+            bottoms.setdefault(round(box["y"]), set()).add(round(button["y"] + button["height"]))
+        assert all(len(row) == 1 for row in bottoms.values()), f"the buttons of a row do not line up: {bottoms}"
+
+
 # --- axe in every state this pass adds ------------------------------------------------------------------------------
 
 
