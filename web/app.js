@@ -47,6 +47,9 @@
     waitingText: el("waiting-text"),
     stopWaiting: el("stop-waiting"),
     submit: el("submit"),
+    prev: el("prev"),
+    next: el("next"),
+    steps: el("steps"),
     result: el("result"),
     resultHeading: el("result-heading"),
     sharedEyebrow: el("shared-eyebrow"),
@@ -360,7 +363,77 @@
     if (view.title.textContent !== questionnaire.title) view.title.textContent = questionnaire.title;
     if (view.intro.textContent !== questionnaire.intro) view.intro.textContent = questionnaire.intro;
     view.questions.replaceChildren(...questionnaire.questions.map(renderQuestion));
+    view.steps.replaceChildren(...questionnaire.questions.map((question, index) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.tabIndex = -1; // a shortcut for pointers; the keyboard has Back and Next
+      button.className = "step";
+      button.id = `step-${index}`;
+      button.textContent = String(index + 1);
+      button.addEventListener("click", () => showQuestion(index, { focus: true }));
+      item.append(button);
+      return item;
+    }));
+    showQuestion(0);
     updateProgress();
+  }
+
+  // ---- one question at a time -------------------------------------------------------------------
+  // Each question has the screen to itself: the five steps above it, its scale, then Back and Next (or "Find my
+  // Mysfit" on the last one, or once all five are answered). A choice made with a pointer moves on by itself after a
+  // moment, so the visitor sees it taken; arrow keys only choose (they move through the scale), and Enter moves on.
+
+  const ADVANCE_MS = 350;
+  let current = 0;
+  let byPointer = false; // whether the visitor's last touch of the questions was a pointer's, not a key's
+  let advanceTimer = null;
+
+  function showQuestion(index, { focus = false } = {}) {
+    clearTimeout(advanceTimer);
+    const all = fieldsets();
+    current = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((fieldset, i) => {
+      fieldset.hidden = i !== current;
+    });
+    // Past the first question the introduction has been read: only the title stays, so the scale fits the screen.
+    view.introSection.classList.toggle("answering", current > 0);
+    updateNavigation();
+    if (focus) {
+      const fieldset = all[current];
+      (fieldset.querySelector("input:checked") || fieldset.querySelector("input")).focus({ preventScroll: true });
+      // The question's top, not the radio, is what must be in view.
+      const top = view.form.getBoundingClientRect().top;
+      if (top < 0) view.form.scrollIntoView({ block: "start" });
+    }
+  }
+
+  function updateNavigation() {
+    const all = fieldsets();
+    const last = current === all.length - 1;
+    const complete = all.every((f) => f.querySelector("input:checked"));
+    view.prev.hidden = current === 0;
+    view.next.hidden = last;
+    view.submit.hidden = !(last || complete);
+    view.steps.querySelectorAll(".step").forEach((step, i) => {
+      const answered = Boolean(all[i] && all[i].querySelector("input:checked"));
+      step.classList.toggle("answered", answered);
+      step.classList.toggle("current", i === current);
+      step.classList.toggle("invalid", Boolean(all[i] && all[i].classList.contains("invalid")));
+    });
+  }
+
+  function moveBy(step) {
+    showQuestion(current + step, { focus: true });
+  }
+
+  function advanceFrom(index) {
+    clearTimeout(advanceTimer);
+    advanceTimer = setTimeout(() => {
+      if (current !== index || busy || view.form.hidden) return;
+      if (index < fieldsets().length - 1) moveBy(1);
+      else view.submit.focus();
+    }, ADVANCE_MS);
   }
 
   function renderQuestion(question, index) {
@@ -401,12 +474,22 @@
       label.append(input, span);
       options.append(label);
     }
+    const ends = ["One end of the scale", "The other end"].map((words) => {
+      const end = document.createElement("span");
+      end.className = "scale-end";
+      end.setAttribute("aria-hidden", "true"); // the options' own words say where each sits
+      end.textContent = words;
+      return end;
+    });
+    options.prepend(ends[0]);
+    options.append(ends[1]);
     fieldset.append(legend, error, options);
     fieldset.addEventListener("change", () => {
       markQuestion(fieldset, true);
       updateProgress();
       hideNotice();
       history.replaceState(null, "", urlFor(currentAnswers(), "draft"));
+      if (byPointer) advanceFrom(index);
     });
     return fieldset;
   }
@@ -419,6 +502,7 @@
     const all = fieldsets();
     const answered = all.filter((f) => f.querySelector("input:checked")).length;
     view.progress.textContent = `${answered} of ${all.length} answered`;
+    updateNavigation();
   }
 
   // One entry per question: its value, or null while unanswered.
@@ -458,6 +542,9 @@
     });
     view.summary.textContent = "";
     updateProgress();
+    // The first question still open, or the first one when every answer is given (the form being changed).
+    const open = fieldsets().findIndex((f) => !f.querySelector("input:checked"));
+    showQuestion(open === -1 ? 0 : open);
   }
 
   // ---- the URL ----------------------------------------------------------------------------------
@@ -537,7 +624,7 @@
     if (missing.length) {
       const count = missing.length === 1 ? "One question still needs" : `${missing.length} questions still need`;
       view.summary.textContent = `${count} an answer.`;
-      missing[0].querySelector("input").focus();
+      showQuestion(fieldsets().indexOf(missing[0]), { focus: true });
       return;
     }
     view.summary.textContent = "";
@@ -1133,6 +1220,19 @@
     say(view.shareNote.textContent);
   });
   view.form.addEventListener("submit", submit);
+  view.prev.addEventListener("click", () => moveBy(-1));
+  view.next.addEventListener("click", () => moveBy(1));
+  view.questions.addEventListener("pointerdown", () => {
+    byPointer = true;
+  });
+  // Enter on a choice moves on (the last question's asks), instead of the browser's implicit submission.
+  view.questions.addEventListener("keydown", (event) => {
+    byPointer = false;
+    if (event.key !== "Enter" || event.target.type !== "radio") return;
+    event.preventDefault();
+    if (current < fieldsets().length - 1) moveBy(1);
+    else submit();
+  });
   view.loadRetry.addEventListener("click", loadContent);
   view.stopWaiting.addEventListener("click", stopWaiting);
   view.loadingStop.addEventListener("click", stopWaiting);

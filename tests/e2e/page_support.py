@@ -39,9 +39,17 @@ def sized_page(browser: Browser, width: int, height: int, **options) -> Iterator
         context.close()
 
 
+def show_question(page: Page, index: int) -> None:
+    """Bring question ``index`` on screen as a pointer does: its step in the bar above the questions."""
+    page.locator(f"#step-{index}").click()
+    expect(page.locator(f"#q{index}-o1")).to_be_visible()
+
+
 def answer(page: Page, answers: list[int | None]) -> None:
+    """Give each answer that is not None, going to its question first (one question is on screen at a time)."""
     for index, value in enumerate(answers):
         if value is not None:
+            show_question(page, index)
             page.locator(f"#q{index}-o{value}").check()
 
 
@@ -51,8 +59,9 @@ def open_questions(page: Page, url: str) -> None:
 
 
 def expect_answers_kept(page: Page, answers: list[int]) -> None:
-    """Every answer still checked and on screen, so the visitor can see and change them."""
+    """Every answer still checked, and on screen on its question, so the visitor can see and change them."""
     for index, value in enumerate(answers):
+        show_question(page, index)
         radio = page.locator(f"#q{index}-o{value}")
         expect(radio).to_be_checked()
         expect(page.locator(f"label[for=q{index}-o{value}]")).to_be_visible()

@@ -19,6 +19,7 @@ from tests.e2e.page_support import (
     answer,
     open_questions,
     recommendation,
+    show_question,
     sized_page,
 )
 
@@ -105,6 +106,7 @@ def test_each_scale_reads_in_order_down_its_columns(browser, stack, viewport):
     with sized_page(browser, viewport[0], viewport[1]) as page:
         open_questions(page, stack.url)
         for index in range(N_QUESTIONS):
+            show_question(page, index)
             boxes = [page.locator(f"#q{index}-o{v}").locator("..").bounding_box() for v in range(1, N_OPTIONS + 1)]
             columns: dict[int, list[tuple[float, int]]] = {}
             for value, box in enumerate(boxes, start=1):
@@ -117,7 +119,7 @@ def test_the_count_stays_in_view_while_answering_on_a_desktop(browser, stack):
     with sized_page(browser, 1280, 800) as page:
         open_questions(page, stack.url)
         for index in range(N_QUESTIONS):
-            page.locator(f"#q{index}-o4").check()
+            answer(page, [None] * index + [4])
             box = page.locator("#progress").bounding_box()
             assert 0 <= box["y"] and box["y"] + box["height"] <= 800, f"the count is out of view at question {index}"
             expect(page.locator("#progress")).to_have_text(f"{index + 1} of 5 answered")

@@ -428,6 +428,50 @@ def test_the_live_region_lets_go_of_the_broken_link_notice(page: Page, stack):
     expect(status).not_to_contain_text("couldn't read")
 
 
+# --- item 6: one question per screen ------------------------------------------------------------------------------
+
+# Where the question on screen ends and where the footer (the count and the buttons, always in view) begins.
+QUESTION_FIT = """() => {
+  const shown = [...document.querySelectorAll(".question")].filter((q) => q.offsetParent !== null);
+  const footer = document.querySelector(".form-footer").getBoundingClientRect();
+  const steps = document.getElementById("steps").getBoundingClientRect();
+  return { shown: shown.length, bottom: shown[0].getBoundingClientRect().bottom, footer: footer.top,
+           footerBottom: footer.bottom, steps: steps.top, stepsBottom: steps.bottom };
+}"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_one_question_per_screen_a_scale_drawn_as_one_and_a_choice_moves_on(browser, stack, viewport):
+    width, height = viewport
+    with sized_page(browser, width, height) as page:
+        open_questions(page, stack.url)
+        for index in range(5):
+            fit = page.evaluate(QUESTION_FIT)
+            assert fit["shown"] == 1, f"{fit['shown']} questions on screen at once"
+            assert 0 <= fit["steps"] and fit["footerBottom"] <= height, f"the progress is out of view: {fit}"
+            if index > 0 or width > 400:  # the first question on a phone shares its screen with the introduction
+                assert fit["bottom"] <= fit["footer"], f"question {index + 1} does not fit its screen: {fit}"
+            ends = page.locator(".question:visible .scale-end")
+            expect(ends).to_have_text(["One end of the scale", "The other end"])
+            first, last = page.locator(f"#q{index}-o1").bounding_box(), page.locator(f"#q{index}-o8").bounding_box()
+            assert ends.nth(0).bounding_box()["y"] < first["y"] and ends.nth(1).bounding_box()["y"] > last["y"]
+            expect(page.locator(f"#step-{index}")).to_have_class(re.compile(r"\bcurrent\b"))
+            page.locator(f"label[for=q{index}-o{ANSWERS[index]}]").click()  # a pointer's choice moves on by itself
+            if index < 4:
+                expect(page.locator(f"#q{index + 1}-o1")).to_be_visible()
+                expect(page.locator(f"#q{index}-o1")).to_be_hidden()
+        expect(page.get_by_role("button", name="Find my Mysfit")).to_be_focused()
+        page.get_by_role("button", name="Back").click()  # to change an answer
+        expect(page.locator(f"#q3-o{ANSWERS[3]}")).to_be_checked()
+        expect(page.locator(f"#q3-o{ANSWERS[3]}")).to_be_focused()
+        page.keyboard.press("ArrowDown")  # the keyboard chooses without being moved on
+        page.wait_for_timeout(600)
+        expect(page.locator(f"#q3-o{ANSWERS[3] + 1}")).to_be_checked()
+        expect(page.locator("#q3-o1")).to_be_visible()
+        expect(page.locator("#progress")).to_have_text("5 of 5 answered")
+        assert_no_axe_violations(page, f"one question at a time, {width}px")
+
+
 # --- item 9: the gallery ------------------------------------------------------------------------------------------
 
 
