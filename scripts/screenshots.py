@@ -64,8 +64,8 @@ def draw(url: str, out: Path) -> list[Path]:
                 page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
                 page.goto(url)
                 expect(page.locator(".question")).to_have_count(5)
-                for index, value in ((0, 1), (3, 7)):  # two answers given, the count in view
-                    page.locator(f"#q{index}-o{value}").check()
+                page.locator(f"label[for=q0-o{ANSWERS[0]}]").click()  # one answer given: the page moves on by itself
+                expect(page.locator("#q1-o1")).to_be_visible()
                 page.evaluate("window.scrollTo(0, 0)")
                 page.mouse.move(0, 0)
                 written.append(out / f"questions-{width}.png")
@@ -76,10 +76,10 @@ def draw(url: str, out: Path) -> list[Path]:
                     lambda route: route.fulfill(status=503, json={"message": "The model endpoint is unavailable"}),
                 )
                 for index, value in enumerate(ANSWERS):
+                    page.locator(f"#step-{index}").click()
                     page.locator(f"#q{index}-o{value}").check()
                 page.locator("#submit").click()
                 expect(page.get_by_role("alert")).to_be_visible()
-                page.locator("#problem").scroll_into_view_if_needed()
                 written.append(out / f"error-{width}.png")
                 page.screenshot(path=written[-1])
                 page.unroute("**/recommendations")
