@@ -547,6 +547,8 @@ def test_axe_finds_nothing_in_the_new_states(browser, stack, scheme, viewport):
         assert_no_axe_violations(page, f"{state} a shared result")
 
         page.get_by_role("button", name="Take the quiz yourself").click()
+        expect(page.locator("#q0-o1")).to_be_visible()
+        assert_no_axe_violations(page, f"{state} one question at a time")
         page.route("**/config.json", lambda route: route.fulfill(json={"apiBaseUrl": "", "wakingUpMs": 200}))
         page.reload()
         answer(page, [4, 4, 4, 4, 4])
