@@ -22,7 +22,7 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots
+.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots previews
 
 # Two levels of install in the one .venv. make run needs only the package and its own dependencies (about 290 MB);
 # every other target (tests, lint, benchmarks, sam local, the AWS path) installs the rest: the dev tools and the
@@ -158,6 +158,12 @@ bench: $(STAMP)
 ## tests never write into the checkout; this is the one command that does, so commit its output on purpose.
 screenshots: $(STAMP) browser
 	$(PY) scripts/screenshots.py
+
+## make previews: redraw web/previews/<slug>.png, the twelve link-preview pictures (from web/avatars.js). The pages
+## that name them, web/m/<slug>.html, are copies of web/index.html: python -m mysfits.page_previews web (a test
+## fails when they are stale).
+previews: $(STAMP) browser
+	$(PY) scripts/previews.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests scripts benchmarks

@@ -549,11 +549,16 @@
 
   // ---- the URL ----------------------------------------------------------------------------------
 
-  // The Mysfit's name as the URL carries it: "twilight-glitter".
+  // The Mysfit's name as the URL carries it: "twilight-glitter" (src/mysfits/page_previews.py makes the same).
   const slug = (mysfit) => mysfit.name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  // The site's root, whether this is index.html or a Mysfit's own copy of it, m/<slug>.html (whose <base> is "../").
+  // Taken once: after history.pushState the document's URL, and so a relative URL's meaning, changes.
+  const ROOT = new URL(".", document.baseURI);
+  const MYSFIT_PAGE = /\/m\/([a-z0-9-]+)\.html$/;
 
-  // ?a= must hold all five answers (a result); ?draft= may leave any of them empty (a form being filled in). A
-  // result's &m= names the Mysfit it showed; an unknown name is ignored (the API is asked instead).
+  // ?a= must hold all five answers (a result); ?draft= may leave any of them empty (a form being filled in). A result
+  // lives at its Mysfit's own page, m/<slug>.html?a=..., whose preview tags name that Mysfit for crawlers; at the
+  // root (a link from before results had their pages), or with an unknown name, the API is asked instead.
   function answersFromUrl() {
     const params = new URLSearchParams(location.search);
     const kind = params.has("a") ? "a" : params.has("draft") ? "draft" : null;
@@ -567,16 +572,15 @@
     const fits = answers.length === questions.length && answers.every((value, i) =>
       value === null || questions[i].options.some((option) => option.value === value));
     if (!fits) return { answers: null, complete: false, bad: true, shown: null };
-    const named = kind === "a" ? params.get("m") : null;
-    const shown = named ? content.mysfits.find((mysfit) => slug(mysfit) === named) || null : null;
+    const named = kind === "a" ? MYSFIT_PAGE.exec(location.pathname) : null;
+    const shown = named ? content.mysfits.find((mysfit) => slug(mysfit) === named[1]) || null : null;
     return { answers, complete: kind === "a", bad: false, shown };
   }
 
   function urlFor(answers, kind = "a", shown = null) {
-    const url = new URL(location.href);
     const given = answers && answers.some((value) => value !== null);
+    const url = new URL(given && kind === "a" && shown ? `m/${slug(shown)}.html` : "", ROOT);
     url.search = given ? `?${kind}=${answers.map((value) => (value === null ? "" : value)).join(",")}` : "";
-    if (given && kind === "a" && shown) url.search += `&m=${slug(shown)}`;
     url.hash = "";
     return url;
   }

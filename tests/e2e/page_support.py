@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -77,9 +78,7 @@ def recommendation(api_url: str, answers: list[int]) -> dict:
 def static_site(tmp_path: Path, config: dict) -> BackgroundServer:
     """The page alone, from another origin, with its own config.json: a real HTTP server, no API routes."""
     web = tmp_path / "web"
-    web.mkdir(parents=True)
-    for source in (REPO / "web").iterdir():
-        (web / source.name).write_bytes(source.read_bytes())
+    shutil.copytree(REPO / "web", web)
     (web / "config.json").write_text(json.dumps(config))
     no_routes = ApiDefinition(routes=(), functions={}, parameters={}, template_path=REPO / "template.yaml")
     return BackgroundServer(Gateway(no_routes, {}, StaticSite(web)))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlparse
+import struct
+from urllib.parse import urljoin, urlparse
 
+import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -66,6 +68,11 @@ def result_url(stack, page: Page) -> str:
     return page.url
 
 
+def legacy_link(stack) -> str:
+    """A result link as the page made them before each Mysfit had its own page: the answers at the site's root."""
+    return f"{stack.url}/?a={','.join(map(str, ANSWERS))}"
+
+
 def record_posts(context: BrowserContext) -> list[str]:
     """The path of every POST any page of ``context`` sends, in order."""
     posted: list[str] = []
@@ -104,7 +111,7 @@ def test_a_result_link_a_reload_and_forward_open_on_the_result_on_the_first_scre
         friend.add_init_script(LAYOUT_SHIFTS)
         friend.goto(url)
         expect_result_on_the_first_screen(friend, height, f"This is {name}")
-        friend.goto(url.split("&m=")[0])  # a link from before the Mysfit was named in it: the API is asked
+        friend.goto(legacy_link(stack))  # a link from before results had their own pages: the API is asked
         expect_result_on_the_first_screen(friend, height, f"This is {name}")
 
 
@@ -115,10 +122,14 @@ def test_one_journey_is_one_recommendation_and_at_most_one_adoption(browser, sta
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         posted = record_posts(context)
-        answered: list[dict] = []
-        context.on("response", lambda r: r.url.endswith("/recommendations") and answered.append(r.json()))
         page = context.new_page()
-        url = result_url(stack, page)
+        open_questions(page, stack.url)
+        answer(page, ANSWERS)
+        with page.expect_response("**/recommendations") as got:
+            page.get_by_role("button", name="Find my Mysfit").click()
+        answered = [got.value.json()]
+        expect(page.locator("#result-heading")).to_be_focused()
+        url = page.url
         mysfit_id = answered[0]["recommendedMysfit"]
         own = f"You're {NAMES[mysfit_id]}!"
         page.reload()
@@ -188,8 +199,7 @@ def test_a_shared_link_is_someone_elses_result_invites_the_quiz_and_cannot_be_ad
         assert "?a=" not in friend.url
 
         # A link without the Mysfit's name (made before it carried one): asked once, then kept, still not adoptable.
-        legacy = url.split("&m=")[0]
-        friend.goto(legacy)
+        friend.goto(legacy_link(stack))
         expect(heading).to_have_text(f"This is {name}")
         friend.reload()
         expect(heading).to_have_text(f"This is {name}")
@@ -197,6 +207,29 @@ def test_a_shared_link_is_someone_elses_result_invites_the_quiz_and_cannot_be_ad
         assert posted == ["/recommendations"]
     finally:
         context.close()
+
+
+def preview_tags(url: str) -> dict[str, str]:
+    """What a crawler reads of a link: the og: and twitter: tags of the HTML it gets, no script run."""
+    response = httpx.get(url, timeout=10)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    return dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):[^"]+)" content="([^"]*)"', response.text))
+
+
+def test_a_shared_link_previews_its_own_mysfit_to_a_crawler(browser, stack):
+    with sized_page(browser, 390, 844) as page:
+        url = result_url(stack, page)
+        name = NAMES[page.locator("#result").get_attribute("data-mysfit-id")]
+    tags = preview_tags(url)
+    assert name in tags["og:title"] and name in tags["og:description"], tags
+    assert tags["twitter:card"] == "summary_large_image"
+    picture = httpx.get(urljoin(url, tags["og:image"]), timeout=10)
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert struct.unpack(">II", picture.content[16:24]) == (1200, 630)
+    others = {
+        preview_tags(f"{stack.url}/m/{m.name.lower().replace(' ', '-')}.html")["og:image"] for m in MYSFITS.values()
+    }
+    assert len(others) == len(MYSFITS), "every Mysfit previews with a picture of its own"
 
 
 # --- the data loop's exploration: the page does not claim the model picked what it shows -------------------------
