@@ -1,8 +1,8 @@
 // The questionnaire page. The questions and the twelve Mysfits come from content.json, a file generated
 // from the package's data and served beside this script, so they arrive with the page's first wave of
-// requests; only the recommendation needs the API. The answers live in the URL: a result is ?a=5,7,7,7,7&m=coco
-// (the answers, and the Mysfit they were shown, so a friend's browser can show it without asking the API), and the
-// form being filled in is ?draft=5,7,,, (replaced on every change), so a reload or Back from the result loses nothing.
+// requests; only the recommendation needs the API. The answers live in the URL: a result is m/coco.html?a=5,7,7,7,7
+// (the shown Mysfit's own copy of this page, whose preview tags name it for crawlers, and the answers), and the form
+// being filled in is ?draft=5,7,,, (replaced on every change), so a reload or Back from the result loses nothing.
 //
 // One journey (one set of answers in one browser) is one recommendation and at most one adoption: the API's answer
 // and what was adopted are kept in localStorage, keyed by the answers, and reused by a reload, Back/Forward, a reopened

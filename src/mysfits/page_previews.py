@@ -3,7 +3,7 @@
 Crawlers (chat apps, social sites) read a link's HTML and never run its scripts, so a result shared as
 ``/?a=...`` would preview like any other. A shared result's link is ``m/<slug>.html?a=...`` instead: a copy of
 ``index.html`` whose ``og:`` and ``twitter:`` tags are the Mysfit's, with ``web/previews/<slug>.png`` for its picture
-(drawn by ``make screenshots`` from the page's own avatars), and a ``<base href="../">`` so the page runs as at the
+(drawn by ``make previews`` from the page's own avatars), and a ``<base href="../">`` so the page runs as at the
 root. Open Graph wants absolute URLs, and only the deploy knows the site's address, so:
 
 - the committed ``web/m/*.html`` (what the local stack serves) carry URLs relative to the site's root; a test fails
