@@ -25,13 +25,24 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean
+.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots previews
+
+# Two levels of install in the one .venv. make run needs only the package and its own dependencies (about 290 MB);
+# every other target (tests, lint, benchmarks, sam local, the AWS path) installs the rest: the dev tools and the
+# SageMaker SDK, `.[dev,aws]` (about 1.3 GB). The full install counts as the serving one too.
+RUN_STAMP := $(VENV)/.installed-run
+
+$(RUN_STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(PIP_NOISE)
+	$(PY) -m pip install --quiet -e . 2>&1 | $(PIP_NOISE)
+	@touch $(RUN_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | $(PIP_NOISE)
 	$(PY) -m pip install --quiet -e '.[dev,aws]' 2>&1 | $(PIP_NOISE)
-	@touch $(STAMP)
+	@touch $(STAMP) $(RUN_STAMP)
 
 install: $(STAMP)
 
@@ -69,7 +80,7 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/mysfits serve --model $(MODEL) --data $(DATA) --port $(PORT) --endpoint-port $(ENDPOINT_PORT) \
 	  --client-limit $(CLIENT_LIMIT)
 
@@ -146,6 +157,17 @@ test-py310: $(STAMP310)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+## make screenshots: redraw docs/screenshots/*.png (the README's pictures of the page) from a fresh local stack. The
+## tests never write into the checkout; this is the one command that does, so commit its output on purpose.
+screenshots: $(STAMP) browser
+	$(PY) scripts/screenshots.py
+
+## make previews: redraw web/previews/<slug>.png, the twelve link-preview pictures (from web/avatars.js). The pages
+## that name them, web/m/<slug>.html, are copies of web/index.html: python -m mysfits.page_previews web (a test
+## fails when they are stale).
+previews: $(STAMP) browser
+	$(PY) scripts/previews.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests scripts benchmarks

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -39,9 +40,17 @@ def sized_page(browser: Browser, width: int, height: int, **options) -> Iterator
         context.close()
 
 
+def show_question(page: Page, index: int) -> None:
+    """Bring question ``index`` on screen as a pointer does: its step in the bar above the questions."""
+    page.locator(f"#step-{index}").click()
+    expect(page.locator(f"#q{index}-o1")).to_be_visible()
+
+
 def answer(page: Page, answers: list[int | None]) -> None:
+    """Give each answer that is not None, going to its question first (one question is on screen at a time)."""
     for index, value in enumerate(answers):
         if value is not None:
+            show_question(page, index)
             page.locator(f"#q{index}-o{value}").check()
 
 
@@ -51,8 +60,9 @@ def open_questions(page: Page, url: str) -> None:
 
 
 def expect_answers_kept(page: Page, answers: list[int]) -> None:
-    """Every answer still checked and on screen, so the visitor can see and change them."""
+    """Every answer still checked, and on screen on its question, so the visitor can see and change them."""
     for index, value in enumerate(answers):
+        show_question(page, index)
         radio = page.locator(f"#q{index}-o{value}")
         expect(radio).to_be_checked()
         expect(page.locator(f"label[for=q{index}-o{value}]")).to_be_visible()
@@ -68,9 +78,7 @@ def recommendation(api_url: str, answers: list[int]) -> dict:
 def static_site(tmp_path: Path, config: dict) -> BackgroundServer:
     """The page alone, from another origin, with its own config.json: a real HTTP server, no API routes."""
     web = tmp_path / "web"
-    web.mkdir(parents=True)
-    for source in (REPO / "web").iterdir():
-        (web / source.name).write_bytes(source.read_bytes())
+    shutil.copytree(REPO / "web", web)
     (web / "config.json").write_text(json.dumps(config))
     no_routes = ApiDefinition(routes=(), functions={}, parameters={}, template_path=REPO / "template.yaml")
     return BackgroundServer(Gateway(no_routes, {}, StaticSite(web)))

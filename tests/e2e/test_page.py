@@ -13,7 +13,7 @@ from mysfits.model.artifact import load_model
 from mysfits_api.catalog import load_catalog
 from mysfits_api.errors import RETRY_AFTER_SECONDS
 from mysfits_api.questionnaire import N_OPTIONS, N_QUESTIONS, load_questionnaire
-from tests.e2e.conftest import SCREENSHOTS, free_port, running
+from tests.e2e.conftest import free_port, running
 from tests.e2e.page_support import (
     ANSWERS,
     FOCUS_RING,
@@ -24,6 +24,7 @@ from tests.e2e.page_support import (
     expect_answers_kept,
     open_questions,
     recommendation,
+    show_question,
     sized_page,
     static_site,
 )
@@ -80,7 +81,8 @@ def test_the_result_names_the_mysfit_says_why_and_offers_the_runner_up(page: Pag
     # Item 9: the live region adds the reasons; the name is said once, by the focused heading.
     expect(page.get_by_role("status")).to_contain_text(crowd_sentence(why))
     expect(page.get_by_role("status")).not_to_contain_text("You're")
-    assert page.url.endswith("?a=" + ",".join(map(str, ANSWERS)))
+    slug = mysfit["name"].lower().replace(" ", "-")
+    assert page.url == f"{stack.url}/m/{slug}.html?a=" + ",".join(map(str, ANSWERS))  # the Mysfit's own page
     assert page.title().startswith(f"You're {mysfit['name']}!")
 
 
@@ -106,7 +108,8 @@ def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
         assert_no_axe_violations(page, f"{scheme} questions")
         answer(page, [1, None, None, 7, None])
         page.get_by_role("button", name="Find my Mysfit").click()
-        expect(page.locator(".field-error:visible")).to_have_count(3)
+        expect(page.locator(".field-error:visible")).to_have_count(1)  # on the first question left open
+        expect(page.locator("#form-summary")).to_have_text("3 questions still need an answer.")
         assert_no_axe_violations(page, f"{scheme} validation")
 
         held = []
@@ -125,6 +128,7 @@ def test_axe_finds_nothing_in_any_state(browser, stack, scheme):
         page.unroute("**/recommendations")
         page.route("**/recommendations", lambda route: route.abort())
         page.get_by_role("button", name="Change my answers").click()
+        answer(page, [8])  # other answers: a new journey, so a new request (which fails)
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.get_by_role("alert")).to_be_visible()
         assert_no_axe_violations(page, f"{scheme} error")
@@ -171,13 +175,15 @@ def test_keyboard_only(page: Page, stack):
     open_questions(page, stack.url)
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
-    for index in range(N_QUESTIONS):
-        page.keyboard.press("Tab")  # into the next radio group
-        page.keyboard.press("ArrowDown")  # arrow keys move and select within a group
-        expect(page.locator(f"#q{index}-o2")).to_be_checked()
     page.keyboard.press("Tab")
-    expect(page.locator("#submit")).to_be_focused()
-    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Meet the twelve Mysfits first")).to_be_focused()
+    page.keyboard.press("Tab")  # into the first question's scale
+    for index in range(N_QUESTIONS):
+        expect(page.locator(f"#q{index}-o1")).to_be_focused()
+        page.keyboard.press("ArrowDown")  # arrow keys move and select within a scale, and stay on the question
+        expect(page.locator(f"#q{index}-o2")).to_be_checked()
+        expect(page.locator(f"#q{index}-o2")).to_be_visible()
+        page.keyboard.press("Enter")  # moves on; on the last question, asks
     expect(page.locator("#result-heading")).to_have_text(
         f"You're {recommendation(stack.url, [2] * 5)['mysfit']['name']}!"
     )
@@ -195,9 +201,7 @@ def test_keyboard_only(page: Page, stack):
     expect(page.locator("#q0-o2")).to_be_checked()
     page.keyboard.press("ArrowDown")
     expect(page.locator("#q0-o3")).to_be_checked()
-    for _ in range(N_QUESTIONS):
-        page.keyboard.press("Tab")
-    expect(page.locator("#submit")).to_be_focused()
+    assert tab_until(page, "submit") == ["next", "submit"]  # every answer given: asking is one stop away
     page.keyboard.press("Enter")
     expected = recommendation(stack.url, [3, 2, 2, 2, 2])["mysfit"]["name"]
     expect(page.locator("#result-heading")).to_have_text(f"You're {expected}!")
@@ -237,10 +241,15 @@ def test_the_focus_ring_has_3_to_1_contrast_everywhere(browser, stack, scheme):
 
     try:
         open_questions(page, stack.url)
-        for stop in range(1 + N_QUESTIONS + 1):  # skip link, one radio per group, the button
+        for stop in range(4):  # the skip link, the gallery's link, the first scale, Next
             page.keyboard.press("Tab")
             record(f"questions stop {stop}")
-        page.keyboard.press("Enter")  # nothing answered: the first invalid radio gets focus
+        page.keyboard.press("Enter")  # Next: the second question's scale takes focus
+        expect(page.locator("#q1-o1")).to_be_focused()
+        record("the next question")
+        answer(page, [None] * (N_QUESTIONS - 1) + [1])
+        page.locator("#submit").focus()
+        page.keyboard.press("Enter")  # four unanswered: the first of them takes focus
         expect(page.locator("#q0-o1")).to_be_focused()
         record("validation")
         answer(page, ANSWERS)
@@ -261,9 +270,10 @@ def test_the_focus_ring_has_3_to_1_contrast_everywhere(browser, stack, scheme):
         page.route("**/recommendations", lambda route: route.abort())
         page.get_by_role("button", name="Change my answers").focus()
         page.keyboard.press("Enter")
+        answer(page, [8])
         page.locator("#submit").focus()
         page.keyboard.press("Enter")
-        expect(page.locator("#retry")).to_be_focused()
+        expect(page.get_by_role("button", name="Try again")).to_be_focused()
         record("error")
     finally:
         context.close()
@@ -280,13 +290,16 @@ def test_the_url_round_trip(browser, page: Page, stack):
     shared = page.url
     page.reload()
     expect(page.locator("#result-heading")).to_have_text(heading)
-    fresh = browser.new_context()
+    fresh = browser.new_context()  # another browser: the link shows someone else's result, and the quiz to take
     try:
         tab = fresh.new_page()
         tab.goto(shared)
-        expect(tab.locator("#result-heading")).to_have_text(heading)
-        tab.get_by_role("button", name="Change my answers").click()
-        expect_answers_kept(tab, ANSWERS)
+        name = recommendation(stack.url, ANSWERS)["mysfit"]["name"]
+        expect(tab.locator("#result-heading")).to_have_text(f"This is {name}")
+        expect(tab.get_by_role("button", name="Change my answers")).to_be_hidden()
+        tab.get_by_role("button", name="Take the quiz yourself").click()
+        expect(tab.locator("#title")).to_be_focused()
+        expect(tab.locator("input:checked")).to_have_count(0)
     finally:
         fresh.close()
     page.go_back()
@@ -338,9 +351,7 @@ def test_api_down(page: Page, tmp_path):
 
 
 def test_endpoint_down_then_back(browser, stack, tmp_path):
-    """The API answers (503) but the model behind it does not; retrying after it is back gives the result.
-
-    Also writes the error screenshots the README shows."""
+    """The API answers (503) but the model behind it does not; retrying after it is back gives the result."""
     endpoint_port, api_port = free_port(), free_port()
     endpoint_args = ["endpoint", "--model", str(stack.model), "--port", str(endpoint_port), "--quiet"]
     api_args = ["serve", "--endpoint-url", f"http://127.0.0.1:{endpoint_port}", "--port", str(api_port), "--quiet"]
@@ -352,9 +363,6 @@ def test_endpoint_down_then_back(browser, stack, tmp_path):
                 # A 503 with Retry-After is retried once after the wait it asks for (RETRY_AFTER_SECONDS, 5 s).
                 wait_ms = (RETRY_AFTER_SECONDS + 10) * 1000
                 assert_problem(page, "Our service is having trouble", "couldn't pick your Mysfit", timeout_ms=wait_ms)
-                page.locator("#problem").scroll_into_view_if_needed()
-                DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=DOCS_SCREENSHOTS / f"error-{width}.png")
                 if width == 1280:
                     with running(endpoint_args, tmp_path / "endpoint.log", endpoint_port, "/ping"):
                         page.get_by_role("button", name="Try again").click()
@@ -496,33 +504,23 @@ def test_twelve_distinct_avatars(page: Page, stack):
             assert shared < 0.2, f"{catalog[i].species} and {catalog[j].species} share {shared:.0%} of their shapes"
 
 
-DOCS_SCREENSHOTS = SCREENSHOTS.parents[1] / "docs" / "screenshots"
-
-
 @pytest.mark.parametrize(("device", "viewport"), [("phone", (390, 844)), ("desktop", (1280, 900))])
-def test_screenshots(browser, stack, device, viewport):
-    """Questions and validation go to artifacts/; the result goes to docs/, where the README shows it."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def test_screenshots(browser, stack, device, viewport, tmp_path):
+    """Each state laid out without spilling sideways; the pictures go to a temporary folder, kept for a look when a
+    test fails. The README's pictures are drawn by `make screenshots` (scripts/screenshots.py), never by a test."""
     with sized_page(browser, viewport[0], viewport[1], device_scale_factor=1) as page:
         open_questions(page, stack.url)
-        page.screenshot(path=SCREENSHOTS / f"{device}-questionnaire.png", full_page=True)
+        page.screenshot(path=tmp_path / f"{device}-questionnaire.png", full_page=True)
         assert_laid_out(page, viewport[0])
-        # The README's picture of the questions: the first screen, two answers given, the count in view.
-        answer(page, [1, None, None, 7, None])
-        page.evaluate("window.scrollTo(0, 0)")
-        page.mouse.move(0, 0)
-        page.screenshot(path=DOCS_SCREENSHOTS / f"questions-{viewport[0]}.png")
         answer(page, [1, None, None, 7, None])
         page.get_by_role("button", name="Find my Mysfit").click()
-        expect(page.locator(".field-error:visible")).to_have_count(3)
-        page.screenshot(path=SCREENSHOTS / f"{device}-validation.png", full_page=True)
+        expect(page.locator(".field-error:visible")).to_have_count(1)
+        page.screenshot(path=tmp_path / f"{device}-validation.png", full_page=True)
         assert_laid_out(page, viewport[0])
         answer(page, ANSWERS)
         page.get_by_role("button", name="Find my Mysfit").click()
         expect(page.locator(".card")).to_be_visible()
-        page.mouse.move(0, 0)
-        page.screenshot(path=DOCS_SCREENSHOTS / f"result-{viewport[0]}.png", full_page=True)
+        page.screenshot(path=tmp_path / f"{device}-result.png", full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport[0]
 
 
@@ -543,8 +541,9 @@ def test_unanswered_questions_are_flagged_and_nothing_is_sent(page: Page, stack)
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     open_questions(page, stack.url)
     answer(page, [4, None, 4, None, None])
+    show_question(page, N_QUESTIONS - 1)  # the last question offers to ask
     page.get_by_role("button", name="Find my Mysfit").click()
-    expect(page.locator(".field-error:visible")).to_have_count(3)
+    expect(page.locator(".field-error:visible")).to_have_count(1)  # the first of the three, now on screen
     expect(page.locator("#form-summary")).to_have_text("3 questions still need an answer.")
     for index in (1, 3, 4):
         first = page.locator(f"#q{index}-o1")
@@ -715,15 +714,19 @@ def test_the_result_names_the_mysfit_once_and_opens_at_the_top(browser, stack, v
         assert page.evaluate("window.scrollY") == 0
 
 
-def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack):
-    """Issue 19, item 5: the sticky footer grew to 115 px and the button wrapped onto three lines."""
-    with sized_page(browser, 390, 844) as page:
+@pytest.mark.parametrize("viewport", [(390, 844), (320, 640)])
+def test_the_phone_footer_stays_small_after_a_submit_with_gaps(browser, stack, viewport):
+    """Issue 19, item 5: the sticky footer grew to 115 px and the button wrapped onto three lines; issue 31, item 10:
+    at 320 x 640 it still took 110 px, 17 % of the screen."""
+    width, height = viewport
+    with sized_page(browser, width, height) as page:
         open_questions(page, stack.url)
-        button = page.locator("#submit")
-        one_line = button.bounding_box()["height"]
         answer(page, [1, None, None, None, None])
-        button.click()
+        show_question(page, N_QUESTIONS - 1)
+        one_line = page.locator("#submit").bounding_box()["height"]
+        page.locator("#submit").click()
         expect(page.locator("#form-summary")).to_have_text("4 questions still need an answer.")
-        assert button.bounding_box()["height"] == one_line
+        for button in page.locator(".form-footer button:visible").all():
+            assert button.bounding_box()["height"] == one_line, f"{button.inner_text()} wraps"
         footer = page.locator(".form-footer").bounding_box()["height"]
-        assert footer <= 0.1 * 844, f"the footer is {footer} px high"
+        assert footer <= 0.11 * height, f"the footer is {footer} px high"

@@ -43,13 +43,13 @@ def test_adopting_the_recommended_mysfit_records_it_and_confirms(page: Page, sta
     get_result(page, stack.url)
     rec_id = responses[-1].json()["recommendationId"]
     name = shown_name(page)
-    button = page.get_by_role("button", name=f"Adopt {name}", exact=True)
-    expect(button).to_be_visible()
-    button.click()
+    page.get_by_role("button", name=f"Adopt {name}", exact=True).click()
     adoption = page.locator("#adoption")
     expect(adoption).to_contain_text(f"You adopted {name}!")
     expect(adoption).to_be_focused()
     expect(page.get_by_role("status")).to_contain_text(f"You adopted {name}!")
+    button = page.locator("#adopt-main")
+    expect(button).to_have_text(f"Adopted {name}")  # the button says it is done
     expect(button).to_be_disabled()
     expect(button).to_have_attribute("aria-pressed", "true")
     assert stored_choices(stack)[rec_id] == page.locator("#result").get_attribute("data-mysfit-id")
@@ -67,7 +67,7 @@ def test_the_runner_up_and_the_gallery_can_be_adopted_instead(browser, stack):
         rec_id = responses[-1].json()["recommendationId"]
         if how == "gallery":
             page.get_by_role("button", name="Meet all twelve").click()
-            page.locator(f'.gallery-item[data-mysfit-id="{pick}"]').get_by_role("button").click()
+            page.locator(f'.gallery-item[data-mysfit-id="{pick}"]').locator(".gallery-adopt").click()
         else:
             page.get_by_role("button", name=f"Adopt {NAMES[pick]} instead").click()
         expect(page.locator("#adoption")).to_contain_text(f"You adopted {NAMES[pick]}!")

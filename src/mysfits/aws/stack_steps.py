@@ -85,7 +85,8 @@ def web_steps(args: argparse.Namespace) -> list[Step]:
             f"s3:PutObject every file under {args.web_dir} into the website stack's {website.BUCKET_OUTPUT}, "
             "index.html last; "
             f"config.json is generated from {args.web_dir / 'config.json'} with apiBaseUrl = {API_URL_OUTPUT} "
-            "(the file in the repository is not changed)",
+            "(the file in the repository is not changed), and index.html and each Mysfit's m/<slug>.html with "
+            f"link-preview URLs under {website.URL_OUTPUT}",
             _upload_site,
         ),
         Step(
@@ -190,7 +191,7 @@ def _upload_site(ctx: Context, results: Results) -> None:
     site, api_url = results.get(WebsiteStack).values, results.get(StackOutputs).values[API_URL_OUTPUT]
     bucket, web_dir = site[website.BUCKET_OUTPUT], ctx.args.web_dir
     config = website.page_config(web_dir, api_url)
-    count = website.upload_site(ctx.aws.s3, web_dir, bucket, config)
+    count = website.upload_site(ctx.aws.s3, web_dir, bucket, config, site[website.URL_OUTPUT])
     ctx.say(f"  uploaded {count} files to s3://{bucket}/ (config.json: apiBaseUrl {api_url})")
 
 

@@ -8,6 +8,7 @@ import mimetypes
 import uuid
 from pathlib import Path
 
+from mysfits import page_previews
 from mysfits.cli_base import CliError
 
 # The page's bucket and distribution are a stack of their own, beside the API's: a new account may be refused
@@ -58,16 +59,26 @@ def site_keys(web_dir: Path) -> list[str]:
     return [*assets, *LAST_UPLOADS]
 
 
-def upload_site(s3, web_dir: Path, bucket: str, config: bytes) -> int:
+def site_pages(web_dir: Path, site_url: str) -> dict[str, bytes]:
+    """The folder's index.html and m/<slug>.html pages again, with absolute preview URLs under ``site_url`` (Open
+    Graph wants them absolute, and only the deploy knows the address). Only pages the folder has are rendered."""
+    index = web_dir / "index.html"
+    pages = page_previews.render_pages(index.read_text("utf-8"), site_url)
+    return {key: text.encode("utf-8") for key, text in pages.items() if (web_dir / key).is_file()}
+
+
+def upload_site(s3, web_dir: Path, bucket: str, config: bytes, site_url: str | None = None) -> int:
     """Upload the page with content types and cache lifetimes set, since S3 serves whatever it was given.
 
-    config.json and index.html are revalidated on every visit (CloudFront still keeps them for its 1 s minimum), so
-    a deploy shows at once; the rest may be cached for five minutes. config.json is the generated one.
+    config.json and the HTML pages are revalidated on every visit (CloudFront still keeps them for its 1 s minimum),
+    so a deploy shows at once; the rest may be cached for five minutes. config.json is the generated one, and with
+    ``site_url`` (the CloudFront address) so are the pages, whose link-preview tags then carry absolute URLs.
     """
+    pages = site_pages(web_dir, site_url) if site_url else {}
     keys = site_keys(web_dir)
     for key in keys:
-        body = config if key == "config.json" else (web_dir / key).read_bytes()
-        cache = "no-cache" if key in LAST_UPLOADS else "max-age=300"
+        body = config if key == "config.json" else pages.get(key) or (web_dir / key).read_bytes()
+        cache = "no-cache" if key in LAST_UPLOADS or key.endswith(".html") else "max-age=300"
         s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=_content_type(key), CacheControl=cache)
     return len(keys)
 
