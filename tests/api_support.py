@@ -58,7 +58,23 @@ def imported_handler(**extra_env: str) -> Iterator[ModuleType]:
         for name, value in {**HANDLER_ENV, **extra_env}.items():
             patch.setenv(name, value)
         sys.modules.pop("mysfits_api.handler", None)
+        _forget_the_function_logger()
         yield importlib.import_module("mysfits_api.handler")
+
+
+def _forget_the_function_logger() -> None:
+    """Powertools configures a service's logger once per process and keeps the stream it found then; a fresh import
+    must log to this test's stdout (capsys), not to whichever test imported the handler first."""
+    import logging
+
+    from aws_lambda_powertools.logging.constants import LOGGER_ATTRIBUTE_PRECONFIGURED
+
+    logger = logging.getLogger("mysfits-recommendations")
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
+    for marker in (LOGGER_ATTRIBUTE_PRECONFIGURED, "powertools_handler"):
+        if hasattr(logger, marker):
+            delattr(logger, marker)
 
 
 def load_event(name: str) -> dict:

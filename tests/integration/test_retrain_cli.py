@@ -50,7 +50,8 @@ def test_retrain_promotes_a_challenger_that_learned_from_choices(world):
     before = load_model(model).version
     done = mysfits("retrain", "--data", str(base), "--choices", str(store), "--model", str(model), "--no-tune")
     assert done.returncode == 0, done.stderr
-    assert "promoted" in done.stdout and f"wrote {model}" in done.stdout
+    assert "promoted: the challenger is better than the champion beyond luck" in done.stdout
+    assert "accuracy on the visitors' taste: champion" in done.stdout and f"wrote {model}" in done.stdout
     after = load_model(model)
     assert after.version != before
     assert after.training_data["source"] == "mysfits retrain" and after.metrics["champion_challenger"]["promoted"]
@@ -68,7 +69,13 @@ def test_too_few_choices_exits_non_zero_and_leaves_the_model_alone(world):
 
 @pytest.mark.parametrize(
     ("flag", "value", "message"),
-    [("--choices-weight", "0", "above 0"), ("--margin", "5", "share from 0 to 1"), ("--encoding", "binary", "choose")],
+    [
+        ("--choices-weight", "0", "above 0"),
+        ("--min-gain", "5", "share from 0 to 1"),
+        ("--confidence", "1.5", "from 0.5 to below 1"),
+        ("--confidence", "most", "from 0.5 to below 1"),
+        ("--encoding", "binary", "choose"),
+    ],
 )
 def test_bad_flags_say_what_is_allowed(world, flag, value, message):
     _, base, model = world
@@ -94,5 +101,7 @@ def test_a_short_simulation_runs_the_loop_through_the_api(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     rounds = [line for line in done.stdout.splitlines() if line.startswith("round ")]
     assert len(rounds) == 2 and "1,200 choices" in rounds[-1]
+    explored = [float(line.split("explored")[1].split("%")[0]) for line in rounds]
+    assert all(2 < share < 20 for share in explored), explored  # template.yaml's rate, 0.1, of which 11/12 differ
     assert "not promoted" in done.stdout
     assert png.read_bytes()[:4] == b"\x89PNG"
