@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,10 @@ from typing import Any, TypeVar
 from mysfits.aws import sagemaker_job
 
 T = TypeVar("T")
+
+
+def stdin_is_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
@@ -42,6 +47,8 @@ class Toolkit:
     runner: Callable[[Sequence[str], Path | None], int] = run_command
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
+    interactive: Callable[[], bool] = stdin_is_a_terminal
+    """Whether someone can answer a prompt; without a terminal, sam deploy is told not to ask."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class AwsClients:
     cloudfront: Any
     quotas: Any
     dynamodb: Any
+    apigateway: Any
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -70,6 +78,7 @@ class AwsClients:
             session.client("cloudfront"),
             session.client("service-quotas"),
             session.client("dynamodb"),
+            session.client("apigateway"),
         )
 
 
