@@ -141,7 +141,9 @@ def test_a_failed_first_deploy_is_run_again_and_leaves_nothing_behind(moto_sessi
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     # Nothing of the first attempt's is left: no empty table, and its logging role became the region's, reused.
     assert moto_session.client("dynamodb").list_tables()["TableNames"] == [f"{STACK}-ChoicesTable-2"]
-    roles = [r["RoleName"] for r in moto_session.client("iam").list_roles()["Roles"] if "ApiGatewayLogging" in r["RoleName"]]
+    roles = [
+        r["RoleName"] for r in moto_session.client("iam").list_roles()["Roles"] if "ApiGatewayLogging" in r["RoleName"]
+    ]
     assert roles == [f"{STACK}-ApiGatewayLoggingRole-1"]
     assert _overrides(runner.deploys[-1])["CreateApiGatewayLoggingRole"] == "false"
     assert "logging role for this region is already" in text
