@@ -107,7 +107,9 @@ def test_the_endpoint_and_the_choices_write_fit_in_the_function_timeout_together
         return attempts * (connect + read) + sum(2 ** (retry - 1) for retry in range(1, attempts))
 
     endpoint = worst(
-        handler.MAX_ATTEMPTS, handler.CONNECT_TIMEOUT_S, template["Parameters"]["EndpointReadTimeoutSeconds"]["MaxValue"]
+        handler.MAX_ATTEMPTS,
+        handler.CONNECT_TIMEOUT_S,
+        template["Parameters"]["EndpointReadTimeoutSeconds"]["MaxValue"],
     )
     config = handler.STORE_CLIENT_CONFIG
     store = worst(config.retries["total_max_attempts"], config.connect_timeout, config.read_timeout)

@@ -30,6 +30,7 @@ from mysfits.aws import (
     PROJECT_TAG_KEY,
     PROJECT_TAG_VALUE,
     RESOURCE_PREFIX,
+    build_tools,
     cleanup,
     cleanup_cli,
     sagemaker_job,
@@ -49,7 +50,6 @@ NOTEBOOK_STACK = f"{PROJECT}-notebook"
 API_STACK = f"{PROJECT}-api"
 WEBSITE_STACK = website.stack_name(API_STACK)
 ENDPOINT = f"{PROJECT}-knn"
-TEMPLATE_RUNTIME = "python3.13"  # template.yaml's Globals.Function.Runtime: `sam build` needs this interpreter
 LAMBDA_TIMEOUT_S = 26.0  # template.yaml's Globals.Function.Timeout: a cold start must answer within it
 MAX_CONCURRENCY = 2
 GLOBAL_TAGGING_REGION = "us-east-1"  # CloudFront distributions are global; their tags are read in us-east-1
@@ -147,22 +147,14 @@ def origin_url(root: Path) -> str | None:
 
 
 def local_prerequisites(args: argparse.Namespace, toolkit: SmokeToolkit, repo_url: str | None) -> list[Check]:
-    checks = []
-    try:
-        stack_steps.sam_binary()
-        checks.append(Check("sam", True, "the SAM CLI is installed"))
-    except CliError as exc:
-        checks.append(Check("sam", False, str(exc)))
-    python = toolkit.which(TEMPLATE_RUNTIME)
-    checks.append(
+    problems, notes = build_tools.build_checks(build_tools.Tools(toolkit.which, toolkit.deploy.tools.version))
+    checks = [
         Check(
-            f"{TEMPLATE_RUNTIME} for sam build",
-            python is not None,
-            f"{TEMPLATE_RUNTIME} found on PATH"
-            if python
-            else f"no {TEMPLATE_RUNTIME} on PATH: install it (with pyenv, also set PYENV_VERSION to list it)",
+            "sam build and deploy",
+            not problems,
+            "; ".join(problems + notes) or f"sam, make and {build_tools.RUNTIME_PYTHON} found",
         )
-    )
+    ]
     checks.append(
         Check(
             "repository URL",

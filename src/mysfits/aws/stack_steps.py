@@ -4,14 +4,12 @@ page's origin allowed, its outputs, and the upload of web/ with a CloudFront inv
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from mysfits import samconfig
-from mysfits.aws import stack_state, website
+from mysfits.aws import build_tools, stack_state, website
 from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step, root
 from mysfits.cli_base import CliError
 
@@ -114,8 +112,7 @@ def web_steps(args: argparse.Namespace) -> list[Step]:
 
 
 def sam_binary() -> str:
-    beside_python = Path(sys.executable).parent / "sam"
-    found = shutil.which("sam") or (str(beside_python) if beside_python.exists() else None)
+    found = build_tools.sam_binary()
     if not found:
         raise CliError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
     return found

@@ -20,7 +20,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mysfits import endpoint_name, samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, quotas, sagemaker_job
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, build_tools, quotas, sagemaker_job
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.aws.model_steps import ChampionKept, capacity_from, local_steps, sagemaker_steps
 from mysfits.aws.stack_steps import WebsiteNotDeployed, api_steps, web_steps
@@ -175,6 +175,8 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
     image_problem = quotas.image_problem(region)
     if image_problem:
         raise CliError(image_problem)
+    if args.deploy_api:
+        check_build_tools(toolkit)
     clients, bucket, role = None, args.bucket, args.role
     if args.dry_run:
         # Read-only, and only with credentials: without them the dry run still lists its steps.
@@ -219,6 +221,16 @@ def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: C
             raise CliError(f"bucket {bucket} does not exist (create it, or use the notebook stack's)") from None
         raise CliError(f"cannot use bucket {bucket}: {code} {exc.response['Error']['Message']}") from None
     return bucket, role
+
+
+def check_build_tools(toolkit: Toolkit) -> None:
+    """`sam build` and `sam deploy` come after the training and the endpoint, which are paid for: a machine that
+    cannot run them is refused first, in a dry run too."""
+    problems, notes = build_tools.build_checks(toolkit.tools)
+    for note in notes:
+        toolkit.out(f"note: {note}")
+    if problems:
+        raise CliError("; ".join(problems) + " (checked before anything is created or uploaded)")
 
 
 def check_quotas(args: argparse.Namespace, service_quotas, say: Callable[[str], None]) -> None:
