@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from mysfits.aws import (
 from mysfits.aws import steps as steps_base
 from mysfits.aws import train_and_deploy as tad
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
+from mysfits.aws.notebook_stack import origin_url
 from mysfits.aws.smoke_report import FAILED, INTERRUPTED, PASSED, Check, Report, StepRecord
 from mysfits.cli_base import CliError, OneLineParser, positive_int
 
@@ -127,23 +127,6 @@ def build_parser(prog: str = "smoke_aws.py") -> argparse.ArgumentParser:
 
 
 # --- prerequisites ------------------------------------------------------------------------------------------------
-
-
-def origin_url(root: Path) -> str | None:
-    """This checkout's `origin` as an https URL (the template accepts only https), or None."""
-    try:
-        found = subprocess.run(  # noqa: S603 - fixed argv
-            ["git", "-C", str(root), "remote", "get-url", "origin"],  # noqa: S607 - the git on PATH
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        return None
-    if found.startswith("git@") and ":" in found:
-        host, path = found[4:].split(":", 1)
-        found = f"https://{host}/{path}"
-    return found if found.startswith("https://") and " " not in found else None
 
 
 def local_prerequisites(args: argparse.Namespace, toolkit: SmokeToolkit, repo_url: str | None) -> list[Check]:

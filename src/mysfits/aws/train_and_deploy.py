@@ -33,6 +33,7 @@ DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
 DEFAULT_SAMCONFIG = Path("samconfig.toml")
 DEFAULT_WEB = Path("web")
+FROM_API_STACK = "<the API stack's ChoicesTableName>"
 
 
 # --- flags --------------------------------------------------------------------------------------------------------
@@ -98,8 +99,12 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     loop = parser.add_argument_group("visitors' choices (--mode sagemaker)")
     loop.add_argument(
         "--choices-table",
-        help="the API stack's choices table (output ChoicesTableName): learn from visitors' choices too, and replace "
-        "the serving model only if the new one is no worse on held-out choices",
+        nargs="?",
+        const=FROM_API_STACK,
+        metavar="NAME",
+        help="learn from visitors' choices too, and replace the serving model only if the new one is no worse on "
+        "held-out choices. Without NAME: the API stack's table (its ChoicesTableName output, or the one it left "
+        "when it was deleted, found by name and tag)",
     )
     add_challenge_flags(loop)
 
@@ -186,7 +191,21 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
         bucket, role = preflight(args, clients, region, toolkit.out)
         check_quotas(args, clients.quotas, toolkit.out)
     api_stack = _stack_name(args) if args.deploy_api else ""
+    if args.choices_table == FROM_API_STACK and clients is not None:
+        args.choices_table = find_choices_table(args, clients, toolkit.out)
     return Resolved(not args.data.exists(), region, bucket, role, api_stack), clients
+
+
+def find_choices_table(args: argparse.Namespace, clients: AwsClients, say: Callable[[str], None]) -> str:
+    """--choices-table without a name: the table is looked up before the plan, so the plan names it."""
+    from mysfits.aws import retained_tables
+
+    try:
+        table, where = retained_tables.choices_table(clients.cloudformation, clients.dynamodb, _stack_name(args))
+    except ValueError as exc:
+        raise CliError(f"--choices-table: {exc}") from None
+    say(f"choices table {table} ({where})")
+    return table
 
 
 def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: Callable[[str], None]) -> tuple:
