@@ -41,7 +41,18 @@ class CloudFormationStandIn:
         self.deploys: list[list[str]] = []
         self.policy = load_template(ROOT / "template.yaml")["Resources"]["ChoicesTable"]["DeletionPolicy"]
 
+    recorded: list | None = None
+    """The recorder's list, if one runs: what the stand-in does is CloudFormation's work, not the deployer's calls."""
+
     def __call__(self, argv, cwd=None) -> int:
+        start = len(self.recorded) if self.recorded is not None else 0
+        try:
+            return self._deploy(argv)
+        finally:
+            if self.recorded is not None:
+                del self.recorded[start:]
+
+    def _deploy(self, argv) -> int:
         if argv[1] != "deploy":
             return 0
         self.deploys.append(list(argv))
@@ -75,10 +86,11 @@ def _create_table(session, name: str) -> None:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "recommendationId", "AttributeType": "S"}],
         KeySchema=[{"AttributeName": "recommendationId", "KeyType": "HASH"}],
+        Tags=[{"Key": "Project", "Value": "mythical-mysfits-recommendations"}],  # template.yaml's
     )
 
 
-def _write_model_files(session) -> None:
+def write_model_files(session) -> None:
     """What the kNN container writes when its job completes (moto's jobs write nothing)."""
     sm, s3 = session.client("sagemaker"), session.client("s3")
     for summary in sm.list_training_jobs()["TrainingJobSummaries"]:
@@ -119,7 +131,7 @@ def test_a_failed_first_deploy_is_run_again_and_leaves_nothing_behind(moto_sessi
         first: list[str] = []
         assert _run(ws, CloudFormationStandIn(moto_session, fail_creates=True), first) == 2
         assert "sam deploy failed" in capsys.readouterr().err
-        _write_model_files(moto_session)
+        write_model_files(moto_session)
         second: list[str] = []
         runner = CloudFormationStandIn(moto_session, fail_creates=False)
         runner.attempts = 1

@@ -121,11 +121,12 @@ def _run(args, session, ask, sleep, out) -> int:
         tables += filter(None, [cleanup.stack_outputs(cfn, api_stack).get(CHOICES_TABLE_OUTPUT)])
     if notebook_stack in stacks:
         buckets[notebook_stack] = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
-    # Tables kept by stacks deleted earlier are found by name and tag, not by an output that no longer exists.
+    # Tables kept by stacks deleted earlier are found by name and tag, not by an output that no longer exists. Only
+    # when the API stack is in question: a plain clean-up (the notebook's, whose role cannot list tables) skips it.
     dynamodb = session.client("dynamodb")
-    tables += [
-        t for t in retained_tables.tagged_tables(dynamodb, api_stack or _configured_api_stack(args)) if t not in tables
-    ]
+    if api_stack or args.delete_data:
+        found = retained_tables.tagged_tables(dynamodb, api_stack or _configured_api_stack(args))
+        tables += [name for name in found if name not in tables]
 
     if not resources and not stacks and not (tables and args.delete_data):
         kept = f"; kept: table {', '.join(tables)} (visitors' choices; --delete-data deletes it)" if tables else ""
