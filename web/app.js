@@ -117,9 +117,12 @@
     return String(config.apiBaseUrl || "").replace(/\/+$/, "") + path;
   }
 
-  // One retry when the API says it is busy (503 with Retry-After: a throttled or scaling endpoint).
+  // One retry when the API says it is busy (503 with Retry-After: a throttled or scaling endpoint), and one at once
+  // after a 504: an idle serverless endpoint's cold start outlasted the function's wait, and the next call finds the
+  // container it started (issue 32, item 5; untried on AWS, see docs/aws.md).
   async function postAnswers(answers) {
     const first = await postOnce(answers);
+    if (first.status === 504) return readAnswer(await postOnce(answers));
     const header = first.headers.get("Retry-After"); // readable cross-origin: the API exposes it (CORS)
     const wait = header === null ? NaN : Number(header);
     if (first.status !== 503 || !(wait >= 0)) return readAnswer(first);
