@@ -559,3 +559,23 @@ def test_the_plan_is_pure_and_steps_hand_on_typed_results(tmp_path):
     deploy = next(s for s in first if s.action.startswith("sagemaker:CreateModel"))
     with pytest.raises(LookupError, match="no TrainingResult yet"):
         deploy.run(ctx, Results())
+
+
+@pytest.mark.parametrize("interactive", [True, False], ids=["terminal", "no-terminal"])
+def test_sam_is_told_not_to_prompt_only_when_nobody_can_answer(moto_aws, tmp_path, interactive):
+    """Issue 32, item 8: samconfig.toml's confirm_changeset would make an unattended deploy wait for y/N forever."""
+    from mysfits.aws import train_and_deploy as tad
+
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    runner = RecordingRunner()
+    args = tad.build_parser().parse_args(
+        ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml"), "--deploy-api"]
+    )
+    resolved = tad.Resolved(region=REGION, api_stack="mysfits-recommendations")
+    moto_aws.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in())
+    toolkit = Toolkit(runner=runner, out=lambda _: None, interactive=lambda: interactive)
+    ctx = tad.Context(args, toolkit, resolved, tad.AwsClients.create(moto_aws))
+    tad.execute(tad.api_steps(args, resolved), ctx, Results(Overrides(read_overrides(tmp_path / "samconfig.toml"))))
+    (deploy,) = [argv for argv, _ in runner.calls if argv[1] == "deploy"]
+    assert ("--no-confirm-changeset" in deploy) is not interactive
+    assert deploy[deploy.index("--on-failure") + 1] == "DELETE"
