@@ -44,18 +44,20 @@ def runtime_python() -> str:
     return found
 
 
-def sam_build(build_dir: Path, project: Path = ROOT) -> Path:
-    """Run `sam build` on a project's template.yaml into build_dir (outside it); return the function's artifact dir."""
+def sam_build(build_dir: Path, project: Path = ROOT, env: dict[str, str] | None = None) -> Path:
+    """Run `sam build` on a project's template.yaml into build_dir (outside it); return the function's artifact dir.
+    ``env`` replaces :func:`tool_env` (a machine without python3.13, say); SAM's output is kept in build.log."""
     command = [
         sam_cli(), "build", "--template-file", str(project / "template.yaml"),
         "--build-dir", str(build_dir), "--no-cached",
     ]  # fmt: skip
     # cwd outside the project, so nothing lands in the worktree's .aws-sam/.
     result = subprocess.run(
-        command, cwd=build_dir.parent, env=tool_env(), capture_output=True, text=True, timeout=600, check=False
+        command, cwd=build_dir.parent, env=env or tool_env(), capture_output=True, text=True, timeout=600, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(f"sam build failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    (build_dir.parent / "build.log").write_text(result.stdout + result.stderr)
     return build_dir / FUNCTION
 
 

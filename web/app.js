@@ -201,10 +201,13 @@
     return String(config.apiBaseUrl || "").replace(/\/+$/, "") + path;
   }
 
-  // One retry when the API says it is busy (503 with Retry-After: a throttled or scaling endpoint). ``stop`` (an
-  // AbortSignal) ends the wait whenever the visitor chooses to.
+  // One retry when the API says it is busy (503 with Retry-After: a throttled or scaling endpoint), and one at once
+  // after a 504: an idle serverless endpoint's cold start outlasted the function's wait, and the next call finds the
+  // container it started (issue 32, item 5; untried on AWS, see docs/aws.md). ``stop`` (an AbortSignal) ends the
+  // wait whenever the visitor chooses to.
   async function postAnswers(answers, stop) {
     const first = await postOnce(answers, stop);
+    if (first.status === 504) return readAnswer(await postOnce(answers, stop));
     const header = first.headers.get("Retry-After"); // readable cross-origin: the API exposes it (CORS)
     const wait = header === null ? NaN : Number(header);
     if (first.status !== 503 || !(wait >= 0)) return readAnswer(first);

@@ -624,6 +624,31 @@ def test_a_503_with_retry_after_is_retried_once(page: Page, stack):
     assert len(answers) == 2 and answers[0] == answers[1]
 
 
+@pytest.mark.parametrize("second", [200, 504], ids=["then-answered", "twice"])
+def test_a_504_is_retried_once_at_once(page: Page, stack, second):
+    """Issue 32, item 5: the first visit after an idle period may outlast the function's wait for a serverless cold
+    start (a 504); the visitor gets the answer from the retry, and a second 504 is shown, not retried again."""
+    answers = []
+
+    def slow_then(route):
+        answers.append(route.request.post_data)
+        if len(answers) == 1 or second == 504:
+            route.fulfill(status=504, json={"message": "the model took too long to answer"})
+        else:
+            route.continue_()
+
+    page.route("**/recommendations", slow_then)
+    open_questions(page, stack.url)
+    submit_answers(page)
+    if second == 200:
+        expect(page.locator("#result-heading")).to_have_text(
+            f"You're {recommendation(stack.url, ANSWERS)['mysfit']['name']}!"
+        )
+    else:
+        assert_problem(page, "Our service is having trouble")
+    assert len(answers) == 2 and answers[0] == answers[1]
+
+
 def test_a_second_503_is_shown_not_retried_again(page: Page, stack):
     calls = []
 

@@ -181,10 +181,20 @@ def resource_arns(action: str, call: AwsCall, params: dict) -> list[str]:
     return found
 
 
+# API Gateway's control plane is authorized by HTTP verb on the resource's path, not by operation name (API Gateway
+# developer guide, "Control access for managing an API"): GetAccount is GET on the region's /account.
+APIGATEWAY_PATHS = {"GetAccount": ("apigateway:GET", "/account")}
+
+
 def checks_for(call: AwsCall) -> list[Check]:
     """The checks IAM makes for one recorded call, made by the caller's own credentials."""
     if call.service == "s3" and call.operation == "DeleteObjects":
         return _delete_objects(call)
+    if call.service == "apigateway":
+        if call.operation not in APIGATEWAY_PATHS:
+            raise UnmappedCall(f"{call}: add API Gateway's verb and path for {call.operation} to APIGATEWAY_PATHS")
+        action, path = APIGATEWAY_PATHS[call.operation]
+        return [Check(action, f"arn:{PARTITION}:apigateway:{call.region}::{path}", str(call))]
     checks = []
     for action in actions_for(call):
         if action in NEEDS_NO_PERMISSION:

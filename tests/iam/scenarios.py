@@ -61,20 +61,36 @@ QUOTAS = {
 }
 
 
+_ANSWERS: dict[tuple[int, str], list[dict]] = {}
+"""Per session and operation, the canned answers of the quotas_answered blocks now open; the innermost one answers."""
+
+
 @contextlib.contextmanager
-def quotas_answered(session, answer: dict):
-    """ListServiceQuotas answered before it leaves botocore, as a Stubber would (clients are made inside the run)."""
+def quotas_answered(session, answer: dict, defaults: dict | None = None):
+    """ListServiceQuotas (and, given ``defaults``, ListAWSDefaultServiceQuotas) answered before it leaves botocore,
+    as a Stubber would (clients are made inside the run). A block inside another answers instead of it."""
 
     from botocore.awsrequest import AWSResponse
 
-    def canned(**_):
-        return (AWSResponse("https://servicequotas.amazonaws.com/", 200, {}, None), answer)
+    bodies = {"ListServiceQuotas": answer}
+    if defaults is not None:
+        bodies["ListAWSDefaultServiceQuotas"] = defaults
+    handlers = []
+    for operation, body in bodies.items():
+        stack = _ANSWERS.setdefault((id(session), operation), [])
+        stack.append(body)
 
-    session.events.register("before-call.service-quotas.ListServiceQuotas", canned)
+        def canned(stack=stack, **_):
+            return (AWSResponse("https://servicequotas.amazonaws.com/", 200, {}, None), stack[-1])
+
+        session.events.register(f"before-call.service-quotas.{operation}", canned)
+        handlers.append((operation, canned, stack))
     try:
         yield
     finally:
-        session.events.unregister("before-call.service-quotas.ListServiceQuotas", canned)
+        for operation, handler, stack in handlers:
+            session.events.unregister(f"before-call.service-quotas.{operation}", handler)
+            stack.pop()
 
 
 @dataclass

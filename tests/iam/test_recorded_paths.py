@@ -103,3 +103,25 @@ def test_every_recorded_call_is_allowed_by_the_scoped_policy(moto_session, tmp_p
     calls += generator.smoke_calls(moto_session, tmp_path)
     assert len(calls) > 100
     assert not _missing(calls)
+
+
+@pytest.mark.slow
+def test_a_failed_first_create_then_the_same_command_again_is_allowed(moto_session, tmp_path):
+    """Issue 32: the README's path on a new account whose API create fails, then the retry, then --delete-data."""
+    values = StackValues(region=generator.REGION, bucket="mysfits-notebook-databucket-test")
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    with scenarios.workspace(moto_session, values, tmp_path, notebook_stack=False) as ws:
+        calls = generator.failed_create_then_retry_calls(moto_session, ws, tmp_path)
+    operations = [(c.service, c.operation, c.params.get("StackName")) for c in calls]
+    assert ("cloudformation", "CreateStack", "mysfits-notebook") in operations, "mysfits aws notebook"
+    assert ("cloudformation", "DeleteStack", "mysfits-recommendations") in operations, "the ROLLBACK_COMPLETE stack"
+    for service, operation in [
+        ("apigateway", "GetAccount"),
+        ("service-quotas", "ListAWSDefaultServiceQuotas"),
+        ("sagemaker", "ListTrainingJobs"),
+        ("dynamodb", "ListTables"),
+        ("dynamodb", "DeleteTable"),
+    ]:
+        assert (service, operation) in {(c.service, c.operation) for c in calls}, operation
+    assert not [c for c in calls if c.operation in {"CreateTable", "CreateRole"}], "CloudFormation's part is not ours"
+    assert not _missing(calls), "the deployer policy lacks what the retry path calls"

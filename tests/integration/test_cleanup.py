@@ -312,3 +312,35 @@ def test_delete_table_treats_a_missing_table_as_gone(aws):
     lines = []
     assert delete_table(aws.client("dynamodb"), "no-such-table", lines.append) is False
     assert lines == ["table no-such-table was already gone"]
+
+
+def _table(dynamodb, name: str, tagged: bool = True) -> str:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "recommendationId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "recommendationId", "KeyType": "HASH"}],
+        Tags=[{"Key": "Project", "Value": "mythical-mysfits-recommendations"}] if tagged else [],
+    )
+    return name
+
+
+def test_delete_data_after_the_stacks_are_gone_finds_the_kept_table_by_name_and_tag(aws, capsys, tmp_path):
+    """Issue 32, item 4: README step 4 deletes the stacks and keeps the table; a later --delete-data has no stack
+    output to read, so the table is found by its CloudFormation name and the project tag. Tables that only share the
+    name, or belong to another stack, are left alone."""
+    dynamodb = aws.client("dynamodb")
+    kept = _table(dynamodb, "mysfits-recommendations-ChoicesTable-1A2B3C")
+    untagged = _table(dynamodb, "mysfits-recommendations-ChoicesTable-NOTOURS", tagged=False)
+    other = _table(dynamodb, "mysfits-other-ChoicesTable-9Z")
+    samconfig = tmp_path / "samconfig.toml"
+    samconfig.write_text('version = 0.1\n[default.deploy.parameters]\nstack_name = "mysfits-recommendations"\n')
+    argv = ["--region", REGION, "--yes", "--delete-stacks", "--samconfig", str(samconfig)]
+
+    assert main(argv, session=aws, sleep=lambda _: None) == 0
+    out = capsys.readouterr().out
+    assert f"kept: table {kept}" in out and "--delete-data" in out, "a kept table still bills: say so"
+    assert main([*argv, "--delete-data"], session=aws, sleep=lambda _: None) == 0
+    out = capsys.readouterr().out
+    assert f"deleted table {kept}" in out
+    assert sorted(dynamodb.list_tables()["TableNames"]) == sorted([untagged, other])

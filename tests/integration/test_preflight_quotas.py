@@ -121,3 +121,38 @@ def test_a_zero_quota_stops_a_real_run_before_the_upload(moto_session, tmp_path,
     assert "training job usage' is 0" in capsys.readouterr().err
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0, "nothing may be uploaded"
     assert moto_session.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+
+
+def test_a_quota_never_changed_is_read_from_aws_defaults(tmp_path, capsys):
+    """Issue 32, item 9: ListServiceQuotas lists only applied values. A quota this account never changed is missing
+    there, and its default (ListAWSDefaultServiceQuotas) decides: here 0, so the run stops before anything."""
+    client = boto3.client("service-quotas", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    applied = [_quota("ml.m5.large for endpoint usage", "L-ENDPT", 1.0)]
+    defaults = [_quota("ml.m5.large for training job usage", "L-TRAIN", 0.0), *applied]
+    stubber.add_response("list_service_quotas", {"Quotas": applied}, {"ServiceCode": "sagemaker"})
+    stubber.add_response("list_aws_default_service_quotas", {"Quotas": defaults}, {"ServiceCode": "sagemaker"})
+    toolkit = Toolkit(session_factory=lambda region: _QuotasOnly(client), out=lambda _: None)
+    argv = ["--mode", "sagemaker", "--region", REGION, "--bucket", "b", "--role", "arn:aws:iam::1:role/r"]
+    argv += ["--data", str(tmp_path / "answers.csv"), "--samconfig", str(tmp_path / "samconfig.toml"), "--dry-run"]
+    with stubber:
+        assert main(argv, toolkit) == 2
+    stubber.assert_no_pending_responses()
+    err = capsys.readouterr().err
+    assert "'ml.m5.large for training job usage' is 0 (AWS's default: never changed in this account)" in err
+    assert "--quota-code L-TRAIN" in err
+
+
+def test_the_serverless_quota_is_matched_by_its_code_not_by_words_of_its_name(tmp_path, capsys):
+    """Another quota whose name holds "serverless" and "concurrency" is not the account-wide total; the total is
+    found by its code even under another name."""
+    quotas = [
+        _quota("ml.m5.large for training job usage", "L-TRAIN", 1.0),
+        _quota("Maximum concurrency of a single serverless endpoint variant", "L-OTHER", 3.0),
+        _quota("Total serverless concurrency (renamed)", "L-96300102", 10.0),
+    ]
+    code, _ = _dry_run(tmp_path, quotas, "--serverless", "--max-concurrency", "5")
+    assert code == 0, capsys.readouterr().err
+    quotas[2] = dict(quotas[2], Value=4.0)
+    code, _ = _dry_run(tmp_path, quotas, "--serverless", "--max-concurrency", "5")
+    assert code == 2 and "'Total serverless concurrency (renamed)' is 4, the run needs 5" in capsys.readouterr().err

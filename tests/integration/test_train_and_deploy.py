@@ -358,7 +358,9 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     assert channels["train"]["ContentType"] == "text/csv;label_size=1"
     assert channels["test"]["DataSource"]["S3DataSource"]["S3Uri"] == f"s3://{bucket}/mysfits-knn/data/test/"
     assert job["RoleArn"] == outputs["RoleArn"]
-    assert sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"] == list(PROJECT_TAGS)
+    tags = sm.list_tags(ResourceArn=job["TrainingJobArn"])["Tags"]
+    assert tags[:-1] == list(PROJECT_TAGS)
+    assert tags[-1]["Key"] == "mysfits:training-inputs" and len(tags[-1]["Value"]) == 64, "what a rerun finds it by"
 
     # The endpoint, created (first run) from a tagged model and real-time config.
     described = sm.describe_endpoint(EndpointName="mysfits-knn")
@@ -382,11 +384,12 @@ def test_sagemaker_mode_trains_deploys_evaluates_and_deploys_the_api(moto_aws, t
     assert web_deploy[1:] == [
         "deploy", "--config-env", "website", "--template-file", "website-template.yaml",
         "--stack-name", "mysfits-recommendations-website", "--region", REGION,
-        "--on-failure", "DELETE", "--no-fail-on-empty-changeset",
+        "--on-failure", "DELETE", "--no-fail-on-empty-changeset", "--no-confirm-changeset",
     ] and web_cwd == tmp_path  # fmt: skip
     assert deploy[1:] == [
-        "deploy", "--region", REGION, "--parameter-overrides",
+        "deploy", "--region", REGION, "--on-failure", "DELETE", "--no-confirm-changeset", "--parameter-overrides",
         "SageMakerEndpointName=mysfits-knn", f"AllowedOrigin={site}", "LogLevel=INFO", "ModelEncoding=ordinal",
+        "CreateApiGatewayLoggingRole=true",
     ]  # fmt: skip
     assert f"API: {API_URL}" in text
 
@@ -522,7 +525,9 @@ def test_a_website_stack_without_its_outputs_is_one_clear_error(moto_aws, tmp_pa
     moto_aws.client("cloudformation").create_stack(
         StackName="mysfits-recommendations-website", TemplateBody=api_stand_in()
     )
-    deploy_website = tad.api_steps(ctx.args, ctx.resolved)[1]
+    from mysfits.aws.stack_steps import _deploy_website
+
+    (deploy_website,) = [s for s in tad.api_steps(ctx.args, ctx.resolved) if s.run is _deploy_website]
     with pytest.raises(tad.CliError, match="stack mysfits-recommendations-website has no WebsiteBucketName output"):
         deploy_website.run(ctx, Results())
 
@@ -554,3 +559,23 @@ def test_the_plan_is_pure_and_steps_hand_on_typed_results(tmp_path):
     deploy = next(s for s in first if s.action.startswith("sagemaker:CreateModel"))
     with pytest.raises(LookupError, match="no TrainingResult yet"):
         deploy.run(ctx, Results())
+
+
+@pytest.mark.parametrize("interactive", [True, False], ids=["terminal", "no-terminal"])
+def test_sam_is_told_not_to_prompt_only_when_nobody_can_answer(moto_aws, tmp_path, interactive):
+    """Issue 32, item 8: samconfig.toml's confirm_changeset would make an unattended deploy wait for y/N forever."""
+    from mysfits.aws import train_and_deploy as tad
+
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    runner = RecordingRunner()
+    args = tad.build_parser().parse_args(
+        ["--mode", "sagemaker", "--region", REGION, "--samconfig", str(tmp_path / "samconfig.toml"), "--deploy-api"]
+    )
+    resolved = tad.Resolved(region=REGION, api_stack="mysfits-recommendations")
+    moto_aws.client("cloudformation").create_stack(StackName="mysfits-recommendations", TemplateBody=api_stand_in())
+    toolkit = Toolkit(runner=runner, out=lambda _: None, interactive=lambda: interactive)
+    ctx = tad.Context(args, toolkit, resolved, tad.AwsClients.create(moto_aws))
+    tad.execute(tad.api_steps(args, resolved), ctx, Results(Overrides(read_overrides(tmp_path / "samconfig.toml"))))
+    (deploy,) = [argv for argv, _ in runner.calls if argv[1] == "deploy"]
+    assert ("--no-confirm-changeset" in deploy) is not interactive
+    assert deploy[deploy.index("--on-failure") + 1] == "DELETE"

@@ -98,6 +98,24 @@ def test_the_worst_endpoint_call_fits_in_the_function_timeout_and_api_gateway(te
     assert worst + 3 <= timeout < API_GATEWAY_LIMIT_S
 
 
+def test_the_endpoint_and_the_choices_write_fit_in_the_function_timeout_together(template, handler):
+    """Issue 32, item 6: a recommendation waits for the endpoint, then writes to the choices table. Both at their
+    worst, each with its retries and standard-mode backoff, must still leave the handler time to answer (a margin
+    of 1 s), or a slow endpoint plus a slow table ends as the gateway's bare 5xx without CORS."""
+
+    def worst(attempts: int, connect: float, read: float) -> float:
+        return attempts * (connect + read) + sum(2 ** (retry - 1) for retry in range(1, attempts))
+
+    endpoint = worst(
+        handler.MAX_ATTEMPTS,
+        handler.CONNECT_TIMEOUT_S,
+        template["Parameters"]["EndpointReadTimeoutSeconds"]["MaxValue"],
+    )
+    config = handler.STORE_CLIENT_CONFIG
+    store = worst(config.retries["total_max_attempts"], config.connect_timeout, config.read_timeout)
+    assert endpoint + store + 1 <= template["Globals"]["Function"]["Timeout"] < API_GATEWAY_LIMIT_S
+
+
 def test_the_default_read_timeout_leaves_room_for_a_serverless_cold_start(template):
     """Defect found in review: a 5 s read timeout turned the first request after idle into a 504. SageMaker does not
     publish a cold-start bound, so the default is generous; the README says it has not been measured on AWS."""

@@ -124,7 +124,11 @@ def test_dynamodb_access_is_conditional_writes_on_the_choices_table_only():
 
 def test_the_choices_table_outlives_the_stack_with_recovery_encryption_and_ttl():
     table = sam_template()["Resources"]["ChoicesTable"]
-    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+    # Issue 32, item 1: kept when the stack goes, but not when the create that made it rolls back (a failed first
+    # deploy must not leave an empty table behind). samtranslator passes it through as written.
+    assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert cfn_template()["Resources"]["ChoicesTable"]["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert table["UpdateReplacePolicy"] == "Retain", "UpdateReplacePolicy has no RetainExceptOnCreate"
     properties = table["Properties"]
     assert properties["BillingMode"] == "PAY_PER_REQUEST"
     assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}

@@ -87,6 +87,24 @@ def test_the_built_package_imports_and_answers_under_python313(built, tmp_path):
 
 @pytest.mark.sam
 @pytest.mark.slow
+def test_sam_build_works_without_python313_and_says_what_the_missing_bytecode_costs(tmp_path):
+    """Issue 32, item 3: with no working python3.13 (pyenv's shim fails when PYENV_VERSION leaves 3.13 out), the
+    build fetches the packages with the scripts' own Python, ships source only, and says so; the package still
+    imports and answers under the runtime's Python."""
+    from mysfits.aws.build_tools import BUILD_PYTHON_VARIABLE
+
+    env = {**sam_build.tool_env(), "PYENV_VERSION": "3.11.7", BUILD_PYTHON_VARIABLE: sys.executable}
+    (tmp_path / "sam").mkdir()
+    built = sam_build.sam_build(tmp_path / "sam" / "build", env=env)
+    log = (tmp_path / "sam" / "build.log").read_text()
+    assert "no working python3.13 here" in log and "ships without bytecode" in log
+    assert (built / "mysfits_api/handler.py").is_file() and (built / "aws_lambda_powertools").is_dir()
+    assert not list(built.rglob("*.pyc"))
+    test_the_built_package_imports_and_answers_under_python313(built, tmp_path)
+
+
+@pytest.mark.sam
+@pytest.mark.slow
 def test_the_committed_events_are_what_sam_generates(tmp_path):
     result = run([sys.executable, str(ROOT / "scripts/generate_events.py"), "--out", str(tmp_path)])
     assert result.returncode == 0, result.stderr

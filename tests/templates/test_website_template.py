@@ -117,9 +117,14 @@ def test_cors_the_function_and_the_output_agree_on_the_allowed_origin(values):
     assert resolver.resolve(env, "env") == expected
     assert resolver.resolve(output, "output") == expected
     responses = template["Resources"]["RecommendationsApi"]["Properties"]["GatewayResponses"]
-    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
-        header = responses[kind]["ResponseParameters"]["Headers"]["Access-Control-Allow-Origin"]
-        assert resolver.resolve(header, kind) == f"'{expected}'", kind
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED"} <= set(responses)
+    for kind, response in responses.items():
+        headers = response["ResponseParameters"]["Headers"]
+        assert resolver.resolve(headers["Access-Control-Allow-Origin"], kind) == f"'{expected}'", kind
+        # Issue 32, item 10: a page on another origin reads Retry-After only if the answer exposes it.
+        if "Retry-After" in headers:
+            assert headers.get("Access-Control-Expose-Headers") == "'Retry-After'", kind
+    assert "Retry-After" in responses["THROTTLED"]["ResponseParameters"]["Headers"], "the stage's 429"
 
 
 def test_the_website_url_output_is_an_origin_the_api_accepts():

@@ -10,13 +10,13 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mysfits import samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, website
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, RESOURCE_PREFIX, cleanup, retained_tables, website
 from mysfits.aws.account import aws_failure, caller_account, resolve_region
 from mysfits.cli_base import CliError, OneLineParser
 
 DEFAULT_NOTEBOOK_STACK = "mysfits-notebook"
 DEFAULT_API_STACK = "mysfits-recommendations"
-CHOICES_TABLE_OUTPUT = "ChoicesTableName"
+CHOICES_TABLE_OUTPUT = retained_tables.CHOICES_TABLE_OUTPUT
 
 
 def build_parser(prog: str) -> OneLineParser:
@@ -63,9 +63,13 @@ def build_parser(prog: str) -> OneLineParser:
 def _stacks(args) -> tuple[str | None, str | None]:
     api, notebook = args.api_stack, args.notebook_stack
     if args.delete_stacks:
-        api = api or samconfig.read_setting(args.samconfig, "deploy", "stack_name") or DEFAULT_API_STACK
+        api = api or _configured_api_stack(args)
         notebook = notebook or DEFAULT_NOTEBOOK_STACK
     return api, notebook
+
+
+def _configured_api_stack(args) -> str:
+    return samconfig.read_setting(args.samconfig, "deploy", "stack_name") or DEFAULT_API_STACK
 
 
 def main(
@@ -110,16 +114,23 @@ def _run(args, session, ask, sleep, out) -> int:
         else:
             out(f"stack {name} does not exist in {region} (nothing to delete)")
     # CloudFormation cannot delete a bucket that holds objects: each stack's bucket is emptied before the stack goes.
-    buckets, table = {}, None
+    buckets, tables = {}, []
     if web_stack in stacks:
         buckets[web_stack] = cleanup.stack_outputs(cfn, web_stack).get(website.BUCKET_OUTPUT)
     if api_stack in stacks:
-        table = cleanup.stack_outputs(cfn, api_stack).get(CHOICES_TABLE_OUTPUT)
+        tables += filter(None, [cleanup.stack_outputs(cfn, api_stack).get(CHOICES_TABLE_OUTPUT)])
     if notebook_stack in stacks:
         buckets[notebook_stack] = cleanup.stack_outputs(cfn, notebook_stack).get("BucketName")
+    # Tables kept by stacks deleted earlier are found by name and tag, not by an output that no longer exists. Only
+    # when the API stack is in question: a plain clean-up (the notebook's, whose role cannot list tables) skips it.
+    dynamodb = session.client("dynamodb")
+    if api_stack or args.delete_data:
+        found = retained_tables.tagged_tables(dynamodb, api_stack or _configured_api_stack(args))
+        tables += [name for name in found if name not in tables]
 
-    if not resources and not stacks:
-        out(f"nothing of this project's is left in account {account}, region {region}")
+    if not resources and not stacks and not (tables and args.delete_data):
+        kept = f"; kept: table {', '.join(tables)} (visitors' choices; --delete-data deletes it)" if tables else ""
+        out(f"nothing of this project's is left running in account {account}, region {region}{kept}")
         return 0
     verb = "would delete" if args.dry_run else "will delete"
     out(f"in account {account}, region {region}, this {verb}:")
@@ -128,13 +139,14 @@ def _run(args, session, ask, sleep, out) -> int:
     for name in stacks:
         emptied = f" (after emptying s3://{buckets[name]})" if buckets.get(name) else ""
         out(f"  {verb} stack {name}{emptied}")
-    if table and args.delete_data:
-        out(f"  {verb} table {table} (visitors' choices: the training data cannot be recovered)")
-    elif table:
-        out(f"  will keep table {table} (visitors' choices); pass --delete-data to delete it too")
+    for table in tables:
+        if args.delete_data:
+            out(f"  {verb} table {table} (visitors' choices: the training data cannot be recovered)")
+        else:
+            out(f"  will keep table {table} (visitors' choices); pass --delete-data to delete it too")
     if args.dry_run:
         return 0
-    if not args.yes and not _confirmed(ask, len(resources) + len(stacks)):
+    if not args.yes and not _confirmed(ask, len(resources) + len(stacks) + (len(tables) if args.delete_data else 0)):
         out("nothing deleted")
         return 1
 
@@ -144,10 +156,11 @@ def _run(args, session, ask, sleep, out) -> int:
         if buckets.get(name):
             cleanup.empty_bucket(s3, buckets[name], out)
         deleted_stacks += cleanup.delete_stack(cfn, name, out, sleep=sleep)
-    if table and args.delete_data:
-        cleanup.delete_table(session.client("dynamodb"), table, out)
-    elif table:
-        out(f"kept table {table} with the visitors' choices (`mysfits choices export --table {table}` reads it)")
+    for table in tables:
+        if args.delete_data:
+            cleanup.delete_table(dynamodb, table, out)
+        else:
+            out(f"kept table {table} with the visitors' choices (`mysfits choices export --table {table}` reads it)")
     out(f"deleted {len(deleted)} SageMaker resources and {deleted_stacks} stacks")
     if notebook_stack not in stacks:
         out("a notebook instance, if you created one, is billed per hour while running: stop it, or delete its stack")

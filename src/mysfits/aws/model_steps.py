@@ -4,11 +4,12 @@ judge a challenger against the serving model, deploy, evaluate through the endpo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from mysfits import samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, sagemaker_job
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, resume, sagemaker_job
 from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step
 from mysfits.cli_base import CliError
 from mysfits_api import encoding as encodings
@@ -62,11 +63,13 @@ class LocalModel:
 @dataclass(frozen=True)
 class TrainChannel:
     uri: str
+    digest: str = ""  # sha256 of the uploaded bytes: part of what a rerun matches an earlier job by
 
 
 @dataclass(frozen=True)
 class TestChannel:
     uri: str
+    digest: str = ""
 
 
 def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
@@ -143,7 +146,10 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
             _upload_test,
         ),
         Step(
-            f"sagemaker:CreateTrainingJob {endpoint}-<time>: built-in kNN on {args.train_instance_type}, {hyper}, "
+            f"sagemaker:ListTrainingJobs {endpoint}-*, Completed: reuse a job tagged {resume.INPUTS_TAG}=<digest of "
+            "both channels, the hyperparameters, image and instance> whose model is still in S3 (a rerun after a "
+            f"failure pays for no second training); else sagemaker:CreateTrainingJob {endpoint}-<time>: "
+            f"built-in kNN on {args.train_instance_type}, {hyper}, "
             "predictor_type=classifier, feature_dim=<5 ordinal, 40 one-hot>, "
             f"channels train+test ({sagemaker_job.CSV_WITH_LABEL}), "
             f"role {role}, output s3://{bucket}/{prefix}/output, tag {tag}; wait for it",
@@ -152,7 +158,8 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
         *_judge_steps(args),
         Step(
             f"sagemaker:CreateModel and sagemaker:CreateEndpointConfig {endpoint}-<time> ({capacity.describe()}), "
-            f"tag {tag}; sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
+            f"tag {tag} (nothing at all if {endpoint} already serves this model on this capacity); "
+            f"sagemaker:DescribeEndpoint {endpoint}: sagemaker:CreateEndpoint if it does not exist, "
             "else sagemaker:UpdateEndpoint in place (or, when switching between real-time and serverless, which "
             "SageMaker cannot update, sagemaker:DeleteEndpoint and CreateEndpoint under the same name: the API "
             "answers 5xx for those minutes); wait for InService; then delete the replaced config and model. "
@@ -298,13 +305,15 @@ def _upload_choices(ctx: Context, results: Results) -> None:
 def _upload_train(ctx: Context, results: Results) -> TrainChannel:
     split = results.get(Split)
     body = sagemaker_job.training_csv(split.train.X, split.train.y, split.encoding)
-    return TrainChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "train"), body))
+    uri = sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "train"), body)
+    return TrainChannel(uri, resume.body_digest(body))
 
 
 def _upload_test(ctx: Context, results: Results) -> TestChannel:
     split = results.get(Split)
     body = sagemaker_job.training_csv(split.test.X, split.test.y, split.encoding)
-    return TestChannel(sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "test"), body))
+    uri = sagemaker_job.upload_channel(ctx.aws.s3, ctx.resolved.bucket, _key(ctx.args, "test"), body)
+    return TestChannel(uri, resume.body_digest(body))
 
 
 def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.TrainingResult:
@@ -320,8 +329,17 @@ def _train_on_sagemaker(ctx: Context, results: Results) -> sagemaker_job.Trainin
         sample_size=min(split.sample_size, split.train.rows),
         encoding=split.encoding,
     )
-    train, test = results.get(TrainChannel).uri, results.get(TestChannel).uri
-    trained = ctx.toolkit.trainer(spec, ctx.aws.session, train, test, logs=not args.no_logs)
+    train, test = results.get(TrainChannel), results.get(TestChannel)
+    digest = resume.inputs_digest(spec, {"train": train.digest, "test": test.digest})
+    trained = resume.find_training(ctx.aws.sagemaker, ctx.aws.s3, spec, digest)
+    if trained is not None:
+        ctx.say(
+            f"  training job {trained.job_name} already trained these inputs (same data, hyperparameters and "
+            "instance): its model is reused, not paid for again"
+        )
+    else:
+        spec = dataclasses.replace(spec, inputs_tag=(resume.INPUTS_TAG, digest))
+        trained = ctx.toolkit.trainer(spec, ctx.aws.session, train.uri, test.uri, logs=not args.no_logs)
     shown = ", ".join(f"{name}={value:.4f}" for name, value in sorted(trained.metrics.items()))
     ctx.say(f"  training job {trained.job_name} done: {trained.model_data_url} {shown}")
     return trained
@@ -402,6 +420,12 @@ def _judge(ctx: Context, results: Results) -> Judgement:
 
 def _deploy(ctx: Context, results: Results) -> None:
     trained = results.get(sagemaker_job.TrainingResult)
+    if resume.already_serving(ctx.aws.sagemaker, ctx.args.endpoint_name, trained, capacity_from(ctx.args)):
+        ctx.say(
+            f"  endpoint {ctx.args.endpoint_name} already serves {trained.model_data_url} on this capacity: "
+            "left as it is"
+        )
+        return
     sagemaker_job.deploy(
         ctx.aws.sagemaker,
         ctx.args.endpoint_name,

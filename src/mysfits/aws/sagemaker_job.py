@@ -97,6 +97,8 @@ class TrainingSpec:
     k: int = 10
     sample_size: int = 100_000
     encoding: str = encodings.DEFAULT
+    inputs_tag: tuple[str, str] | None = None
+    """(key, value) tagged on the job besides the project tag, so a rerun can find it (mysfits.aws.resume)."""
 
     def hyperparameters(self) -> dict[str, str | int]:
         """``feature_dim`` follows the encoding: the built-in kNN refuses rows of any other width."""
@@ -187,7 +189,8 @@ def train_with_sdk(
         base_job_name=spec.base_job_name,
         sagemaker_session=session,
         hyperparameters=spec.hyperparameters(),
-        tags=[dict(tag) for tag in PROJECT_TAGS],
+        tags=[dict(tag) for tag in PROJECT_TAGS]
+        + ([{"Key": spec.inputs_tag[0], "Value": spec.inputs_tag[1]}] if spec.inputs_tag else []),
     )
     channels = {
         "train": TrainingInput(train_uri, content_type=CSV_WITH_LABEL, distribution="ShardedByS3Key"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from mysfits.aws import (
     PROJECT_TAG_KEY,
     PROJECT_TAG_VALUE,
     RESOURCE_PREFIX,
+    build_tools,
     cleanup,
     cleanup_cli,
     sagemaker_job,
@@ -40,6 +40,8 @@ from mysfits.aws import (
 from mysfits.aws import steps as steps_base
 from mysfits.aws import train_and_deploy as tad
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
+from mysfits.aws.notebook_stack import origin_url
+from mysfits.aws.smoke_prerequisites import cost_estimate, local_prerequisites, quota_check, serverless_check
 from mysfits.aws.smoke_report import FAILED, INTERRUPTED, PASSED, Check, Report, StepRecord
 from mysfits.cli_base import CliError, OneLineParser, positive_int
 
@@ -49,28 +51,10 @@ NOTEBOOK_STACK = f"{PROJECT}-notebook"
 API_STACK = f"{PROJECT}-api"
 WEBSITE_STACK = website.stack_name(API_STACK)
 ENDPOINT = f"{PROJECT}-knn"
-TEMPLATE_RUNTIME = "python3.13"  # template.yaml's Globals.Function.Runtime: `sam build` needs this interpreter
 LAMBDA_TIMEOUT_S = 26.0  # template.yaml's Globals.Function.Timeout: a cold start must answer within it
 MAX_CONCURRENCY = 2
 GLOBAL_TAGGING_REGION = "us-east-1"  # CloudFront distributions are global; their tags are read in us-east-1
 LEFTOVER_LOOKS, LEFTOVER_PAUSE_S = 4, 20.0
-
-# The AWS developer guide's page "Deploy models with Amazon SageMaker Serverless Inference" lists the regions that
-# offer it (21 when this was written). No API answers the question, so the list is kept here; it may be stale.
-SERVERLESS_REGIONS = frozenset(
-    {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1",
-        "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
-        "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-north-1", "eu-south-1", "me-south-1", "sa-east-1",
-    }
-)  # fmt: skip
-
-# On-demand list prices for us-east-1, the same figures as README's "What it costs" (AWS's pricing pages as read in
-# November 2026). Not re-checked from the build machine; they differ by region and change.
-PRICE_SOURCE = "AWS pricing pages, us-east-1, as in README (Nov 2026; may be stale)"
-NOTEBOOK_PER_HOUR = 0.05  # ml.t3.medium
-TRAINING_PER_HOUR = 0.115  # ml.m5.large
-SERVERLESS_PER_GB_SECOND = 0.00002  # README: $0.00004/s at 2048 MB
 
 
 def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
@@ -124,119 +108,6 @@ def build_parser(prog: str = "smoke_aws.py") -> argparse.ArgumentParser:
     )
     parser.add_argument("--web-dir", type=Path, default=tad.DEFAULT_WEB, help="the page (default %(default)s)")
     return parser
-
-
-# --- prerequisites ------------------------------------------------------------------------------------------------
-
-
-def origin_url(root: Path) -> str | None:
-    """This checkout's `origin` as an https URL (the template accepts only https), or None."""
-    try:
-        found = subprocess.run(  # noqa: S603 - fixed argv
-            ["git", "-C", str(root), "remote", "get-url", "origin"],  # noqa: S607 - the git on PATH
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        return None
-    if found.startswith("git@") and ":" in found:
-        host, path = found[4:].split(":", 1)
-        found = f"https://{host}/{path}"
-    return found if found.startswith("https://") and " " not in found else None
-
-
-def local_prerequisites(args: argparse.Namespace, toolkit: SmokeToolkit, repo_url: str | None) -> list[Check]:
-    checks = []
-    try:
-        stack_steps.sam_binary()
-        checks.append(Check("sam", True, "the SAM CLI is installed"))
-    except CliError as exc:
-        checks.append(Check("sam", False, str(exc)))
-    python = toolkit.which(TEMPLATE_RUNTIME)
-    checks.append(
-        Check(
-            f"{TEMPLATE_RUNTIME} for sam build",
-            python is not None,
-            f"{TEMPLATE_RUNTIME} found on PATH"
-            if python
-            else f"no {TEMPLATE_RUNTIME} on PATH: install it (with pyenv, also set PYENV_VERSION to list it)",
-        )
-    )
-    checks.append(
-        Check(
-            "repository URL",
-            repo_url is not None,
-            f"the notebook instance will clone {repo_url}"
-            if repo_url
-            else "no https `origin` remote: pass --repo-url https://github.com/YOU/YOUR-FORK.git",
-        )
-    )
-    if not (args.web_dir / "index.html").is_file():
-        checks.append(Check("page", False, f"{args.web_dir} has no index.html; pass --web-dir"))
-    if not args.samconfig.is_file():
-        checks.append(Check("samconfig", False, f"{args.samconfig} not found; run from the project's root"))
-    return checks
-
-
-def serverless_check(region: str) -> Check:
-    offered = region in SERVERLESS_REGIONS
-    return Check(
-        "Serverless Inference",
-        offered,
-        f"offered in {region} (per the developer guide's list)"
-        if offered
-        else f"not offered in {region} per AWS's developer guide; pick one of {', '.join(sorted(SERVERLESS_REGIONS))}",
-    )
-
-
-def quota_check(quotas, memory_mb: int) -> Check:
-    """SageMaker's serverless quotas, read by name (the codes are not documented next to the names); a quota of 0,
-    or a total concurrency below what the endpoint asks for, stops the run before anything is created."""
-    try:
-        found = {
-            quota["QuotaName"]: quota["Value"]
-            for page in quotas.get_paginator("list_service_quotas").paginate(ServiceCode="sagemaker")
-            for quota in page["Quotas"]
-            if "serverless" in quota["QuotaName"].lower()
-        }
-    except (ClientError, BotoCoreError) as exc:
-        return Check("endpoint quota", True, f"could not be read ({aws_failure(exc)}); continuing")
-    if not found:
-        return Check("endpoint quota", True, "Service Quotas lists no serverless quota for SageMaker here; continuing")
-    too_low = [
-        name
-        for name, value in found.items()
-        if value < 1 or ("concurrency" in name.lower() and value < MAX_CONCURRENCY)
-    ]
-    shown = "; ".join(f"{name}: {value:g}" for name, value in sorted(found.items()))
-    if too_low:
-        return Check("endpoint quota", False, f"too low for one {memory_mb} MB endpoint: {shown}; ask for more")
-    return Check("endpoint quota", True, shown)
-
-
-# --- the plan and its cost ----------------------------------------------------------------------------------------
-
-
-def cost_estimate(args: argparse.Namespace) -> list[dict[str, str]]:
-    """What one run should cost, assuming it takes about an hour (the notebook instance runs for the whole of it)."""
-    gb = args.memory_mb / 1024
-    calls = args.calls + 5
-    serverless = calls * 0.2 * gb * SERVERLESS_PER_GB_SECOND + 2 * 10 * gb * SERVERLESS_PER_GB_SECOND
-    rows = [
-        ("notebook instance ml.t3.medium, ~1 h", NOTEBOOK_PER_HOUR, f"${NOTEBOOK_PER_HOUR}/h"),
-        ("training job ml.m5.large, ~10 min billed", TRAINING_PER_HOUR / 6, f"${TRAINING_PER_HOUR}/h, per second"),
-        (
-            f"serverless endpoint {args.memory_mb} MB, {calls} calls and two cold starts",
-            serverless,
-            f"${SERVERLESS_PER_GB_SECOND:.5f} per GB-second of compute",
-        ),
-        ("Lambda, API Gateway, S3, CloudFront", 0.01, "per request and per GB: cents at most"),
-    ]
-    total = sum(value for _, value, _ in rows)
-    return [{"item": item, "estimate": f"${value:.3f}", "basis": basis} for item, value, basis in rows] + [
-        {"item": "total, if the run takes about an hour", "estimate": f"${total:.2f}", "basis": PRICE_SOURCE}
-    ]
 
 
 @dataclass
@@ -555,7 +426,8 @@ def _prerequisites(run: Run) -> bool:
     args, report, toolkit = run.args, run.report, run.toolkit
     report.prerequisites.append(Check("region", True, run.region))
     report.prerequisites.append(serverless_check(run.region))
-    report.prerequisites += local_prerequisites(args, toolkit, run.repo_url)
+    tools = build_tools.Tools(toolkit.which, toolkit.deploy.tools.version)
+    report.prerequisites += local_prerequisites(args, tools, run.repo_url)
     if args.dry_run:
         report.prerequisites.append(Check("credentials", True, "not checked: a dry run calls no AWS"))
         report.prerequisites.append(Check("endpoint quota", True, "not checked: a dry run calls no AWS"))
@@ -566,7 +438,9 @@ def _prerequisites(run: Run) -> bool:
             report.prerequisites.append(
                 Check("credentials", True, f"account {report.account} (redacted in the report)")
             )
-            report.prerequisites.append(quota_check(run.session.client("service-quotas"), args.memory_mb))
+            report.prerequisites.append(
+                quota_check(run.session.client("service-quotas"), args.memory_mb, MAX_CONCURRENCY)
+            )
         except CliError as exc:
             report.prerequisites.append(Check("credentials", False, str(exc)))
     for check in report.prerequisites:

@@ -4,14 +4,12 @@ page's origin allowed, its outputs, and the upload of web/ with a CloudFront inv
 from __future__ import annotations
 
 import argparse
-import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from mysfits import samconfig
-from mysfits.aws import website
+from mysfits.aws import build_tools, stack_state, website
 from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step, root
 from mysfits.cli_base import CliError
 
@@ -23,6 +21,13 @@ ORIGIN_PARAMETER = "AllowedOrigin"
 @dataclass(frozen=True)
 class StackOutputs:
     values: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LoggingRole:
+    """CreateApiGatewayLoggingRole for this deploy (see mysfits.aws.stack_state.logging_role_choice)."""
+
+    value: str
 
 
 @dataclass(frozen=True)
@@ -65,12 +70,22 @@ def api_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
             _allow_website_origin,
         ),
     ]
+    stacks = f"{web_stack} and {stack}" if args.deploy_web else stack
     return [
         Step(f"run `sam build` in {root(args)}", _sam_build),
+        Step(
+            f"cloudformation:DescribeStacks {stacks}: a stack left in {stack_state.FAILED_CREATE} by a failed first "
+            "create is deleted (cloudformation:DeleteStack, and waited for), saying so, since CloudFormation cannot "
+            f"update it; then {stack_state.LOGGING_ROLE_PARAMETER}: samconfig's value, else the deployed stack's, "
+            "else apigateway:GetAccount decides (a region's existing logging role is left alone)",
+            _prepare_stacks,
+        ),
         *(website_steps if args.deploy_web else []),
         Step(
             f"run `sam deploy` (stack {stack}, region {resolved.region or '<region>'}) with --parameter-overrides = "
-            f"{overrides} (a CLI override list replaces samconfig's, so all are passed)",
+            f"{overrides} and {stack_state.LOGGING_ROLE_PARAMETER} as decided above (a CLI override list replaces "
+            "samconfig's, so all are passed); --on-failure DELETE, so that a failed create is deleted and the next "
+            "run starts clean; without a terminal, --no-confirm-changeset",
             _sam_deploy,
         ),
         Step(f"cloudformation:DescribeStacks {stack}: read its outputs and print {API_URL_OUTPUT}", _read_outputs),
@@ -98,8 +113,7 @@ def web_steps(args: argparse.Namespace) -> list[Step]:
 
 
 def sam_binary() -> str:
-    beside_python = Path(sys.executable).parent / "sam"
-    found = shutil.which("sam") or (str(beside_python) if beside_python.exists() else None)
+    found = build_tools.sam_binary()
     if not found:
         raise CliError("the SAM CLI is not installed: pip install aws-sam-cli (it is in the [dev] extra)")
     return found
@@ -115,9 +129,32 @@ def _sam_build(ctx: Context, _results: Results) -> None:
     _sam(ctx, ["build"])
 
 
+def _unattended(ctx: Context) -> list[str]:
+    """samconfig.toml asks SAM to confirm each change set; with nobody at a terminal that prompt would wait forever.
+    The plan was printed (and --dry-run shows it in full), so an unattended run goes on without asking."""
+    if ctx.toolkit.interactive():
+        return []
+    ctx.say("  no terminal to confirm the change set at: passing --no-confirm-changeset")
+    return ["--no-confirm-changeset"]
+
+
+def _prepare_stacks(ctx: Context, _results: Results) -> LoggingRole:
+    cfn, stack = ctx.aws.cloudformation, ctx.resolved.api_stack
+    if ctx.args.deploy_web:
+        stack_state.clear_failed_create(cfn, website.stack_name(stack), ctx.say, ctx.toolkit.sleep)
+    stack_state.clear_failed_create(cfn, stack, ctx.say, ctx.toolkit.sleep)
+    configured = samconfig.read_overrides(ctx.args.samconfig).get(stack_state.LOGGING_ROLE_PARAMETER)
+    value, why = stack_state.logging_role_choice(cfn, ctx.aws.apigateway, stack, configured)
+    ctx.say(f"  {stack_state.LOGGING_ROLE_PARAMETER}={value}: {why}")
+    return LoggingRole(value)
+
+
 def _sam_deploy(ctx: Context, results: Results) -> None:
-    overrides = samconfig.cli_overrides(dict(results.get(Overrides).values))
-    words = ["deploy", "--region", str(ctx.resolved.region), "--parameter-overrides", *overrides]
+    values = dict(results.get(Overrides).values)
+    values[stack_state.LOGGING_ROLE_PARAMETER] = results.get(LoggingRole).value
+    overrides = samconfig.cli_overrides(values)
+    words = ["deploy", "--region", str(ctx.resolved.region), "--on-failure", "DELETE", *_unattended(ctx)]
+    words += ["--parameter-overrides", *overrides]
     if ctx.args.api_stack:
         words += ["--stack-name", ctx.args.api_stack]
     _sam(ctx, words)
@@ -149,6 +186,7 @@ def _deploy_website(ctx: Context, _results: Results) -> WebsiteStack | WebsiteRe
     words = [
         "deploy", "--config-env", website.CONFIG_ENV, "--template-file", website.TEMPLATE, "--stack-name", stack,
         "--region", str(ctx.resolved.region), "--on-failure", "DELETE", "--no-fail-on-empty-changeset",
+        *_unattended(ctx),
     ]  # fmt: skip
     code = ctx.toolkit.runner([sam_binary(), *words], root(ctx.args))
     if code != 0:

@@ -10,21 +10,29 @@ stacks and the page).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mysfits.aws import sagemaker_job
+from mysfits.aws import build_tools, sagemaker_job
 
 T = TypeVar("T")
 
 
+def stdin_is_a_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def run_command(argv: Sequence[str], cwd: Path | None = None) -> int:
-    """Run a tool with the terminal attached (sam deploy may ask to confirm its change set)."""
-    return subprocess.run(list(argv), cwd=cwd, check=False).returncode  # noqa: S603 - argv list, no shell
+    """Run a tool with the terminal attached (sam deploy may ask to confirm its change set). src/Makefile falls back
+    to this interpreter, which has pip, when python3.13 does not run (mysfits.aws.build_tools)."""
+    env = {**os.environ, build_tools.BUILD_PYTHON_VARIABLE: sys.executable}
+    return subprocess.run(list(argv), cwd=cwd, env=env, check=False).returncode  # noqa: S603 - argv list, no shell
 
 
 def boto3_session(region: str) -> Any:
@@ -42,6 +50,9 @@ class Toolkit:
     runner: Callable[[Sequence[str], Path | None], int] = run_command
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
+    tools: build_tools.Tools = field(default_factory=build_tools.Tools)
+    interactive: Callable[[], bool] = stdin_is_a_terminal
+    """Whether someone can answer a prompt; without a terminal, sam deploy is told not to ask."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class AwsClients:
     cloudfront: Any
     quotas: Any
     dynamodb: Any
+    apigateway: Any
 
     @classmethod
     def create(cls, session) -> AwsClients:
@@ -70,6 +82,7 @@ class AwsClients:
             session.client("cloudfront"),
             session.client("service-quotas"),
             session.client("dynamodb"),
+            session.client("apigateway"),
         )
 
 

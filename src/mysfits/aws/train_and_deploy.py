@@ -20,7 +20,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mysfits import endpoint_name, samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, quotas, sagemaker_job
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, build_tools, quotas, sagemaker_job
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
 from mysfits.aws.model_steps import ChampionKept, capacity_from, local_steps, sagemaker_steps
 from mysfits.aws.stack_steps import WebsiteNotDeployed, api_steps, web_steps
@@ -33,6 +33,7 @@ DEFAULT_DATA = Path("data/answers.csv")
 DEFAULT_MODEL = Path("models/mysfits-knn.json")
 DEFAULT_SAMCONFIG = Path("samconfig.toml")
 DEFAULT_WEB = Path("web")
+FROM_API_STACK = "<the API stack's ChoicesTableName>"
 
 
 # --- flags --------------------------------------------------------------------------------------------------------
@@ -98,8 +99,12 @@ def build_parser(prog: str = "train_and_deploy.py") -> argparse.ArgumentParser:
     loop = parser.add_argument_group("visitors' choices (--mode sagemaker)")
     loop.add_argument(
         "--choices-table",
-        help="the API stack's choices table (output ChoicesTableName): learn from visitors' choices too, and replace "
-        "the serving model only if the new one is no worse on held-out choices",
+        nargs="?",
+        const=FROM_API_STACK,
+        metavar="NAME",
+        help="learn from visitors' choices too, and replace the serving model only if the new one is no worse on "
+        "held-out choices. Without NAME: the API stack's table (its ChoicesTableName output, or the one it left "
+        "when it was deleted, found by name and tag)",
     )
     add_challenge_flags(loop)
 
@@ -175,6 +180,8 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
     image_problem = quotas.image_problem(region)
     if image_problem:
         raise CliError(image_problem)
+    if args.deploy_api:
+        check_build_tools(toolkit)
     clients, bucket, role = None, args.bucket, args.role
     if args.dry_run:
         # Read-only, and only with credentials: without them the dry run still lists its steps.
@@ -184,7 +191,21 @@ def resolve(args: argparse.Namespace, toolkit: Toolkit) -> tuple[Resolved, AwsCl
         bucket, role = preflight(args, clients, region, toolkit.out)
         check_quotas(args, clients.quotas, toolkit.out)
     api_stack = _stack_name(args) if args.deploy_api else ""
+    if args.choices_table == FROM_API_STACK and clients is not None:
+        args.choices_table = find_choices_table(args, clients, toolkit.out)
     return Resolved(not args.data.exists(), region, bucket, role, api_stack), clients
+
+
+def find_choices_table(args: argparse.Namespace, clients: AwsClients, say: Callable[[str], None]) -> str:
+    """--choices-table without a name: the table is looked up before the plan, so the plan names it."""
+    from mysfits.aws import retained_tables
+
+    try:
+        table, where = retained_tables.choices_table(clients.cloudformation, clients.dynamodb, _stack_name(args))
+    except ValueError as exc:
+        raise CliError(f"--choices-table: {exc}") from None
+    say(f"choices table {table} ({where})")
+    return table
 
 
 def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: Callable[[str], None]) -> tuple:
@@ -219,6 +240,16 @@ def preflight(args: argparse.Namespace, clients: AwsClients, region: str, say: C
             raise CliError(f"bucket {bucket} does not exist (create it, or use the notebook stack's)") from None
         raise CliError(f"cannot use bucket {bucket}: {code} {exc.response['Error']['Message']}") from None
     return bucket, role
+
+
+def check_build_tools(toolkit: Toolkit) -> None:
+    """`sam build` and `sam deploy` come after the training and the endpoint, which are paid for: a machine that
+    cannot run them is refused first, in a dry run too."""
+    problems, notes = build_tools.build_checks(toolkit.tools)
+    for note in notes:
+        toolkit.out(f"note: {note}")
+    if problems:
+        raise CliError("; ".join(problems) + " (checked before anything is created or uploaded)")
 
 
 def check_quotas(args: argparse.Namespace, service_quotas, say: Callable[[str], None]) -> None:
