@@ -42,7 +42,7 @@ def imports() -> list[str]:
 def batching() -> list[str]:
     import boto3
 
-    from mysfits.aws.sagemaker_job import predict_through_endpoint
+    from mysfits.aws.sagemaker_endpoint import predict_through_endpoint
     from mysfits.local.endpoint.server import serve_in_thread
     from mysfits.model import dataset as ds
     from mysfits.model import training
@@ -83,7 +83,7 @@ def run() -> str:
         "",
         *imports(),
         "",
-        "Evaluation through an endpoint (`mysfits.aws.sagemaker_job.predict_through_endpoint`, real boto3",
+        "Evaluation through an endpoint (`mysfits.aws.sagemaker_endpoint.predict_through_endpoint`, real boto3",
         "sagemaker-runtime client, local endpoint on loopback):",
         "",
         *batching(),

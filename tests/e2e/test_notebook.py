@@ -34,7 +34,7 @@ def test_notebook_has_one_parameters_cell_choosing_the_mode():
 def test_notebook_calls_the_package_rather_than_copying_it():
     source = "\n".join(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code")
     assert "def " not in source and "class " not in source, "logic belongs in the package, not the notebook"
-    for call in ("training.train_model", "sagemaker_job.deploy", "evaluate_endpoint", "write_confusion_png",
+    for call in ("training.train_model", "sagemaker_endpoint.deploy", "evaluate_endpoint", "write_confusion_png",
                  "cleanup.find_project_resources", "serve_in_thread"):  # fmt: skip
         assert call in source
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from mysfits.aws import resume, sagemaker_job
+from mysfits.aws import resume, sagemaker_endpoint, sagemaker_job
 from tests.conftest import FAKE_AWS_REGION as REGION
 
 ROLE = "arn:aws:iam::123456789012:role/mysfits-notebook-NotebookRole-TEST"
@@ -28,16 +28,16 @@ def _serving(sm, model_url: str, capacity) -> sagemaker_job.TrainingResult:
 @pytest.mark.parametrize(
     ("asked", "model", "reused"),
     [
-        (sagemaker_job.Serverless(2048, 5), "s3://b/m/model.tar.gz", True),
-        (sagemaker_job.Serverless(3072, 5), "s3://b/m/model.tar.gz", False),
-        (sagemaker_job.RealTime(), "s3://b/m/model.tar.gz", False),
-        (sagemaker_job.Serverless(2048, 5), "s3://b/other/model.tar.gz", False),
+        (sagemaker_endpoint.Serverless(2048, 5), "s3://b/m/model.tar.gz", True),
+        (sagemaker_endpoint.Serverless(3072, 5), "s3://b/m/model.tar.gz", False),
+        (sagemaker_endpoint.RealTime(), "s3://b/m/model.tar.gz", False),
+        (sagemaker_endpoint.Serverless(2048, 5), "s3://b/other/model.tar.gz", False),
     ],
     ids=["same", "other-memory", "real-time", "other-model"],
 )
 def test_an_endpoint_is_left_alone_only_when_it_serves_that_model_on_that_capacity(moto_session, asked, model, reused):
     sm = moto_session.client("sagemaker")
-    _serving(sm, "s3://b/m/model.tar.gz", sagemaker_job.Serverless(2048, 5))
+    _serving(sm, "s3://b/m/model.tar.gz", sagemaker_endpoint.Serverless(2048, 5))
     trained = sagemaker_job.TrainingResult("mysfits-knn-2", model, IMAGE)
     assert resume.already_serving(sm, "mysfits-knn", trained, asked) is reused
 
@@ -45,7 +45,7 @@ def test_an_endpoint_is_left_alone_only_when_it_serves_that_model_on_that_capaci
 def test_no_endpoint_means_nothing_to_reuse(moto_session):
     trained = sagemaker_job.TrainingResult("mysfits-knn-2", "s3://b/m/model.tar.gz", IMAGE)
     assert not resume.already_serving(
-        moto_session.client("sagemaker"), "mysfits-knn", trained, sagemaker_job.RealTime()
+        moto_session.client("sagemaker"), "mysfits-knn", trained, sagemaker_endpoint.RealTime()
     )
 
 

@@ -14,7 +14,7 @@ from functools import cache
 import botocore.session
 import pytest
 
-from mysfits.aws import sagemaker_job, train_and_deploy
+from mysfits.aws import sagemaker_endpoint, sagemaker_job, train_and_deploy
 from tests.templates.test_notebook_template import resources_of_type, template
 
 # Instance families that AL2023 notebook instances do not support (SageMaker developer guide, "AL2023 notebook
@@ -95,7 +95,7 @@ def test_the_default_real_time_endpoint_instance_is_a_hosting_type():
     capacity = train_and_deploy.capacity_from(args)
     variant = capacity.variant("mysfits-model", "ordinal-0123456789ab")
     assert variant["InstanceType"] in allowed
-    assert sagemaker_job.RealTime().instance_type in allowed
+    assert sagemaker_endpoint.RealTime().instance_type in allowed
 
 
 def serverless_config_member(name: str):
@@ -108,21 +108,21 @@ def test_the_serverless_memory_sizes_are_the_ones_sagemaker_accepts():
     # The model's bounds are min and max only; its documentation lists the steps in between.
     documented = {int(size) for size in re.findall(r"(\d{4}) MB", shape.documentation)}
     assert documented and min(documented) == low and max(documented) == high
-    assert set(sagemaker_job.SERVERLESS_MEMORY_MB) == documented
+    assert set(sagemaker_endpoint.SERVERLESS_MEMORY_MB) == documented
     for size in documented:
-        sagemaker_job.Serverless(memory_mb=size)
+        sagemaker_endpoint.Serverless(memory_mb=size)
     with pytest.raises(ValueError):
-        sagemaker_job.Serverless(memory_mb=high + 1024)
+        sagemaker_endpoint.Serverless(memory_mb=high + 1024)
 
 
 def test_the_serverless_concurrency_bounds_are_sagemakers():
     shape = serverless_config_member("MaxConcurrency")
     low, high = shape.metadata["min"], shape.metadata["max"]
-    sagemaker_job.Serverless(max_concurrency=low)
-    sagemaker_job.Serverless(max_concurrency=high)
+    sagemaker_endpoint.Serverless(max_concurrency=low)
+    sagemaker_endpoint.Serverless(max_concurrency=high)
     for outside in (low - 1, high + 1):
         with pytest.raises(ValueError):
-            sagemaker_job.Serverless(max_concurrency=outside)
+            sagemaker_endpoint.Serverless(max_concurrency=outside)
 
 
 def test_the_default_serverless_endpoint_fits_the_model():

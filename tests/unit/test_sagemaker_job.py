@@ -17,18 +17,20 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from mysfits.aws import PROJECT_TAGS
-from mysfits.aws.sagemaker_job import (
-    DeploymentError,
+from mysfits.aws.sagemaker_endpoint import (
     RealTime,
     Serverless,
+    deploy,
+    wait_for_endpoint,
+    wait_for_endpoint_deleted,
+)
+from mysfits.aws.sagemaker_job import (
+    DeploymentError,
     TrainingResult,
     TrainingSpec,
-    deploy,
     resource_names,
     training_csv,
     upload_channel,
-    wait_for_endpoint,
-    wait_for_endpoint_deleted,
 )
 from tests.conftest import FAKE_AWS_REGION as REGION
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mysfits import samconfig
-from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, resume, sagemaker_job
+from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, resume, sagemaker_endpoint, sagemaker_job
 from mysfits.aws.steps import Context, Overrides, Resolved, Results, Step
 from mysfits.cli_base import CliError
 from mysfits_api import encoding as encodings
@@ -72,13 +72,13 @@ class TestChannel:
     digest: str = ""
 
 
-def capacity_from(args: argparse.Namespace) -> sagemaker_job.Capacity:
+def capacity_from(args: argparse.Namespace) -> sagemaker_endpoint.Capacity:
     if args.serverless:
         try:
-            return sagemaker_job.Serverless(args.memory_mb or 2048, args.max_concurrency or 5)
+            return sagemaker_endpoint.Serverless(args.memory_mb or 2048, args.max_concurrency or 5)
         except ValueError as exc:
             raise CliError(str(exc)) from None
-    return sagemaker_job.RealTime(args.instance_type or "ml.m5.large")
+    return sagemaker_endpoint.RealTime(args.instance_type or "ml.m5.large")
 
 
 def _data_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
@@ -356,8 +356,8 @@ def serving_encoding(sm, endpoint: dict) -> str | None:
 
 
 def _serving_endpoint(ctx: Context) -> dict | None:
-    endpoint = sagemaker_job.describe_endpoint_or_none(ctx.aws.sagemaker, ctx.args.endpoint_name)
-    if endpoint is None or endpoint["EndpointStatus"] in sagemaker_job.FAILED:
+    endpoint = sagemaker_endpoint.describe_endpoint_or_none(ctx.aws.sagemaker, ctx.args.endpoint_name)
+    if endpoint is None or endpoint["EndpointStatus"] in sagemaker_endpoint.FAILED:
         return None
     return endpoint
 
@@ -402,7 +402,7 @@ def _judge(ctx: Context, results: Results) -> Judgement:
         samconfig.ENCODING_PARAMETER, encodings.DEFAULT
     )
     held = learning.held
-    champion = sagemaker_job.predict_through_endpoint(
+    champion = sagemaker_endpoint.predict_through_endpoint(
         ctx.aws.runtime, args.endpoint_name, knn.encode_rows(held.X, encoding), EVALUATION_BATCH
     )
     verdict = judge.judge(
@@ -426,7 +426,7 @@ def _deploy(ctx: Context, results: Results) -> None:
             "left as it is"
         )
         return
-    sagemaker_job.deploy(
+    sagemaker_endpoint.deploy(
         ctx.aws.sagemaker,
         ctx.args.endpoint_name,
         trained,
@@ -441,7 +441,7 @@ def _evaluate(ctx: Context, results: Results) -> None:
     from mysfits.model.evaluation import format_report, write_confusion_png
 
     endpoint, split = ctx.args.endpoint_name, results.get(Split)
-    metrics = sagemaker_job.evaluate_endpoint(
+    metrics = sagemaker_endpoint.evaluate_endpoint(
         ctx.aws.runtime,
         endpoint,
         split.test.X,

@@ -13,7 +13,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from mysfits.aws import sagemaker_job
+from mysfits.aws import sagemaker_endpoint, sagemaker_job
 
 INPUTS_TAG = "mysfits:training-inputs"
 LOOKED_AT = 20
@@ -75,7 +75,7 @@ def _exists(s3, url: str) -> bool:
 def already_serving(sm, endpoint_name: str, result: sagemaker_job.TrainingResult, capacity) -> bool:
     """True when the endpoint is InService with one variant serving ``result``'s model file on ``capacity``: a
     rerun after a failure further on (the API's deploy, say) then leaves the endpoint as it is."""
-    endpoint = sagemaker_job.describe_endpoint_or_none(sm, endpoint_name)
+    endpoint = sagemaker_endpoint.describe_endpoint_or_none(sm, endpoint_name)
     if endpoint is None or endpoint["EndpointStatus"] != "InService":
         return False
     config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
