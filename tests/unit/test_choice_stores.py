@@ -209,14 +209,19 @@ def test_a_read_only_open_never_creates_a_store(tmp_path):
 
 
 def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
-    """SQLITE_FULL, as a full disk gives it, made real by capping the file's pages on the store's own connection."""
+    """SQLITE_FULL, as a full disk gives it, made real by capping the file's pages on the connection that saves
+    recommendations (the store's saving thread's own)."""
     import dataclasses
 
     store = SqliteChoiceStore(tmp_path / "choices.sqlite3")
     first = recommendation()
     store.save_recommendation(first)
-    connection = store._connection()
-    connection.execute(f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}")
+
+    def cap_pages() -> None:
+        connection = store._connection()
+        connection.execute(f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}")
+
+    store._saving_thread().submit(cap_pages).result()
     with pytest.raises(StoreUnavailable, match="full"):
         for _ in range(1_000):
             big = dataclasses.replace(recommendation(), model_version="x" * 2_000)
@@ -226,8 +231,9 @@ def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
 
 def test_a_long_read_never_blocks_writers_and_a_stuck_writer_costs_others_only_the_busy_timeout(tmp_path):
     """An export or a retrain reads while `mysfits serve` writes: in WAL mode the reader's snapshot holds no lock a
-    writer waits on. A writer that holds the write lock (another process, stuck) makes the others wait the busy
-    timeout and then answer StoreUnavailable (a 503), never hang."""
+    writer waits on. A writer that holds the write lock (another process, stuck) makes a choice wait the busy
+    timeout and then answer StoreUnavailable (a 503), never hang; a recommendation gives up far sooner (its own
+    test is in tests/faults/test_store_faults.py)."""
     import sqlite3
     import time
 
@@ -247,9 +253,11 @@ def test_a_long_read_never_blocks_writers_and_a_stuck_writer_costs_others_only_t
 
     stuck = sqlite3.connect(path, isolation_level=None)
     stuck.execute("BEGIN IMMEDIATE")  # the write lock, never released
+    with pytest.raises(StoreUnavailable, match="within 0.2 s|locked"):
+        store.save_recommendation(recommendation())
     started = time.monotonic()
     with pytest.raises(StoreUnavailable, match="locked"):
-        store.save_recommendation(recommendation())
+        store.record_choice(str(uuid.uuid4()), IDS[3], choice_id=str(uuid.uuid4()), now=NOW + 1)
     waited = time.monotonic() - started
     stuck.execute("ROLLBACK")
     assert 1.5 < waited < 4.0, waited

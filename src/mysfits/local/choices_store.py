@@ -6,13 +6,26 @@ another's lock instead of failing at once. ``synchronous=FULL`` makes every comm
 read-only or damaged file) becomes :class:`StoreUnavailable`: the API answers 503, never 500.
 A recommendation is adopted at most once: the choice is one UPDATE guarded by ``chosen IS NULL``, which SQLite
 applies atomically whichever worker gets there first.
+
+A recommendation is worth answering without its id, a choice is not worth acknowledging if it may be lost; so the
+two writes are guarded differently. Saving a recommendation runs on a thread of its own and is given up after
+:data:`RECOMMENDATION_WAIT_S`, whatever holds it up (another process's long write lock, a hung disk). Every write
+first checks that the file at the path is still the one this connection has open (device and inode): a store deleted
+or replaced under a running server is reopened at the path, so a 201 always means the choice is in the file that
+``export`` and ``retrain`` read. Unchosen recommendations are deleted after the same retention as on AWS, a small
+batch at a time on that thread, so no delete holds the write lock for long.
 """
 
 from __future__ import annotations
 
+import os
+import queue
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from mysfits_api.choices import (
@@ -27,6 +40,15 @@ from mysfits_api.choices import (
 DEFAULT_PATH = Path("data/choices.sqlite3")
 BUSY_TIMEOUT_MS = 2_000
 """How long a writer waits for another's lock: far above a commit's few milliseconds, well under the API's 26 s."""
+RECOMMENDATION_WAIT_S = 0.2
+"""How long a recommendation waits for the store before it is answered without an id: the function's one local
+instance serves the next visitor only after it, and the gateway sheds requests that wait 0.5 s behind it."""
+RETENTION_DAYS = 7
+"""Unchosen recommendations are kept this long, as template.yaml's UnchosenRecommendationRetentionDays on AWS."""
+RETENTION_BATCH = 500
+"""Rows one retention delete removes: a few milliseconds of write lock, so visitors never wait on it."""
+RETENTION_PAUSE_S = 600.0
+"""Time between retention passes once no expired row is left; while some are, a batch runs after each save."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS recommendations (
@@ -42,6 +64,11 @@ CREATE TABLE IF NOT EXISTS recommendations (
 );
 CREATE INDEX IF NOT EXISTS chosen_rows ON recommendations (chosen_at) WHERE chosen IS NOT NULL;
 """
+_RETENTION_INDEX = "CREATE INDEX IF NOT EXISTS unchosen_rows ON recommendations (created_at) WHERE chosen IS NULL"
+_EXPIRE = (
+    "DELETE FROM recommendations WHERE rowid IN "
+    "(SELECT rowid FROM recommendations WHERE chosen IS NULL AND created_at < ? LIMIT ?)"
+)
 _SELECT_ONE = (
     "SELECT id, answers, recommended, runner_up, model_version, created_at, choice_id, chosen, chosen_at "
     "FROM recommendations WHERE id = ?"
@@ -62,38 +89,83 @@ class SqliteChoiceStore:
     One connection per thread: the local gateway runs the handler on a thread pool whose threads come and go.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_PATH, *, read_only: bool = False):
-        """``read_only`` is for readers (export, stats, retrain): they must never create or change the file."""
+    def __init__(
+        self,
+        path: str | Path = DEFAULT_PATH,
+        *,
+        read_only: bool = False,
+        open_now: bool = True,
+        retention_days: int = RETENTION_DAYS,
+    ):
+        """``read_only`` is for readers (export, stats, retrain): they must never create or change the file.
+        ``open_now=False`` defers opening to the first write, for a server that must start while the store is
+        damaged: every write then tries again, so the store recovers as soon as the file at the path is usable."""
         self.path = Path(path)
         self.read_only = read_only
+        self.retention_s = retention_days * 24 * 3600
         self._local = threading.local()
+        self._saver: _Saver | None = None
+        self._last_save: Future | None = None
+        self._next_expiry = 0.0
         if read_only:
             with self._guard("open"):
                 self._connection().execute("SELECT count(*) FROM recommendations").fetchone()
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreUnavailable(f"{self.path}: cannot create its folder: {exc.strerror}") from exc
-        with self._guard("open"):
-            connection = self._connection()
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+        if open_now:
+            self._connection()
         # A connection must not cross a fork, and `mysfits serve --workers N` forks after this: each thread that
         # uses the store opens its own.
         self.close()
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self, busy_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
+        if connection is not None and not self.read_only and _identity(self.path) != self._local.identity:
+            # Deleted, renamed away or replaced: writing on would acknowledge what no reader of the path will see.
+            self._check_reopenable()
+            self.close()
+            connection = None
         if connection is None:
-            target = f"file:{self.path.resolve()}?mode=ro" if self.read_only else str(self.path)
-            connection = sqlite3.connect(
-                target, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, uri=self.read_only
-            )
-            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA synchronous=FULL")
+            connection = self._open(busy_ms)
             self._local.connection = connection
         return connection
+
+    def _open(self, busy_ms: int) -> sqlite3.Connection:
+        if self.read_only:
+            target = f"file:{self.path.resolve()}?mode=ro"
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"{self.path}: cannot create its folder: {exc.strerror}") from exc
+            target = str(self.path)
+        with self._guard("open"):
+            connection = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None, uri=self.read_only)
+        try:
+            with self._guard("open"):
+                connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+                connection.execute("PRAGMA synchronous=FULL")
+                if not self.read_only:
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    connection.executescript(_SCHEMA)
+                    connection.execute(_RETENTION_INDEX)
+                    self._local.identity = _identity(self.path)
+                    self._local.wal = _identity(_wal_of(self.path))
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _check_reopenable(self) -> None:
+        """A new connection at the path would replay the write-ahead log beside it, which is still the old file's
+        while this one's connection is open (SQLite keeps the log of a moved file): the old file's pages written
+        into another. So the path is reopened only once that log is gone too (a new store starts) or another's;
+        until then writes are refused, and the old file put back is used again as if nothing happened."""
+        if self._local.wal is not None and _identity(_wal_of(self.path)) == self._local.wal:
+            raise StoreUnavailable(
+                f"{self.path} is no longer the file this server opened (deleted, moved or replaced), and "
+                f"{_wal_of(self.path).name} beside it belongs to the old file: writes are refused until the old file "
+                "is back, or until it is gone with its -wal and -shm files (a new store then starts)"
+            )
 
     def _guard(self, action: str):
         return _Guard(self.path, action)
@@ -101,8 +173,28 @@ class SqliteChoiceStore:
     # -- writes (the API) -------------------------------------------------------------------------------------------
 
     def save_recommendation(self, recommendation: Recommendation) -> None:
+        """Raises StoreUnavailable after :data:`RECOMMENDATION_WAIT_S` at most. A save given up on may still land
+        later: an unchosen row, which retention removes like any other."""
+        if self._last_save is not None and not self._last_save.done():
+            raise StoreUnavailable(
+                f"{self.path}: cannot save a recommendation: the store has not finished the last one yet"
+            )
+        saver = self._saving_thread()
+        self._last_save = saved = saver.submit(lambda: self._insert(recommendation))
+        try:
+            saved.result(timeout=RECOMMENDATION_WAIT_S)
+        except FutureTimeout:
+            raise StoreUnavailable(
+                f"{self.path}: cannot save a recommendation: the store did not take it within {RECOMMENDATION_WAIT_S} s"
+            ) from None
+        now = time.time()
+        if now >= self._next_expiry:
+            self._next_expiry = now + RETENTION_PAUSE_S  # until the batch says whether more are waiting
+            saver.submit(lambda: self._expire_after_batch(now))
+
+    def _insert(self, recommendation: Recommendation) -> None:
         with self._guard("save a recommendation"):
-            self._connection().execute(
+            self._connection(_wait_ms()).execute(
                 "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -115,6 +207,25 @@ class SqliteChoiceStore:
                 ),
             )
 
+    def _saving_thread(self) -> _Saver:
+        """This process's saver, started on first use: a thread must not cross `serve --workers`' fork."""
+        if self._saver is None or self._saver.pid != os.getpid():
+            self._saver, self._last_save = _Saver(), None
+        return self._saver
+
+    def _expire_after_batch(self, now: float) -> None:
+        try:
+            deleted = self.expire_unchosen(now)
+        except StoreUnavailable:
+            return  # busy or damaged now: the next pass tries again
+        if deleted == RETENTION_BATCH:
+            self._next_expiry = 0.0  # more are waiting: another batch after the next save
+
+    def expire_unchosen(self, now: float, batch: int = RETENTION_BATCH) -> int:
+        """Delete at most ``batch`` recommendations that nobody adopted within the retention; how many went."""
+        with self._guard("delete expired recommendations"):
+            return self._connection(_wait_ms()).execute(_EXPIRE, (now - self.retention_s, batch)).rowcount
+
     def record_choice(self, recommendation_id: str, mysfit_id: str, *, choice_id: str, now: float) -> Choice:
         with self._guard("record a choice"):
             connection = self._connection()
@@ -124,6 +235,9 @@ class SqliteChoiceStore:
                 (choice_id, mysfit_id, now, recommendation_id, now - CHOICE_WINDOW_SECONDS),
             ).rowcount
             row = connection.execute(_SELECT_ONE, (recommendation_id,)).fetchone()
+        if _identity(self.path) != self._local.identity:
+            # Replaced or deleted while the choice was being written: it went into a file nobody will read.
+            raise StoreUnavailable(f"{self.path}: cannot record a choice: the file was replaced or deleted meanwhile")
         if updated:
             return _choice(row)
         if row is None:
@@ -135,20 +249,78 @@ class SqliteChoiceStore:
     # -- reads (export, stats, retrain) -----------------------------------------------------------------------------
 
     def recommendations(self) -> Iterator[Recommendation]:
-        with self._guard("read recommendations"):
-            rows = self._connection().execute(_SELECT_ALL).fetchall()
-        return iter([_recommendation(row) for row in rows])
+        return self._stream(_SELECT_ALL, _recommendation, "read recommendations")
 
     def choices(self) -> Iterator[Choice]:
-        with self._guard("read choices"):
-            rows = self._connection().execute(_SELECT_CHOSEN).fetchall()
-        return iter([_choice(row) for row in rows])
+        return self._stream(_SELECT_CHOSEN, _choice, "read choices")
+
+    def _stream(self, query: str, make: Callable[[tuple], object], action: str) -> Iterator:
+        """Rows a page at a time, so a reader's memory stays bounded however many millions the store holds. The
+        query runs before the first row is asked for, so a store that cannot be read fails here, not mid-loop."""
+        with self._guard(action):
+            cursor = self._connection().execute(query)
+            first = cursor.fetchmany(_PAGE_ROWS)
+
+        def rows():
+            page = first
+            while page:
+                yield from map(make, page)
+                with self._guard(action):
+                    page = cursor.fetchmany(_PAGE_ROWS)
+
+        return rows()
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+_PAGE_ROWS = 1_000
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` (device and inode): one stat, a few microseconds per write."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _wait_ms() -> int:
+    """The saver's busy timeout: it gives up on a held lock a little before the caller stops waiting for it."""
+    return int(RECOMMENDATION_WAIT_S * 750)
+
+
+class _Saver:
+    """One daemon thread running the store's recommendation saves and retention batches in order. Daemon, unlike a
+    ThreadPoolExecutor's: a save stuck on a hung disk must not keep the server from exiting."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="choices-saver", daemon=True).start()
+
+    def submit(self, job: Callable[[], object]) -> Future:
+        future: Future = Future()
+        self._jobs.put((job, future))
+        return future
+
+    def _run(self) -> None:
+        while True:
+            job, future = self._jobs.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
+                future.set_exception(exc)
 
 
 class _Guard:
