@@ -106,7 +106,7 @@ def test_a_store_moved_away_refuses_choices_and_is_used_again_when_it_is_put_bac
     store.save_recommendation(kept)
     path.rename(moved)
     path.mkdir()
-    with pytest.raises(StoreUnavailable, match="choices.sqlite3"):
+    with pytest.raises(StoreUnavailable, match=r"choices\.sqlite3"):
         store.record_choice(kept.recommendation_id, IDS[3], choice_id="c-refused", now=time.time())
     path.rmdir()
     moved.rename(path)
@@ -128,7 +128,7 @@ def test_a_store_damaged_at_start_refuses_writes_and_recovers_when_the_path_does
     with pytest.raises(StoreUnavailable):
         SqliteChoiceStore(path)
     store = SqliteChoiceStore(path, open_now=False)
-    with pytest.raises(StoreUnavailable, match="choices.sqlite3"):
+    with pytest.raises(StoreUnavailable, match=r"choices\.sqlite3"):
         store.save_recommendation(recommendation())
     if damage == "directory":
         path.rmdir()
