@@ -7,6 +7,7 @@ hold the store's own side of it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import time
@@ -43,7 +44,7 @@ def test_a_held_write_lock_refuses_a_recommendation_with_the_bound_and_the_store
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # as a long DELETE in another process holds it
     for _ in range(3):
-        with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked"):
+        with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked|not finished"):
             store.save_recommendation(recommendation())
     holder.execute("ROLLBACK")
     # A save given up on may still be finishing; the store takes the next ones once it has.
@@ -81,10 +82,14 @@ def test_a_store_replaced_under_its_log_refuses_writes_until_the_old_log_is_gone
     before = recommendation()
     store.save_recommendation(before)
     store.record_choice(before.recommendation_id, IDS[1], choice_id="c-old", now=time.time())
-    replacement = SqliteChoiceStore(other)
+    SqliteChoiceStore(other)  # the schema, its connection closed
     restored = recommendation()
-    replacement.save_recommendation(restored)
-    replacement._saving_thread().submit(replacement.close).result()  # its log checkpointed and gone, as a backup's
+    with contextlib.closing(sqlite3.connect(other, isolation_level=None)) as backup:  # another process's, closed
+        backup.execute(
+            "INSERT INTO recommendations (id, answers, recommended, model_version, created_at) "
+            "VALUES (?, '1,2,3,4,5', ?, 'v', ?)",
+            (restored.recommendation_id, IDS[0], restored.created_at),
+        )
     shutil.move(other, path)  # rename over the open file, as a restore from a backup might
     with pytest.raises(StoreUnavailable, match="no longer the file this server opened"):
         store.save_recommendation(recommendation())
@@ -122,7 +127,7 @@ def test_a_store_damaged_at_start_refuses_writes_and_recovers_when_the_path_does
     elif damage == "text file":
         path.write_text("these are my notes, not a database\n" * 50)
     else:
-        SqliteChoiceStore(path).save_recommendation(recommendation())
+        SqliteChoiceStore(path)  # a store, closed: no log beside it
         with open(path, "r+b") as fh:
             fh.write(b"\x00" * 100)  # the 100-byte header, zeroed
     with pytest.raises(StoreUnavailable):
@@ -173,3 +178,21 @@ def test_saving_recommendations_runs_retention_by_itself(tmp_path):
     while expired.recommendation_id in stored_ids(path):
         assert time.monotonic() < deadline, "a recommendation past the retention was never deleted"
         time.sleep(0.05)
+
+
+def test_a_store_deleted_without_its_log_refuses_writes_rather_than_replay_the_log_into_a_new_file(tmp_path):
+    """`rm choices.sqlite3` alone leaves the -wal: a database created at the path would take in the old file's
+    pages. Writes are refused with what to do, and a new store starts once the log is removed too."""
+    path = tmp_path / "choices.sqlite3"
+    store = SqliteChoiceStore(path)
+    store.save_recommendation(recommendation())
+    path.unlink()
+    with pytest.raises(StoreUnavailable, match="remove its -wal"):
+        store.record_choice(str(uuid.uuid4()), IDS[1], choice_id="c-refused", now=time.time())
+    assert not path.exists()
+    for name in ("choices.sqlite3-wal", "choices.sqlite3-shm"):
+        (tmp_path / name).unlink()
+    kept = recommendation()
+    store.save_recommendation(kept)
+    store.record_choice(kept.recommendation_id, IDS[1], choice_id="c-new", now=time.time())
+    assert stored_ids(path) == {kept.recommendation_id}

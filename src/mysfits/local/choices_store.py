@@ -48,7 +48,10 @@ RETENTION_DAYS = 7
 RETENTION_BATCH = 500
 """Rows one retention delete removes: a few milliseconds of write lock, so visitors never wait on it."""
 RETENTION_PAUSE_S = 600.0
-"""Time between retention passes once no expired row is left; while some are, a batch runs after each save."""
+"""Time between retention passes once no expired row is left; while some are, a batch runs every housekeeping."""
+HOUSEKEEPING_S = 2.0
+"""How often (while recommendations come in) a process's housekeeping thread checkpoints the log and, when due,
+deletes a retention batch: work that must never sit in front of a visitor's save."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS recommendations (
@@ -106,6 +109,8 @@ class SqliteChoiceStore:
         self._local = threading.local()
         self._saver: _Saver | None = None
         self._last_save: Future | None = None
+        self._keeper: _Saver | None = None
+        self._next_housekeeping = 0.0
         self._next_expiry = 0.0
         if read_only:
             with self._guard("open"):
@@ -137,6 +142,7 @@ class SqliteChoiceStore:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreUnavailable(f"{self.path}: cannot create its folder: {exc.strerror}") from exc
+            _refuse_orphan_log(self.path)
             target = str(self.path)
         with self._guard("open"):
             connection = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None, uri=self.read_only)
@@ -187,14 +193,18 @@ class SqliteChoiceStore:
             raise StoreUnavailable(
                 f"{self.path}: cannot save a recommendation: the store did not take it within {RECOMMENDATION_WAIT_S} s"
             ) from None
-        now = time.time()
-        if now >= self._next_expiry:
-            self._next_expiry = now + RETENTION_PAUSE_S  # until the batch says whether more are waiting
-            saver.submit(lambda: self._expire_after_batch(now))
+        now = time.monotonic()
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING_S
+            self._keeper.submit(self._housekeep)
 
     def _insert(self, recommendation: Recommendation) -> None:
         with self._guard("save a recommendation"):
-            self._connection(_wait_ms()).execute(
+            connection = self._connection(_wait_ms())
+            # The commit that passes the log's checkpoint threshold would run the checkpoint (an fsync of the whole
+            # database) inside a visitor's save; housekeeping runs it instead.
+            connection.execute("PRAGMA wal_autocheckpoint=0")
+            connection.execute(
                 "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -210,16 +220,23 @@ class SqliteChoiceStore:
     def _saving_thread(self) -> _Saver:
         """This process's saver, started on first use: a thread must not cross `serve --workers`' fork."""
         if self._saver is None or self._saver.pid != os.getpid():
-            self._saver, self._last_save = _Saver(), None
+            self._saver, self._last_save = _Saver("choices-saver"), None
+            self._keeper = _Saver("choices-housekeeping")
         return self._saver
 
-    def _expire_after_batch(self, now: float) -> None:
+    def _housekeep(self) -> None:
+        """A passive checkpoint (it waits for no one) and, when due, one retention batch; failures wait for the
+        next round."""
         try:
-            deleted = self.expire_unchosen(now)
+            with self._guard("checkpoint"):
+                self._connection(_wait_ms()).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            now = time.time()
+            if now >= self._next_expiry:
+                deleted = self.expire_unchosen(now)
+                # While expired rows remain, another batch next round; then rest.
+                self._next_expiry = 0.0 if deleted == RETENTION_BATCH else now + RETENTION_PAUSE_S
         except StoreUnavailable:
-            return  # busy or damaged now: the next pass tries again
-        if deleted == RETENTION_BATCH:
-            self._next_expiry = 0.0  # more are waiting: another batch after the next save
+            return
 
     def expire_unchosen(self, now: float, batch: int = RETENTION_BATCH) -> int:
         """Delete at most ``batch`` recommendations that nobody adopted within the retention; how many went."""
@@ -293,19 +310,35 @@ def _wal_of(path: Path) -> Path:
     return path.with_name(path.name + "-wal")
 
 
+def _refuse_orphan_log(path: Path) -> None:
+    """A new database created at ``path`` would replay a log left beside it by the file that was there (moved or
+    deleted without its -wal): another database's pages, a damaged store. Refuse instead, and say what to do."""
+    if os.path.lexists(path):
+        return
+    try:
+        size = os.stat(_wal_of(path)).st_size
+    except OSError:
+        return
+    if size:
+        raise StoreUnavailable(
+            f"{path} is missing but {_wal_of(path).name} is still beside it: put the store back, or remove its -wal "
+            "and -shm files too to start a new one"
+        )
+
+
 def _wait_ms() -> int:
     """The saver's busy timeout: it gives up on a held lock a little before the caller stops waiting for it."""
     return int(RECOMMENDATION_WAIT_S * 750)
 
 
 class _Saver:
-    """One daemon thread running the store's recommendation saves and retention batches in order. Daemon, unlike a
+    """One daemon thread running jobs in order (the store's recommendation saves, or its housekeeping). Daemon, unlike a
     ThreadPoolExecutor's: a save stuck on a hung disk must not keep the server from exiting."""
 
-    def __init__(self):
+    def __init__(self, name: str):
         self.pid = os.getpid()
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._run, name="choices-saver", daemon=True).start()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def submit(self, job: Callable[[], object]) -> Future:
         future: Future = Future()
