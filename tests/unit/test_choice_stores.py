@@ -14,9 +14,11 @@ import pytest
 
 from mysfits.aws.choices_table import DynamoDbChoiceReader
 from mysfits.local.choices_store import SqliteChoiceStore
+from mysfits_api import adopt
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import (
     CHOICE_WINDOW_SECONDS,
+    CLOCK_SKEW_SECONDS,
     AlreadyChosen,
     Recommendation,
     StoreUnavailable,
@@ -112,6 +114,30 @@ def test_the_choice_window_closes_after_a_day(stores):
         stores.store.record_choice(old.recommendation_id, IDS[0], choice_id="c-1", now=NOW)
     stores.store.record_choice(fresh.recommendation_id, IDS[0], choice_id="c-2", now=NOW)
     assert [c.choice_id for c in stores.reader.choices()] == ["c-2"]
+
+
+def test_a_recommendation_dated_in_the_future_cannot_be_adopted(stores):
+    """Issue 30: only the window's lower bound was checked, so a row dated a year ahead (written by hand, or by a
+    writer with a broken clock) could be adopted for a year. A few seconds of clock skew are allowed."""
+    ahead = recommendation(created_at=NOW + 3600)
+    skewed = recommendation(created_at=NOW + CLOCK_SKEW_SECONDS)
+    for kept in (ahead, skewed):
+        stores.store.save_recommendation(kept)
+    with pytest.raises(UnknownRecommendation, match="dated in the future"):
+        stores.store.record_choice(ahead.recommendation_id, IDS[0], choice_id="c-1", now=NOW)
+    stores.store.record_choice(skewed.recommendation_id, IDS[0], choice_id="c-2", now=NOW)
+    assert [c.choice_id for c in stores.reader.choices()] == ["c-2"]
+
+
+def test_the_api_stores_times_to_the_second(stores):
+    """Issue 30: times kept to the microsecond could be joined to API Gateway's access log (caller IP, request time)
+    row by row. What the API stores goes through adopt, which keeps whole seconds, never later than it happened."""
+    made = recommendation(created_at=NOW + 0.987654)
+    adopt.keep_recommendation(stores.store, made)
+    choice = adopt.record_choice(stores.store, made.recommendation_id, IDS[2], NOW + 60.123456)
+    assert (choice.recommendation.created_at, choice.chosen_at) == (NOW, NOW + 60)
+    (stored,) = stores.reader.choices()
+    assert (stored.recommendation.created_at, stored.chosen_at) == (NOW, NOW + 60)
 
 
 def test_choices_read_back_oldest_first(stores):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mysfits_api.choices import (
     CHOICE_WINDOW_SECONDS,
+    CLOCK_SKEW_SECONDS,
     AlreadyChosen,
     Choice,
     Recommendation,
@@ -248,8 +249,8 @@ class SqliteChoiceStore:
             connection = self._connection()
             updated = connection.execute(
                 "UPDATE recommendations SET choice_id = ?, chosen = ?, chosen_at = ? "
-                "WHERE id = ? AND chosen IS NULL AND created_at >= ?",
-                (choice_id, mysfit_id, now, recommendation_id, now - CHOICE_WINDOW_SECONDS),
+                "WHERE id = ? AND chosen IS NULL AND created_at >= ? AND created_at <= ?",
+                (choice_id, mysfit_id, now, recommendation_id, now - CHOICE_WINDOW_SECONDS, now + CLOCK_SKEW_SECONDS),
             ).rowcount
             row = connection.execute(_SELECT_ONE, (recommendation_id,)).fetchone()
         if _identity(self.path) != self._local.identity:
@@ -261,6 +262,8 @@ class SqliteChoiceStore:
             raise UnknownRecommendation(f"no recommendation {recommendation_id}")
         if row[7] is not None:
             raise AlreadyChosen(f"recommendation {recommendation_id} was adopted already")
+        if row[5] > now + CLOCK_SKEW_SECONDS:
+            raise UnknownRecommendation(f"recommendation {recommendation_id} is dated in the future")
         raise UnknownRecommendation(f"recommendation {recommendation_id} is older than the choice window")
 
     # -- reads (export, stats, retrain) -----------------------------------------------------------------------------
