@@ -107,6 +107,15 @@ class ModelArtifact:
         return {**body, "checksum": "sha256:" + _digest(body)}
 
 
+def variant_name(model: ModelArtifact) -> str:
+    """The id of ``model`` wherever it shows: the production variant an endpoint serving it reports
+    (``InvokedProductionVariant``), so the model version the API stores with each recommendation, and what
+    ``mysfits retrain`` prints. ``<encoding>-<first 12 hex of the file's checksum>``: the name says which features the
+    model wants and which model answered, so a caller can follow an encoding change."""
+    digest = (model.checksum or model.to_document()["checksum"]).removeprefix("sha256:")
+    return f"{model.encoding}-{digest[:12]}"
+
+
 def _pack(data: bytes) -> dict:
     return {"encoding": "zlib+base64", "bytes": len(data), "data": base64.b64encode(zlib.compress(data, 6)).decode()}
 
