@@ -133,7 +133,8 @@ class Gateway:
         else API Gateway's 10 MB. The function would refuse a bigger body anyway; refusing it here, as soon as its
         declared or received length passes the limit, saves buffering up to 10 MB per request first."""
         found = self.api.find(method, path)
-        if found is None:
+        if found is None or method not in _BODY_METHODS:
+            # A GET's body reaches the function on AWS, which never reads it: refusing it here would differ.
             return None, MAX_PAYLOAD_BYTES
         route = found[0]
         limit = self._body_limits.get(route.function.logical_id)
@@ -259,6 +260,9 @@ class Gateway:
 def _set_once(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _body_limit(handler: Handler) -> int | None:
