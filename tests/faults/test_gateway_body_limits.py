@@ -4,7 +4,8 @@ or the received length passes it, instead of buffering up to API Gateway's 10 MB
 Promised (docs/reliability.md): a route's body over its limit gets `413` in the function's own JSON shape with the
 CORS header, at once when Content-Length says so (nothing of the body need arrive), and after at most the limit
 plus one network read when the length is not declared; 40 clients each sending 10 MB cost the gateway little memory.
-Paths that match no route keep API Gateway's 10 MB limit.
+Paths that match no route keep API Gateway's 10 MB limit, and a body declared over 10 MB gets API Gateway's own 413,
+as on AWS.
 """
 
 from __future__ import annotations
@@ -56,22 +57,22 @@ def parse(reply: bytes) -> tuple[int, dict[str, str], dict]:
 
 
 @pytest.mark.parametrize("path", ["/choices", "/recommendations"])
-def test_a_declared_10_mb_body_is_refused_before_any_of_it_is_sent(gateway, path):
+def test_a_declared_body_of_nearly_10_mb_is_refused_before_any_of_it_is_sent(gateway, path):
     port, _ = gateway
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {10 * MB}\r\n\r\n".encode()
+            f"Content-Length: {10 * MB - 1}\r\n\r\n".encode()
         )
         reply = read_answer(sock)
     assert reply, "no answer before the body was sent: the gateway waits to buffer it"
     status, headers, body = parse(reply)
     assert status == 413
     assert body == {
-        "message": f"the body is {10 * MB} bytes; the limit is 1024",
+        "message": f"the body is {10 * MB - 1} bytes; the limit is 1024",
         "field": "body",
         "allowed": "at most 1024 bytes",
-        "received": 10 * MB,
+        "received": 10 * MB - 1,
     }
     assert headers["access-control-allow-origin"]
 
@@ -86,6 +87,15 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(gateway):
     status, _, body = parse(reply)
     assert status == 413
     assert body["received"] == "more than 1024"
+
+
+def test_a_declared_body_over_10_mb_gets_api_gateways_own_413(gateway):
+    port, _ = gateway
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"POST /choices HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % (10 * MB + 1))
+        status, headers, body = parse(read_answer(sock))
+    assert (status, body) == (413, {"message": "Request Too Long"})
+    assert headers["access-control-allow-origin"]
 
 
 def test_a_path_without_a_route_keeps_api_gateways_10_mb(gateway):
