@@ -28,7 +28,7 @@ def mysfits(*args: str, timeout: float = 300):
 
 
 def store_with(path, data: ds.Dataset):
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     for i in range(data.rows):
         rec = Recommendation(f"00000000-0000-4000-8000-{i:012d}", tuple(int(a) for a in data.X[i]), IDS[0], None,
                              "ordinal-000000000000", 1_800_000_000.0 + i)  # fmt: skip

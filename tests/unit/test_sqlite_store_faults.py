@@ -44,7 +44,7 @@ def test_a_held_write_lock_refuses_a_recommendation_with_the_bound_and_the_store
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # as a long DELETE in another process holds it
     for _ in range(3):
-        with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked|not finished"):
+        with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked|not finished|was busy"):
             store.save_recommendation(recommendation())
     holder.execute("ROLLBACK")
     # A save given up on may still be finishing; the store takes the next ones once it has.
@@ -62,7 +62,7 @@ def test_a_held_write_lock_refuses_a_recommendation_with_the_bound_and_the_store
 
 def test_a_deleted_store_is_reopened_at_its_path_so_an_acknowledged_choice_is_where_readers_look(tmp_path):
     path = tmp_path / "choices.sqlite3"
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     store.save_recommendation(recommendation())
     for name in ("choices.sqlite3", "choices.sqlite3-wal", "choices.sqlite3-shm"):
         (tmp_path / name).unlink(missing_ok=True)
@@ -78,7 +78,7 @@ def test_a_store_replaced_under_its_log_refuses_writes_until_the_old_log_is_gone
     would write the old pages into the new file. Writes are refused instead, and resume on the new file once the old
     log and index are removed."""
     path, other = tmp_path / "choices.sqlite3", tmp_path / "other.sqlite3"
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     before = recommendation()
     store.save_recommendation(before)
     store.record_choice(before.recommendation_id, IDS[1], choice_id="c-old", now=time.time())
@@ -106,7 +106,7 @@ def test_a_store_moved_away_refuses_choices_and_is_used_again_when_it_is_put_bac
     """The probe's case: the store renamed and a directory made at its path. Old code went on writing (and
     acknowledging) into the moved file."""
     path, moved = tmp_path / "choices.sqlite3", tmp_path / "moved.sqlite3"
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     kept = recommendation()
     store.save_recommendation(kept)
     path.rename(moved)
@@ -132,7 +132,7 @@ def test_a_store_damaged_at_start_refuses_writes_and_recovers_when_the_path_does
             fh.write(b"\x00" * 100)  # the 100-byte header, zeroed
     with pytest.raises(StoreUnavailable):
         SqliteChoiceStore(path)
-    store = SqliteChoiceStore(path, open_now=False)
+    store = SqliteChoiceStore(path, open_now=False, save_wait_s=30)
     with pytest.raises(StoreUnavailable, match=r"choices\.sqlite3"):
         store.save_recommendation(recommendation())
     if damage == "directory":
@@ -147,7 +147,7 @@ def test_a_store_damaged_at_start_refuses_writes_and_recovers_when_the_path_does
 
 def test_retention_deletes_only_old_unchosen_recommendations_a_small_batch_at_a_time(tmp_path):
     path = tmp_path / "choices.sqlite3"
-    store = SqliteChoiceStore(path, retention_days=7)
+    store = SqliteChoiceStore(path, retention_days=7, save_wait_s=30)
     now = time.time()
     old = [recommendation(now - 8 * DAY) for _ in range(RETENTION_BATCH + 20)]
     adopted = recommendation(now - 8 * DAY)
@@ -170,7 +170,7 @@ def test_retention_deletes_only_old_unchosen_recommendations_a_small_batch_at_a_
 
 def test_saving_recommendations_runs_retention_by_itself(tmp_path):
     path = tmp_path / "choices.sqlite3"
-    store = SqliteChoiceStore(path, retention_days=7)
+    store = SqliteChoiceStore(path, retention_days=7, save_wait_s=30)
     expired = recommendation(time.time() - 30 * DAY)
     store.save_recommendation(expired)
     store.save_recommendation(recommendation())
@@ -184,7 +184,7 @@ def test_a_store_deleted_without_its_log_refuses_writes_rather_than_replay_the_l
     """`rm choices.sqlite3` alone leaves the -wal: a database created at the path would take in the old file's
     pages. Writes are refused with what to do, and a new store starts once the log is removed too."""
     path = tmp_path / "choices.sqlite3"
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     store.save_recommendation(recommendation())
     path.unlink()
     with pytest.raises(StoreUnavailable, match="remove its -wal"):

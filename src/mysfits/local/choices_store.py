@@ -44,6 +44,9 @@ BUSY_TIMEOUT_MS = 2_000
 RECOMMENDATION_WAIT_S = 0.2
 """How long a recommendation waits for the store before it is answered without an id: the function's one local
 instance serves the next visitor only after it, and the gateway sheds requests that wait 0.5 s behind it."""
+BUSY_PAUSE_S = 1.0
+"""After a save gave up on a busy store, the recommendations of the next second are answered without trying: a
+lock held for seconds then costs one visitor in a second 0.2 s, not every visitor in the queue 0.2 s each."""
 RETENTION_DAYS = 7
 """Unchosen recommendations are kept this long, as template.yaml's UnchosenRecommendationRetentionDays on AWS."""
 RETENTION_BATCH = 500
@@ -100,17 +103,21 @@ class SqliteChoiceStore:
         read_only: bool = False,
         open_now: bool = True,
         retention_days: int = RETENTION_DAYS,
+        save_wait_s: float = RECOMMENDATION_WAIT_S,
     ):
         """``read_only`` is for readers (export, stats, retrain): they must never create or change the file.
         ``open_now=False`` defers opening to the first write, for a server that must start while the store is
-        damaged: every write then tries again, so the store recovers as soon as the file at the path is usable."""
+        damaged: every write then tries again, so the store recovers as soon as the file at the path is usable.
+        ``save_wait_s`` is for callers that need every save to land (tests of what is stored, not of when)."""
         self.path = Path(path)
+        self.save_wait_s = save_wait_s
         self.read_only = read_only
         self.retention_s = retention_days * 24 * 3600
         self._local = threading.local()
         self._saver: _Saver | None = None
         self._last_save: Future | None = None
         self._keeper: _Saver | None = None
+        self._paused_until = 0.0
         self._next_housekeeping = 0.0
         self._next_expiry = 0.0
         if read_only:
@@ -177,6 +184,10 @@ class SqliteChoiceStore:
     def _guard(self, action: str):
         return _Guard(self.path, action)
 
+    def _wait_ms(self) -> int:
+        """The saver's busy timeout: it gives up on a held lock a little before the caller stops waiting for it."""
+        return int(self.save_wait_s * 750)
+
     # -- writes (the API) -------------------------------------------------------------------------------------------
 
     def save_recommendation(self, recommendation: Recommendation) -> None:
@@ -186,14 +197,23 @@ class SqliteChoiceStore:
             raise StoreUnavailable(
                 f"{self.path}: cannot save a recommendation: the store has not finished the last one yet"
             )
+        if time.monotonic() < self._paused_until:
+            raise StoreUnavailable(
+                f"{self.path}: cannot save a recommendation: the store was busy less than {BUSY_PAUSE_S:g} s ago"
+            )
         saver = self._saving_thread()
         self._last_save = saved = saver.submit(lambda: self._insert(recommendation))
         try:
-            saved.result(timeout=RECOMMENDATION_WAIT_S)
+            saved.result(timeout=self.save_wait_s)
         except FutureTimeout:
+            self._paused_until = time.monotonic() + BUSY_PAUSE_S
             raise StoreUnavailable(
-                f"{self.path}: cannot save a recommendation: the store did not take it within {RECOMMENDATION_WAIT_S} s"
+                f"{self.path}: cannot save a recommendation: the store did not take it within {self.save_wait_s:g} s"
             ) from None
+        except StoreUnavailable as exc:
+            if isinstance(exc.__cause__, sqlite3.OperationalError) and "locked" in str(exc.__cause__):
+                self._paused_until = time.monotonic() + BUSY_PAUSE_S
+            raise
         now = time.monotonic()
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + HOUSEKEEPING_S
@@ -201,7 +221,7 @@ class SqliteChoiceStore:
 
     def _insert(self, recommendation: Recommendation) -> None:
         with self._guard("save a recommendation"):
-            connection = self._connection(_wait_ms())
+            connection = self._connection(self._wait_ms())
             # The commit that passes the log's checkpoint threshold would run the checkpoint (an fsync of the whole
             # database) inside a visitor's save; housekeeping runs it instead.
             connection.execute("PRAGMA wal_autocheckpoint=0")
@@ -230,7 +250,7 @@ class SqliteChoiceStore:
         next round."""
         try:
             with self._guard("checkpoint"):
-                self._connection(_wait_ms()).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self._connection(self._wait_ms()).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             now = time.time()
             if now >= self._next_expiry:
                 deleted = self.expire_unchosen(now)
@@ -242,7 +262,7 @@ class SqliteChoiceStore:
     def expire_unchosen(self, now: float, batch: int = RETENTION_BATCH) -> int:
         """Delete at most ``batch`` recommendations that nobody adopted within the retention; how many went."""
         with self._guard("delete expired recommendations"):
-            return self._connection(_wait_ms()).execute(_EXPIRE, (now - self.retention_s, batch)).rowcount
+            return self._connection(self._wait_ms()).execute(_EXPIRE, (now - self.retention_s, batch)).rowcount
 
     def record_choice(self, recommendation_id: str, mysfit_id: str, *, choice_id: str, now: float) -> Choice:
         with self._guard("record a choice"):
@@ -327,11 +347,6 @@ def _refuse_orphan_log(path: Path) -> None:
             f"{path} is missing but {_wal_of(path).name} is still beside it: put the store back, or remove its -wal "
             "and -shm files too to start a new one"
         )
-
-
-def _wait_ms() -> int:
-    """The saver's busy timeout: it gives up on a held lock a little before the caller stops waiting for it."""
-    return int(RECOMMENDATION_WAIT_S * 750)
 
 
 class _Saver:
