@@ -1,9 +1,12 @@
 """The choices store on one machine: a SQLite file that every `mysfits serve` worker and `mysfits retrain` share.
 
 WAL mode lets readers (export, stats, retrain) run beside the writers, and the busy timeout makes a writer wait for
-another's lock instead of failing at once. ``synchronous=FULL`` makes every commit durable before the API answers
-201, so a killed server loses no acknowledged choice. Every SQLite failure (locked past the timeout, a full disk, a
-read-only or damaged file) becomes :class:`StoreUnavailable`: the API answers 503, never 500.
+another's lock instead of failing at once. ``synchronous=FULL`` makes every choice durable before the API answers
+201, so a killed server loses no acknowledged choice. Recommendations are committed without an fsync of their own
+(``synchronous=NORMAL`` on the saving connection): a killed server keeps them, and they reach the disk with the next
+choice or checkpoint; a power cut before that costs only their Adopt buttons. Every SQLite failure (locked past
+the timeout, a full disk, a read-only or damaged file) becomes :class:`StoreUnavailable`: the API answers 503, never
+500.
 A recommendation is adopted at most once: the choice is one UPDATE guarded by ``chosen IS NULL``, which SQLite
 applies atomically whichever worker gets there first.
 
@@ -225,6 +228,9 @@ class SqliteChoiceStore:
             # The commit that passes the log's checkpoint threshold would run the checkpoint (an fsync of the whole
             # database) inside a visitor's save; housekeeping runs it instead.
             connection.execute("PRAGMA wal_autocheckpoint=0")
+            # No fsync per recommendation: it survives a killed server (the kernel has it) and reaches the disk with
+            # the next choice's commit (FULL) or checkpoint; a power cut may cost it, and with it an Adopt button.
+            connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute(
                 "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
