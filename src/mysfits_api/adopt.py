@@ -7,6 +7,8 @@ training data with are the ones stored with the recommendation, so a client cann
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import uuid
 
 from mysfits_api.catalog import load_catalog
@@ -59,15 +61,21 @@ def _is_uuid(text: str) -> bool:
         return False
 
 
+def stored_time(timestamp: float) -> float:
+    """A time as the stores keep it: to the second, rounded down (never later than it happened). Microseconds would
+    let anyone holding API Gateway's access log (caller IP and request time) tell which visitor made which row."""
+    return float(math.floor(timestamp))
+
+
 def keep_recommendation(store: ChoiceStore, recommendation: Recommendation) -> None:
     """Raises StoreUnavailable; the caller decides that a recommendation without an id is still worth answering."""
-    store.save_recommendation(recommendation)
+    store.save_recommendation(dataclasses.replace(recommendation, created_at=stored_time(recommendation.created_at)))
 
 
 def record_choice(store: ChoiceStore, recommendation_id: str, mysfit_id: str, now: float) -> Choice:
     """The stored choice, or the API error that tells the visitor what happened to it."""
     try:
-        return store.record_choice(recommendation_id, mysfit_id, choice_id=new_id(), now=now)
+        return store.record_choice(recommendation_id, mysfit_id, choice_id=new_id(), now=stored_time(now))
     except UnknownRecommendation as exc:
         hours = CHOICE_WINDOW_SECONDS // 3600
         raise RecommendationNotFound(

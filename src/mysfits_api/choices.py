@@ -14,6 +14,9 @@ from typing import Protocol
 
 CHOICE_WINDOW_SECONDS = 24 * 60 * 60
 """A recommendation can be adopted for a day. Later, its answers may no longer describe the visitor who chose."""
+CLOCK_SKEW_SECONDS = 5
+"""How far ahead of the adopting instance's clock a recommendation may be dated (another instance's clock, with
+times stored to the second). Anything later was not made by this API, and cannot be adopted."""
 
 
 class StoreError(Exception):

@@ -15,6 +15,7 @@ from botocore import exceptions as boto_errors
 
 from mysfits_api.choices import (
     CHOICE_WINDOW_SECONDS,
+    CLOCK_SKEW_SECONDS,
     AlreadyChosen,
     Choice,
     Recommendation,
@@ -100,7 +101,8 @@ class DynamoDbChoiceStore:
                 Key={KEY: {"S": recommendation_id}},
                 UpdateExpression="SET choiceId = :choice, chosenMysfitId = :mysfit, chosenAt = :now REMOVE #ttl",
                 ConditionExpression=(
-                    "attribute_exists(#key) AND attribute_not_exists(chosenMysfitId) AND createdAt >= :cutoff"
+                    "attribute_exists(#key) AND attribute_not_exists(chosenMysfitId) AND createdAt >= :cutoff "
+                    "AND createdAt <= :latest"
                 ),
                 ExpressionAttributeNames={"#key": KEY, "#ttl": TTL_ATTRIBUTE},
                 ExpressionAttributeValues={
@@ -108,6 +110,7 @@ class DynamoDbChoiceStore:
                     ":mysfit": {"S": mysfit_id},
                     ":now": {"N": repr(now)},
                     ":cutoff": {"N": repr(now - CHOICE_WINDOW_SECONDS)},
+                    ":latest": {"N": repr(now + CLOCK_SKEW_SECONDS)},
                 },
                 ReturnValues="ALL_NEW",
                 # Says which condition failed without a read (the function has no GetItem).
@@ -115,7 +118,7 @@ class DynamoDbChoiceStore:
             )
         except boto_errors.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise _refusal(recommendation_id, exc.response.get("Item")) from exc
+                raise _refusal(recommendation_id, exc.response.get("Item"), now) from exc
             raise StoreUnavailable(f"DynamoDB table {self.table}: {_cause(exc)}") from exc
         except boto_errors.BotoCoreError as exc:
             raise StoreUnavailable(f"DynamoDB table {self.table}: {_cause(exc)}") from exc
@@ -124,11 +127,13 @@ class DynamoDbChoiceStore:
         return choice
 
 
-def _refusal(recommendation_id: str, old: dict | None) -> Exception:
+def _refusal(recommendation_id: str, old: dict | None, now: float) -> Exception:
     if old is None:
         return UnknownRecommendation(f"no recommendation {recommendation_id}")
     if "chosenMysfitId" in old:
         return AlreadyChosen(f"recommendation {recommendation_id} was adopted already")
+    if float(old.get("createdAt", {}).get("N", "0")) > now + CLOCK_SKEW_SECONDS:
+        return UnknownRecommendation(f"recommendation {recommendation_id} is dated in the future")
     return UnknownRecommendation(f"recommendation {recommendation_id} is older than the choice window")
 
 

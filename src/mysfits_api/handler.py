@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
-from mysfits_api import adopt, exploration
+from mysfits_api import adopt, exploration, recommend
 from mysfits_api import encoding as encodings
 from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
@@ -80,6 +80,9 @@ MODEL_ENCODING = _encoding("MODEL_ENCODING")
 """How the endpoint's model was trained: the answers are encoded so before every call (template.yaml's
 ModelEncoding, which train_and_deploy.py writes next to the endpoint name)."""
 ALLOWED_ORIGIN = _required_env("ALLOWED_ORIGIN")
+MAX_BODY_BYTES = recommend.MAX_BODY_BYTES
+"""The most any route's body may hold (every route reads it through ``json_body``). The local gateway reads it from
+here and refuses a bigger body before buffering it; API Gateway passes up to 10 MB on, and the function refuses."""
 
 
 def _exploration_rate(name: str) -> float:

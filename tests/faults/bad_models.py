@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +32,18 @@ def _deep(doc: dict) -> bytes:
     return b'{"a":' * 100_000 + b"1" + b"}" * 100_000
 
 
+BOMB_BYTES = 256 * 1024 * 1024
+
+
+@functools.cache
+def zlib_bomb() -> str:
+    """256 MB of zeros as zlib+base64: about 350 KB in the file (issue 30's probe used 3.1 GB in 2.2 MB)."""
+    packer = zlib.compressobj(9)
+    piece = bytes(1 << 20)
+    packed = b"".join(packer.compress(piece) for _ in range(BOMB_BYTES >> 20)) + packer.flush()
+    return base64.b64encode(packed).decode()
+
+
 BAD_DOCUMENTS: dict[str, tuple[Callable[[dict], dict], str]] = {
     "k is text": (_edit(lambda d: d["hyperparameters"].update(k="ten")), "hyperparameter k must be a whole number"),
     "k missing": (_edit(lambda d: d["hyperparameters"].pop("k")), "got missing"),
@@ -47,6 +62,24 @@ BAD_DOCUMENTS: dict[str, tuple[Callable[[dict], dict], str]] = {
     "table a string": (_edit(lambda d: d.update(table="AAAA")), "'table' must be"),
     "sample labels a list": (_edit(lambda d: d["sample"].update(labels=[1, 2])), "'sample.labels' must be"),
     "created_at a number": (_edit(lambda d: d.update(created_at=5)), "'created_at' must be"),
+    "table a zlib bomb": (
+        _edit(lambda d: d.update(table={"encoding": "zlib+base64", "bytes": 32768, "data": zlib_bomb()})),
+        "table expands past the 32,768 bytes its header declares",
+    ),
+    "sample features a zlib bomb declaring its size": (
+        _edit(
+            lambda d: d["sample"]["features"].update(bytes=d["sample"]["features"]["bytes"] * 1000, data=zlib_bomb())
+        ),
+        "sample features holds [0-9,]+ bytes by its header; it must hold",
+    ),
+    "sample labels a zlib bomb": (
+        _edit(lambda d: d["sample"]["labels"].update(data=zlib_bomb())),
+        "sample labels expands past the",
+    ),
+    "a size above the model limit": (
+        _edit(lambda d: d["sample"]["labels"].update(bytes=3 * 1024**3)),
+        "sample labels: its header must give its size in bytes, a whole number from 0 to 134,217,728",
+    ),
     "sample label out of range": (
         _edit(lambda d: d["sample"].update(labels=artifact._pack(bytes([200]) * d["sample"]["labels"]["bytes"]))),
         "the sample holds a label above",

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import tracemalloc
 
 import httpx
 import pytest
@@ -111,3 +112,19 @@ def test_sighup_still_reloads_after_a_bad_file(good_document, tmp_path):
         assert process.proc.wait(10) == 0
     finally:
         process.stop()
+
+
+def test_a_zlib_bomb_is_refused_before_it_expands(good_document, tmp_path):
+    """Issue 30, item 6: a model whose table is 350 KB of zlib expanding to 256 MB, with a valid checksum, was
+    decompressed whole before any size check (3.1 GB for the probe's). Decompression now stops at the size the
+    header declares, so loading it allocates little more than the file."""
+    path = tmp_path / "model.json"
+    message = write_bad(path, good_document, "table a zlib bomb")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArtifactError, match=message):
+            load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 1024 * 1024, f"loading the bomb allocated {peak / 2**20:.0f} MB"

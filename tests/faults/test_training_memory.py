@@ -52,12 +52,12 @@ def mysfits(*args: str, **kwargs) -> subprocess.CompletedProcess:
     )
 
 
-def test_an_endless_device_stops_at_the_limit():
-    """`--data /dev/zero` read until MemoryError; now it stops once the limit is passed."""
+def test_an_endless_device_stops_at_its_first_line():
+    """`--data /dev/zero` read until MemoryError; then it stopped at the data limit; now at its first piece, one
+    line of zeros longer than any row (issue 30)."""
     result = load_in_child("/dev/zero", limit_mb=8)
-    assert result["error"] == "/dev/zero: it holds more than 8 MB of data, the limit; pass a larger --max-data-mb " \
-        "if the file is really meant to be this big"  # fmt: skip
-    assert result["growth_mb"] < 8 + 24
+    assert result["error"].startswith("/dev/zero:1: the line is more than 1,048,576 bytes long and goes on")
+    assert result["growth_mb"] < 24
     done = mysfits("data", "check", "/dev/zero", "--max-data-mb", "8")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
@@ -143,3 +143,27 @@ def test_a_write_that_fails_half_way_is_one_line_and_leaves_nothing(tmp_path):
     assert done.stderr.splitlines()[-1] == f"mysfits data: error: {out}: cannot write: File too large"
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_huge_single_line_through_a_pipe_is_refused_without_reading_it_whole():
+    """Issue 30: a 400 MB line through a pipe peaked at 804 MB before it was refused. The stream is refused once its
+    unfinished line is longer than any row, so 400 MB of it are never read."""
+    endless = subprocess.Popen(["yes", "1" * 4096], stdout=subprocess.PIPE)  # lines of 4 KB, without end
+    try:
+        result = load_in_child("/dev/stdin", stdin=endless.stdout)
+    finally:
+        endless.kill()
+        endless.wait()
+    assert result["error"] == (
+        "/dev/stdin:1: the line is 4,096 bytes long; a row is 5 answers and a label, comma separated (at most 256 "
+        "bytes)"
+    )
+    assert result["growth_mb"] < 24
+    head = subprocess.Popen(["head", "-c", str(400 * MB), "/dev/zero"], stdout=subprocess.PIPE)
+    try:
+        result = load_in_child("/dev/stdin", stdin=head.stdout)
+    finally:
+        head.kill()
+        head.wait()
+    assert result["error"].startswith("/dev/stdin:1: the line is more than ")
+    assert result["growth_mb"] < 24

@@ -53,7 +53,7 @@ PLAN = [
 @pytest.fixture
 def store_file(tmp_path):
     path = tmp_path / "choices.sqlite3"
-    fill(SqliteChoiceStore(path), PLAN)
+    fill(SqliteChoiceStore(path, save_wait_s=30), PLAN)
     return path
 
 
@@ -105,7 +105,7 @@ def test_the_dynamodb_table_reads_like_the_local_store(moto_session, tmp_path):
     _table_from_template(client, "mysfits-choices")
     fill(DynamoDbChoiceStore(client, "mysfits-choices", 3600), PLAN)
     local = tmp_path / "same.sqlite3"
-    fill(SqliteChoiceStore(local), PLAN)
+    fill(SqliteChoiceStore(local, save_wait_s=30), PLAN)
     args = choices_cli_args(table="mysfits-choices", region=moto_session.region_name)
     reader = choices_cli.open_reader(args)
     assert training_rows(reader) == training_rows(SqliteChoiceStore(local, read_only=True))

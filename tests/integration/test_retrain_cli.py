@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from mysfits.local.choices_store import SqliteChoiceStore
+from mysfits.local.endpoint.model import variant_name
 from mysfits.model import dataset as ds
 from mysfits.model import training
 from mysfits.model.artifact import load_model, save_model
@@ -26,7 +28,7 @@ def mysfits(*args: str, timeout: float = 300):
 
 
 def store_with(path, data: ds.Dataset):
-    store = SqliteChoiceStore(path)
+    store = SqliteChoiceStore(path, save_wait_s=30)
     for i in range(data.rows):
         rec = Recommendation(f"00000000-0000-4000-8000-{i:012d}", tuple(int(a) for a in data.X[i]), IDS[0], None,
                              "ordinal-000000000000", 1_800_000_000.0 + i)  # fmt: skip
@@ -54,6 +56,9 @@ def test_retrain_promotes_a_challenger_that_learned_from_choices(world):
     assert "accuracy on the visitors' taste: champion" in done.stdout and f"wrote {model}" in done.stdout
     after = load_model(model)
     assert after.version != before
+    # The version printed is the one recommendations are stored with: the variant the endpoint reports.
+    assert f"wrote {model} (model version {variant_name(after)})" in done.stdout
+    assert re.fullmatch(r"ordinal-[0-9a-f]{12}", variant_name(after))
     assert after.training_data["source"] == "mysfits retrain" and after.metrics["champion_challenger"]["promoted"]
 
 

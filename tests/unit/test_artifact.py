@@ -74,7 +74,7 @@ def test_missing_file_says_how_to_make_one(tmp_path):
 def test_shape_checks_run_after_the_checksum(small_model, tmp_path):
     bad = artifact.ModelArtifact(**{**small_model.__dict__, "table": bytes(100)})
     path = save_model(bad, tmp_path / "m.json")
-    with pytest.raises(ArtifactError, match="table has 100 cells"):
+    with pytest.raises(ArtifactError, match="table holds 100 bytes by its header; it must hold 32,768"):
         load_model(path)
     labels = [dict(entry) for entry in small_model.labels]
     labels[0]["id"] = "someone-else"

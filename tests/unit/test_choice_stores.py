@@ -14,9 +14,11 @@ import pytest
 
 from mysfits.aws.choices_table import DynamoDbChoiceReader
 from mysfits.local.choices_store import SqliteChoiceStore
+from mysfits_api import adopt
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import (
     CHOICE_WINDOW_SECONDS,
+    CLOCK_SKEW_SECONDS,
     AlreadyChosen,
     Recommendation,
     StoreUnavailable,
@@ -50,7 +52,7 @@ def _table_from_template(client, name: str) -> None:
 @pytest.fixture(params=["sqlite", "dynamodb"])
 def stores(request, tmp_path, moto_session):
     if request.param == "sqlite":
-        store = SqliteChoiceStore(tmp_path / "choices.sqlite3")
+        store = SqliteChoiceStore(tmp_path / "choices.sqlite3", save_wait_s=30)
         yield Pair(store, store)
         store.close()
         return
@@ -114,6 +116,30 @@ def test_the_choice_window_closes_after_a_day(stores):
     assert [c.choice_id for c in stores.reader.choices()] == ["c-2"]
 
 
+def test_a_recommendation_dated_in_the_future_cannot_be_adopted(stores):
+    """Issue 30: only the window's lower bound was checked, so a row dated a year ahead (written by hand, or by a
+    writer with a broken clock) could be adopted for a year. A few seconds of clock skew are allowed."""
+    ahead = recommendation(created_at=NOW + 3600)
+    skewed = recommendation(created_at=NOW + CLOCK_SKEW_SECONDS)
+    for kept in (ahead, skewed):
+        stores.store.save_recommendation(kept)
+    with pytest.raises(UnknownRecommendation, match="dated in the future"):
+        stores.store.record_choice(ahead.recommendation_id, IDS[0], choice_id="c-1", now=NOW)
+    stores.store.record_choice(skewed.recommendation_id, IDS[0], choice_id="c-2", now=NOW)
+    assert [c.choice_id for c in stores.reader.choices()] == ["c-2"]
+
+
+def test_the_api_stores_times_to_the_second(stores):
+    """Issue 30: times kept to the microsecond could be joined to API Gateway's access log (caller IP, request time)
+    row by row. What the API stores goes through adopt, which keeps whole seconds, never later than it happened."""
+    made = recommendation(created_at=NOW + 0.987654)
+    adopt.keep_recommendation(stores.store, made)
+    choice = adopt.record_choice(stores.store, made.recommendation_id, IDS[2], NOW + 60.123456)
+    assert (choice.recommendation.created_at, choice.chosen_at) == (NOW, NOW + 60)
+    (stored,) = stores.reader.choices()
+    assert (stored.recommendation.created_at, stored.chosen_at) == (NOW, NOW + 60)
+
+
 def test_choices_read_back_oldest_first(stores):
     made = [recommendation() for _ in range(5)]
     for kept in made:
@@ -161,7 +187,7 @@ def test_dynamodb_unreachable_is_store_unavailable():
 def test_sqlite_racing_workers_adopt_a_recommendation_exactly_once(tmp_path):
     path = tmp_path / "choices.sqlite3"
     kept = recommendation(created_at=time.time())
-    SqliteChoiceStore(path).save_recommendation(kept)
+    SqliteChoiceStore(path, save_wait_s=30).save_recommendation(kept)
     outcomes, barrier = [], threading.Barrier(8)
 
     def adopt(index: int) -> None:
@@ -195,7 +221,7 @@ def test_sqlite_damaged_or_unopenable_store_is_unavailable_not_a_crash(tmp_path,
 
 def test_a_read_only_sqlite_store_refuses_writes_with_store_unavailable_and_still_reads(tmp_path):
     path = tmp_path / "choices.sqlite3"
-    SqliteChoiceStore(path).save_recommendation(recommendation())
+    SqliteChoiceStore(path, save_wait_s=30).save_recommendation(recommendation())
     read_only = SqliteChoiceStore(path, read_only=True)  # as a read-only mount would be: root ignores file modes
     with pytest.raises(StoreUnavailable, match="readonly"):
         read_only.save_recommendation(recommendation())
@@ -209,14 +235,19 @@ def test_a_read_only_open_never_creates_a_store(tmp_path):
 
 
 def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
-    """SQLITE_FULL, as a full disk gives it, made real by capping the file's pages on the store's own connection."""
+    """SQLITE_FULL, as a full disk gives it, made real by capping the file's pages on the connection that saves
+    recommendations (the store's saving thread's own)."""
     import dataclasses
 
-    store = SqliteChoiceStore(tmp_path / "choices.sqlite3")
+    store = SqliteChoiceStore(tmp_path / "choices.sqlite3", save_wait_s=30)
     first = recommendation()
     store.save_recommendation(first)
-    connection = store._connection()
-    connection.execute(f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}")
+
+    def cap_pages() -> None:
+        connection = store._connection()
+        connection.execute(f"PRAGMA max_page_count = {connection.execute('PRAGMA page_count').fetchone()[0]}")
+
+    store._saving_thread().submit(cap_pages).result()
     with pytest.raises(StoreUnavailable, match="full"):
         for _ in range(1_000):
             big = dataclasses.replace(recommendation(), model_version="x" * 2_000)
@@ -226,8 +257,9 @@ def test_a_full_sqlite_store_is_unavailable_and_keeps_what_it_stored(tmp_path):
 
 def test_a_long_read_never_blocks_writers_and_a_stuck_writer_costs_others_only_the_busy_timeout(tmp_path):
     """An export or a retrain reads while `mysfits serve` writes: in WAL mode the reader's snapshot holds no lock a
-    writer waits on. A writer that holds the write lock (another process, stuck) makes the others wait the busy
-    timeout and then answer StoreUnavailable (a 503), never hang."""
+    writer waits on. A writer that holds the write lock (another process, stuck) makes a choice wait the busy
+    timeout and then answer StoreUnavailable (a 503), never hang; a recommendation gives up far sooner (its own
+    test is in tests/faults/test_store_faults.py)."""
     import sqlite3
     import time
 
@@ -247,9 +279,11 @@ def test_a_long_read_never_blocks_writers_and_a_stuck_writer_costs_others_only_t
 
     stuck = sqlite3.connect(path, isolation_level=None)
     stuck.execute("BEGIN IMMEDIATE")  # the write lock, never released
+    with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked|not finished|was busy"):
+        store.save_recommendation(recommendation())
     started = time.monotonic()
     with pytest.raises(StoreUnavailable, match="locked"):
-        store.save_recommendation(recommendation())
+        store.record_choice(str(uuid.uuid4()), IDS[3], choice_id=str(uuid.uuid4()), now=NOW + 1)
     waited = time.monotonic() - started
     stuck.execute("ROLLBACK")
     assert 1.5 < waited < 4.0, waited

@@ -88,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _retrain(args: argparse.Namespace) -> int:
     from mysfits.choices.cli import open_reader
     from mysfits.model import dataset as ds
-    from mysfits.model.artifact import ArtifactError, load_model
+    from mysfits.model.artifact import ArtifactError, load_model, variant_name
     from mysfits.progress import Progress
     from mysfits_api.choices import StoreUnavailable
 
@@ -122,8 +122,9 @@ def _retrain(args: argparse.Namespace) -> int:
     except retrain.TooFewChoices as exc:
         raise CliError(f"too few choices to judge a challenger: {exc}") from None
     print(decision.summary())
+    # The version as recommendations store it (the endpoint's variant), so the two can be matched by eye.
     if retrain.promote(decision, args.model):
-        print(f"wrote {args.model} (model version {decision.challenger.version}); a running endpoint reloads it")
+        print(f"wrote {args.model} (model version {variant_name(decision.challenger)}); a running endpoint reloads it")
     else:
-        print(f"{args.model} is unchanged (model version {champion.version})")
+        print(f"{args.model} is unchanged (model version {variant_name(champion)})")
     return 0

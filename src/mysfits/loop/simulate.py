@@ -42,6 +42,7 @@ START_ENCODING = "ordinal"
 """The workshop's encoding: answers as numbers on a scale. Retraining may switch to one-hot."""
 BASE_ROWS = 100_000
 CLIENTS = 8
+MISSING_ID_RETRIES = 20
 RELOAD_WAIT_S = 1.5
 """The endpoint checks its model file every second; after a promotion the next round waits for the new model."""
 
@@ -274,6 +275,17 @@ def _post(connection: http.client.HTTPConnection, path: str, body: dict, attempt
     return response.status, answer
 
 
+def _recommend(connection: http.client.HTTPConnection, entry: list[int]) -> tuple[int, dict]:
+    """A recommendation with its id. The store may not take one in time (a save waits 0.2 s at most, which a busy
+    machine can pass); the visitor is then answered without an id, and the simulated visitor asks again."""
+    for _ in range(MISSING_ID_RETRIES):
+        status, rec = _post(connection, "/recommendations", {"entry": entry})
+        if status != 200 or "recommendationId" in rec:
+            break
+        time.sleep(0.05)
+    return status, rec
+
+
 def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str]) -> tuple[int, int]:
     """Every visitor of the batch recommends then adopts, over HTTP from CLIENTS keep-alive connections. Returns how
     many adopted the Mysfit shown first, and how many were shown a drawn Mysfit rather than the model's pick."""
@@ -287,7 +299,7 @@ def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str])
         mine = drawn = 0
         try:
             for i in indices:
-                status, rec = _post(connection, "/recommendations", {"entry": batch.X[i].tolist()})
+                status, rec = _recommend(connection, batch.X[i].tolist())
                 if status != 200 or "recommendationId" not in rec:
                     raise RuntimeError(f"POST /recommendations answered {status}: {rec}")
                 chosen = rec["recommendedMysfit"] if leaning[i] else ids[int(batch.y[i])]

@@ -107,17 +107,39 @@ class ModelArtifact:
         return {**body, "checksum": "sha256:" + _digest(body)}
 
 
+def variant_name(model: ModelArtifact) -> str:
+    """The id of ``model`` wherever it shows: the production variant an endpoint serving it reports
+    (``InvokedProductionVariant``), so the model version the API stores with each recommendation, and what
+    ``mysfits retrain`` prints. ``<encoding>-<first 12 hex of the file's checksum>``: the name says which features the
+    model wants and which model answered, so a caller can follow an encoding change."""
+    digest = (model.checksum or model.to_document()["checksum"]).removeprefix("sha256:")
+    return f"{model.encoding}-{digest[:12]}"
+
+
 def _pack(data: bytes) -> dict:
     return {"encoding": "zlib+base64", "bytes": len(data), "data": base64.b64encode(zlib.compress(data, 6)).decode()}
 
 
-def _unpack(packed: dict, what: str) -> bytes:
+def _unpack(packed: dict, what: str, expected: int | None = None) -> bytes:
+    """The packed bytes, never decompressing more than the header's ``bytes`` (``expected`` when the shape fixes
+    it): a few MB of zlib can expand to gigabytes, and the checksum proves only that the writer meant it."""
+    declared = packed.get("bytes")
+    if isinstance(declared, bool) or not isinstance(declared, int) or not 0 <= declared <= MAX_MODEL_BYTES:
+        raise ArtifactError(
+            f"{what}: its header must give its size in bytes, a whole number from 0 to {MAX_MODEL_BYTES:,}; "
+            f"got {declared!r}"
+        )
+    if expected is not None and declared != expected:
+        raise ArtifactError(f"{what} holds {declared:,} bytes by its header; it must hold {expected:,}")
     try:
-        data = zlib.decompress(base64.b64decode(packed["data"], validate=True))
+        stream = zlib.decompressobj()
+        data = stream.decompress(base64.b64decode(packed["data"], validate=True), declared + 1)
     except (KeyError, TypeError, ValueError, zlib.error) as exc:
         raise ArtifactError(f"{what} is not valid zlib+base64 data: {exc}") from exc
-    if len(data) != packed.get("bytes"):
-        raise ArtifactError(f"{what} holds {len(data)} bytes, the header says {packed.get('bytes')}")
+    if len(data) > declared or stream.unconsumed_tail:
+        raise ArtifactError(f"{what} expands past the {declared:,} bytes its header declares")
+    if len(data) != declared or not stream.eof:
+        raise ArtifactError(f"{what} holds {len(data)} bytes, the header says {declared}")
     return data
 
 
@@ -151,7 +173,11 @@ def _read_regular_file(path: Path, limit: int) -> bytes:
             )
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as stream:
-            raw = stream.read(limit + 1)
+            # Sized by the file, not the limit: a buffer of ``limit`` bytes for every small model is 128 MB asked of
+            # the allocator each time. A file that grows meanwhile is read on, up to just past the limit.
+            raw = stream.read(info.st_size + 1)
+            if len(raw) > info.st_size:
+                raw += stream.read(max(0, limit + 1 - len(raw)))
     finally:
         os.close(fd)
     if len(raw) > limit:
@@ -211,10 +237,10 @@ def _from_document(doc: object) -> ModelArtifact:
         raise ArtifactError("checksum mismatch: the file was modified or damaged after it was written")
     _check_types(doc)
     try:
-        table = _unpack(doc["table"], "table")
+        table = _unpack(doc["table"], "table", N_CELLS)
         sample = doc["sample"]
-        features = _unpack(sample["features"], "sample features")
         sample_labels = _unpack(sample["labels"], "sample labels")
+        features = _unpack(sample["features"], "sample features", N_QUESTIONS * len(sample_labels))
         model = ModelArtifact(
             hyperparameters=doc["hyperparameters"],
             training_data=doc["training_data"],

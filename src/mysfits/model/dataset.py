@@ -284,11 +284,38 @@ def _read_bounded(path: Path, limit: int) -> bytes | bytearray:
                 raise _too_big(path, limit, "it holds")
             return fh.read()
         data = bytearray()
+        line_start = 0
         while piece := fh.read(min(_READ_CHUNK, limit + 1 - len(data))):
             data += piece
             if len(data) > limit:
                 raise _too_big(path, limit, "it holds")
+            line_start = _refuse_long_lines(data, line_start, path)
         return data
+
+
+def _refuse_long_lines(data: bytearray, start: int, path: Path) -> int:
+    """Refuse a stream at its first line longer than any row, as soon as it is read: a stream that never ends (or a
+    400 MB single line, which peaked at 804 MB) would otherwise be read to the data limit before its first line is
+    looked at. ``start`` is where the last unfinished line began; returns where it begins now. Gzip data is checked
+    once decompressed."""
+    if data[:2] == b"\x1f\x8b":
+        return start
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8, offset=start) == ord("\n")) + start
+    starts = np.concatenate(([start], ends + 1))
+    too_long = np.flatnonzero(ends - starts[:-1] > MAX_LINE_BYTES + len(_BOM))
+    if too_long.size:
+        first = int(too_long[0])
+        length = f"{int(ends[first] - starts[first]):,} bytes long"
+    elif len(data) - starts[-1] > MAX_LINE_BYTES + len(_BOM):
+        first = len(starts) - 1
+        length = f"more than {len(data) - int(starts[-1]):,} bytes long and goes on"
+    else:
+        return int(starts[-1])
+    number = data.count(b"\n", 0, int(starts[first])) + 1
+    raise DataError(
+        f"{path}:{number}: the line is {length}; a row is {N_QUESTIONS} answers and a label, comma separated "
+        f"(at most {MAX_LINE_BYTES} bytes)"
+    )
 
 
 def load_csv(path: str | os.PathLike, max_bytes: int = MAX_DATA_BYTES) -> Dataset:

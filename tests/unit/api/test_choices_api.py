@@ -43,7 +43,7 @@ def verbose_body(label: int, labels: list[int]) -> dict:
 
 @pytest.fixture
 def store(handler, tmp_path, monkeypatch):
-    sqlite = SqliteChoiceStore(tmp_path / "choices.sqlite3")
+    sqlite = SqliteChoiceStore(tmp_path / "choices.sqlite3", save_wait_s=30)
     monkeypatch.setattr(handler, "choice_store", sqlite)
     return sqlite
 
@@ -147,7 +147,7 @@ def test_without_a_store_the_visitor_still_gets_a_recommendation_but_no_id_and_c
 
 def test_a_broken_store_costs_the_id_not_the_recommendation_and_choices_get_503(handler, stub, tmp_path, monkeypatch):
     path = tmp_path / "choices.sqlite3"
-    sqlite = SqliteChoiceStore(path)
+    sqlite = SqliteChoiceStore(path, save_wait_s=30)
     monkeypatch.setattr(handler, "choice_store", sqlite)
     path.unlink()
     (tmp_path / "choices.sqlite3-wal").unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from mysfits.local.endpoint.load_apart import load_apart
 from mysfits.local.endpoint.logs import log_event
 from mysfits.local.endpoint.protocol import Neighbourhood, Row, grid_cell
 from mysfits.model import knn
-from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model, read_model_bytes
+from mysfits.model.artifact import ArtifactError, ModelArtifact, load_model, read_model_bytes, variant_name
 from mysfits_api import encoding as encodings
 from mysfits_api.questionnaire import cell_index
 
@@ -43,16 +43,6 @@ class FileStamp:
     def of(cls, path: Path) -> FileStamp:
         info = os.stat(path)
         return cls(info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def variant_name(artifact: ModelArtifact) -> str:
-    """The production variant an endpoint serving ``artifact`` reports: ``<encoding>-<first 12 hex of its checksum>``.
-
-    The team's convention: the name says which features the model wants and which model answered, so a caller can
-    follow an encoding change and log the model version from the ``InvokedProductionVariant`` of each answer.
-    """
-    digest = artifact.checksum.removeprefix("sha256:") or artifact.version
-    return f"{artifact.encoding}-{digest[:12]}"
 
 
 class InvocationTimeout(Exception):

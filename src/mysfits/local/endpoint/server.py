@@ -195,7 +195,7 @@ class EndpointApp:
         try:
             fmt = negotiate(request.accept)
             if len(body) > PARSE_INLINE_BYTES:
-                rows = await asyncio.to_thread(parse_rows, body, request.content_type, model.feature_dim)
+                rows = await self.lanes.batch(parse_rows, body, request.content_type, model.feature_dim)
             else:
                 rows = parse_rows(body, request.content_type, model.feature_dim)
             labels, hoods = await _predict(model, rows, fmt.verbose, deadline, self.lanes)
@@ -215,7 +215,7 @@ class EndpointApp:
         if len(hoods) > QUICK_ROWS:
             body = await self.lanes.run(len(hoods), serialize, fmt, labels, hoods)
         elif len(rows) > OFF_LOOP_ROWS:
-            body = await asyncio.to_thread(serialize, fmt, labels, hoods)
+            body = await self.lanes.batch(serialize, fmt, labels, hoods)
         else:
             body = serialize(fmt, labels, hoods)
         return _Outcome(200, body, headers, rows=len(rows))
@@ -296,7 +296,7 @@ async def _predict(
         hoods = await lanes.run(len(rows), model.neighbourhoods, rows, deadline)
         return [hood.predicted_label for hood in hoods], hoods
     if len(rows) > OFF_LOOP_ROWS:
-        labels, off_grid = await asyncio.to_thread(_table_labels, model.table, model.grid_cell, rows)
+        labels, off_grid = await lanes.batch(_table_labels, model.table, model.grid_cell, rows)
     else:
         labels, off_grid = _table_labels(model.table, model.grid_cell, rows)
     if off_grid:

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
+import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -68,6 +70,7 @@ class Gateway:
         self._sweeper: asyncio.Task | None = None
         self._instances: dict[str, ThreadPoolExecutor] = {}
         self._running_since: dict[str, float | None] = {}  # when each instance's current invocation started
+        self._body_limits = {function_id: _body_limit(handler) for function_id, handler in self.handlers.items()}
 
     def instance(self, function_id: str) -> ThreadPoolExecutor:
         """The single thread that runs one function's invocations, one at a time, in arrival order."""
@@ -100,12 +103,18 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
+        declared = _declared_length(scope["headers"])
+        route, limit = self._route_limit(scope["method"], scope["path"])
         try:
-            body = await http_server.read_body(receive, MAX_PAYLOAD_BYTES, _declared_length(scope["headers"]))
+            body = await http_server.read_body(receive, limit, declared)
         except http_server.BodyIncomplete:
             return  # the client is gone; nothing to answer and nothing to run
         except http_server.BodyTooLarge:
-            response = self._gateway_error(413, "Request Too Long", "REQUEST_TOO_LARGE", str(uuid.uuid4()))
+            if route is None or (declared is not None and declared > MAX_PAYLOAD_BYTES):
+                # Past 10 MB API Gateway answers itself; below, the function does (in its own shape).
+                response = self._gateway_error(413, "Request Too Long", "REQUEST_TOO_LARGE", str(uuid.uuid4()))
+            else:
+                response = self._route_too_large(route, limit, declared)
         except http_server.BodyTimeout:
             response = self._gateway_error(408, "Request Timeout", "DEFAULT_4XX", str(uuid.uuid4()))
         else:
@@ -129,6 +138,32 @@ class Gateway:
             return
         with response.stream as stream:
             await _send_in_pieces(send, stream, int(dict(response.headers)["Content-Length"]))
+
+    def _route_limit(self, method: str, path: str) -> tuple[Route | None, int]:
+        """The most a request's body may hold: its route's function's own limit where the function declares one,
+        else API Gateway's 10 MB. The function would refuse a bigger body anyway; refusing it here, as soon as its
+        declared or received length passes the limit, saves buffering up to 10 MB per request first."""
+        found = self.api.find(method, path)
+        if found is None or method not in _BODY_METHODS:
+            # A GET's body reaches the function on AWS, which never reads it: refusing it here would differ.
+            return None, MAX_PAYLOAD_BYTES
+        route = found[0]
+        limit = self._body_limits.get(route.function.logical_id)
+        return (route, limit) if limit is not None and limit < MAX_PAYLOAD_BYTES else (None, MAX_PAYLOAD_BYTES)
+
+    def _route_too_large(self, route: Route, limit: int, declared: int | None) -> HttpResponse:
+        """413 in the function's own shape (what it answers on AWS for the same body), with the CORS headers API
+        Gateway adds to a 4XX."""
+        received = declared if declared is not None else f"more than {limit}"
+        body = {
+            "message": f"the body is {received} bytes; the limit is {limit}",
+            "field": "body",
+            "allowed": f"at most {limit} bytes",
+            "received": received,
+        }
+        log.info("%s %s: a body of %s bytes refused; the route takes %d", route.method, route.resource, received, limit)
+        headers = [("Content-Type", "application/json"), *route.api.gateway_response_headers("DEFAULT_4XX", 413)]
+        return HttpResponse(413, headers, json.dumps(body).encode())
 
     async def _lifespan(self, receive, send) -> None:
         await http_server.lifespan(receive, send, startup=self._start_sweeping, shutdown=self.close)
@@ -261,6 +296,15 @@ class Gateway:
 def _set_once(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _body_limit(handler: Handler) -> int | None:
+    """The ``MAX_BODY_BYTES`` a handler's module declares, if it declares one."""
+    limit = getattr(sys.modules.get(getattr(handler, "__module__", ""), None), "MAX_BODY_BYTES", None)
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else None
 
 
 def _declared_length(headers: list[tuple[bytes, bytes]]) -> int | None:

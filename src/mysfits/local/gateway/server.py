@@ -6,6 +6,7 @@ It is served like the endpoint, by :mod:`mysfits.local.http_server`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,10 +83,26 @@ def client_limits(api: ApiDefinition, factor: float | None) -> ClientLimits | No
 
 def _give_choice_store(handlers, path: Path) -> None:
     """Hand each handler that records choices (it has ``use_choice_store``) the SQLite store at ``path``: on AWS the
-    same handler writes the template's DynamoDB table instead."""
-    from mysfits.local.choices_store import SqliteChoiceStore
+    same handler writes the template's DynamoDB table instead.
 
-    store = SqliteChoiceStore(path)
+    A store that cannot be opened (a damaged file, a directory at the path) costs the choices only: the server starts,
+    recommendations are answered without an id, ``POST /choices`` answers 503, and every write tries the path again,
+    so the store is back as soon as the file is."""
+    from mysfits.local.choices_store import RETENTION_DAYS, SqliteChoiceStore
+    from mysfits_api.choices import StoreUnavailable
+
+    days = os.environ.get("CHOICES_RETENTION_DAYS", "")  # the template's UnchosenRecommendationRetentionDays
+    retention_days = int(days) if days.isdigit() and int(days) >= 1 else RETENTION_DAYS
+    try:
+        store = SqliteChoiceStore(path, retention_days=retention_days)
+    except StoreUnavailable as exc:
+        log.error(
+            "choices store unusable: %s; serving recommendations without an id and answering POST /choices with 503 "
+            "until the file at %s can be opened",
+            exc,
+            path,
+        )
+        store = SqliteChoiceStore(path, retention_days=retention_days, open_now=False)
     for handler in handlers:
         module = sys.modules.get(getattr(handler, "__module__", ""))
         use = getattr(module, "use_choice_store", None)
