@@ -75,6 +75,8 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Proc
     if args[:1] == ["serve"] and "--choices" not in args:
         # Each test's stack keeps its choices beside its log, never in the checkout's data/ folder.
         args = [*args, "--choices", str(log.with_suffix(".choices.sqlite3"))]
+    if args[:1] == ["serve"]:
+        args = without_exploration(args)
     if args[:1] == ["serve"] and "--client-limit" not in args:
         # These tests (and the browser) call from 127.0.0.1 many times a minute: a load test from one address, which
         # the limits per client would refuse. tests/e2e/test_client_limits.py turns them on explicitly.
@@ -89,6 +91,21 @@ def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Proc
     )
     handle.close()
     return Process(proc, log)
+
+
+def without_exploration(args: list[str]) -> list[str]:
+    """The same arguments with ExplorationRate=0 unless they set it: one recommendation in ten would otherwise show a
+    drawn Mysfit (the page then says "Meet X"), and a test that expects the model's pick on the page would fail by
+    chance. Exploration itself is tested at the handler (tests/unit/api/test_exploration_api.py) and on the page
+    with crafted answers (tests/e2e/test_page_third_pass.py). A test's own template is left alone."""
+    if "--template" in args:
+        return args
+    if "--parameter-overrides" not in args:
+        return [*args, "--parameter-overrides", "ExplorationRate=0"]
+    at = args.index("--parameter-overrides") + 1
+    if "ExplorationRate=" in args[at]:
+        return args
+    return [*args[:at], f"{args[at]} ExplorationRate=0", *args[at + 1 :]]
 
 
 def wait_for_http(process: Process, port: int, path: str = "/", timeout: float = START_TIMEOUT_S) -> None:
