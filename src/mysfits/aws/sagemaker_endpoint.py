@@ -31,6 +31,8 @@ from mysfits_api import encoding as encodings
 
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 FAILED = {"Failed", "OutOfService", "UpdateRollbackFailed"}
+EVALUATION_BATCH = 500
+"""CSV rows per InvokeEndpoint request when asking an endpoint about many rows: well under the 6 MB payload limit."""
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,9 @@ def retire_endpoint_config(sm, config_name: str, *, keep_models: set[str], repor
     return (config_name, *models)
 
 
-def predict_through_endpoint(runtime, endpoint_name: str, features: np.ndarray, batch_size: int = 500) -> np.ndarray:
+def predict_through_endpoint(
+    runtime, endpoint_name: str, features: np.ndarray, batch_size: int = EVALUATION_BATCH
+) -> np.ndarray:
     """Ask the endpoint for labels, ``batch_size`` CSV rows per request (well under the 6 MB payload limit)."""
     features = np.asarray(features)
     predictions: list[int] = []

@@ -3,8 +3,8 @@ the typed results steps hand on, and the loop that runs them.
 
 A step returns one frozen value (the split, an S3 channel, the training job, the stack outputs...) that later steps
 look up by its type in :class:`Results`; nothing else passes between them. The steps themselves live beside what
-they touch: :mod:`mysfits.aws.model_steps` (data, training, the endpoint) and :mod:`mysfits.aws.stack_steps` (the
-stacks and the page).
+they touch: :mod:`mysfits.aws.model_steps` (data, training, the endpoint), :mod:`mysfits.aws.choice_steps` (the
+visitors' choices and the judgement of a new model) and :mod:`mysfits.aws.stack_steps` (the stacks and the page).
 """
 
 from __future__ import annotations

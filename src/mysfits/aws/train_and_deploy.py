@@ -7,7 +7,7 @@ The run is a plan: :func:`plan` turns the flags (and what was looked up before i
 into a list of steps, each described by the action it takes, and does nothing else. ``--dry-run`` prints that list
 and stops, so what is printed is exactly what a real run does, in order. This module holds the flags, what is
 looked up before the plan, and the plan; the steps live beside what they touch (:mod:`mysfits.aws.model_steps`,
-:mod:`mysfits.aws.stack_steps`), and :mod:`mysfits.aws.steps` holds what they share.
+:mod:`mysfits.aws.choice_steps`, :mod:`mysfits.aws.stack_steps`), and :mod:`mysfits.aws.steps` holds what they share.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from mysfits import endpoint_name, samconfig
 from mysfits.aws import PROJECT_TAG_KEY, PROJECT_TAG_VALUE, build_tools, quotas, sagemaker_job
 from mysfits.aws.account import NO_CREDENTIALS, aws_failure, caller_account, resolve_region
-from mysfits.aws.model_steps import ChampionKept, capacity_from, local_steps, sagemaker_steps
+from mysfits.aws.choice_steps import ChampionKept
+from mysfits.aws.model_steps import capacity_from, local_steps, sagemaker_steps
 from mysfits.aws.stack_steps import WebsiteNotDeployed, api_steps, web_steps
 from mysfits.aws.steps import AwsClients, Context, Resolved, Step, Toolkit, execute
 from mysfits.cli_base import CliError, OneLineParser, positive_int

@@ -86,12 +86,15 @@ def minimum_choices() -> int:
 def split_choices(choices: Sequence[Choice]) -> tuple[exposure.Exposed, exposure.Exposed]:
     """``(learn, judge)``: the held-out share judges, the rest is learned from. Raises TooFewChoices before any
     training when the judge would be too small to say anything."""
-    every = exposure.exposed(choices)
+    return _split(exposure.exposed(choices))
+
+
+def _split(every: exposure.Exposed) -> tuple[exposure.Exposed, exposure.Exposed]:
     judged = np.array([held_out_id(i) for i in every.ids], dtype=bool)
     learn, held = every.where(~judged), every.where(judged)
     if held.rows < MIN_HOLDOUT:
         raise TooFewChoices(
-            f"{len(choices):,} choices give {held.rows} held-out ones; judging a challenger needs at least "
+            f"{every.rows:,} choices give {held.rows} held-out ones; judging a challenger needs at least "
             f"{MIN_HOLDOUT} (about {minimum_choices():,} choices)"
         )
     return learn, held
@@ -99,12 +102,13 @@ def split_choices(choices: Sequence[Choice]) -> tuple[exposure.Exposed, exposure
 
 def learning_data(choices: Sequence[Choice], seed: int) -> Learning:
     """What both paths (`mysfits retrain` and the SageMaker job) learn from and judge on, from one store read."""
-    learn, held = split_choices(choices)
-    follow = exposure.follow_share(exposure.exposed(choices))
+    every = exposure.exposed(choices)
+    learn, held = _split(every)
+    follow = exposure.follow_share(every)
     rows, set_aside = exposure.learning_rows(learn, follow.share, seed)
     if rows.rows < MIN_LEARNING:
         raise TooFewChoices(f"only {rows.rows} learning choices are left once trust is taken out of them")
-    return Learning(rows, held, follow, set_aside, len(choices))
+    return Learning(rows, held, follow, set_aside, every)
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,12 @@ class Learning:
     held: exposure.Exposed
     follow: exposure.Follow
     set_aside: int
-    total: int
+    every: exposure.Exposed
+    """Every choice read, in the order given."""
+
+    @property
+    def total(self) -> int:
+        return self.every.rows
 
 
 def recombined(learn: ds.Dataset, factor: int, seed: int) -> ds.Dataset:
