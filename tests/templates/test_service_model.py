@@ -131,3 +131,57 @@ def test_the_default_serverless_endpoint_fits_the_model():
     for name, value in config.items():
         shape = serverless_config_member(name)
         assert shape.metadata["min"] <= value <= shape.metadata["max"], (name, value)
+
+
+def test_the_judges_batch_transform_job_asks_only_for_what_sagemaker_accepts():
+    """What src/mysfits/aws/batch_predict.py sends CreateTransformJob, recorded from the real function, against the
+    service model's enums (moto would take any string): the strategy, the split, the assembly and the instance."""
+    import numpy as np
+
+    from mysfits.aws import batch_predict
+
+    sent: dict = {}
+
+    class Stop(Exception):
+        pass
+
+    class SageMaker:
+        def create_model(self, **_):
+            return {}
+
+        def create_transform_job(self, **params):
+            sent.update(params)
+            raise Stop
+
+        def delete_model(self, **_):
+            return {}
+
+    class S3:
+        def put_object(self, **_):
+            return {}
+
+    args = train_and_deploy.build_parser().parse_args(["--mode", "sagemaker"])
+    result = sagemaker_job.TrainingResult("mysfits-knn-job", "s3://b/m/model.tar.gz", "knn:1")
+    with pytest.raises(Stop):
+        batch_predict.predict(
+            SageMaker(), S3(), result, role_arn="arn:aws:iam::1:role/r", endpoint_name="mysfits-knn", bucket="b",
+            prefix="mysfits-knn", features=np.ones((3, 5), np.uint8), instance_type=args.train_instance_type,
+            report=lambda _: None,
+        )  # fmt: skip
+    assert sent["BatchStrategy"] in input_member("CreateTransformJob", "BatchStrategy").enum
+    assert sent["TransformInput"]["SplitType"] in input_member("CreateTransformJob", "TransformInput", "SplitType").enum
+    assert (
+        sent["TransformInput"]["DataSource"]["S3DataSource"]["S3DataType"]
+        in input_member("CreateTransformJob", "TransformInput", "DataSource", "S3DataSource", "S3DataType").enum
+    )
+    assert (
+        sent["TransformOutput"]["AssembleWith"]
+        in input_member("CreateTransformJob", "TransformOutput", "AssembleWith").enum
+    )
+    assert (
+        sent["TransformResources"]["InstanceType"]
+        in input_member("CreateTransformJob", "TransformResources", "InstanceType").enum
+    )
+    assert re.fullmatch(input_member("CreateTransformJob", "TransformJobName").metadata["pattern"],
+                        sent["TransformJobName"])  # fmt: skip
+    assert len(sent["TransformJobName"]) <= input_member("CreateTransformJob", "TransformJobName").metadata["max"]
