@@ -88,7 +88,12 @@ def test_honest_visitors_over_400_addresses_all_recommend_and_adopt(model, tmp_p
     def journey(n_source: tuple[int, str]) -> tuple[int, int]:
         n, source = n_source
         entry = [(n + q) % 8 + 1 for q in range(5)]
-        status, _, rec = post(port, source, "/recommendations", {"entry": entry})
+        # A recommendation the store could not take within its 0.2 s bound comes without an id (a busy machine can
+        # pass it); the visitor asks again, as a page would, well within the 30 a minute an address may ask.
+        for _ in range(5):
+            status, _, rec = post(port, source, "/recommendations", {"entry": entry})
+            if status != 200 or "recommendationId" in rec:
+                break
         if status != 200:
             return status, 0
         chosen = post(port, source, "/choices", {"recommendationId": rec["recommendationId"], "mysfitId": IDS[n % 12]})
