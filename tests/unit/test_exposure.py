@@ -56,6 +56,7 @@ def _exposed(chosen, shown, randomized, pick=None, rate=0.1, version="v"):
         rate=np.full(n, rate),
         randomized=np.array(randomized, bool),
         version=np.array([version] * n, dtype=object),
+        at=np.arange(n, dtype=np.float64),
     )
 
 

@@ -23,6 +23,8 @@ class ChoiceSplit:
     """Visitors' choices from the table, as ``mysfits retrain`` reads them (mysfits.loop.retrain.learning_data)."""
 
     learning: Any  # mysfits.loop.retrain.Learning: the rows to learn from, the held-out choices, the follow share
+    champion_version: str | None
+    """The serving variant's name, as recommendations record it: which choices came since it began serving."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,12 @@ def choice_steps(args: argparse.Namespace, bucket: str) -> list[Step]:
     return [
         Step(
             f"dynamodb:Scan {args.choices_table} (paginated, consistent reads): the visitors' choices with what the "
-            f"page showed; hold out {retrain.HOLDOUT_PERCENT}% by a hash of each choice's id and set aside the "
-            "learning choices that trust in the page may have caused, as mysfits retrain does; stop here, with "
-            f"nothing created, if fewer than {retrain.MIN_HOLDOUT} are held out",
+            f"page showed; sagemaker:DescribeEndpoint {args.endpoint_name} and DescribeEndpointConfig (the serving "
+            f"variant's name marks the choices made since it began serving); hold out {retrain.HOLDOUT_PERCENT}% "
+            "by a hash of each choice's id, set aside the learning choices that trust in the page may have caused "
+            "and cap what any hour, answer vector or Mysfit's rise can weigh, and compare the new choices with the "
+            "earlier ones, as mysfits retrain does; stop here, with nothing created, if fewer than "
+            f"{retrain.MIN_HOLDOUT} are held out",
             _read_choices,
         ),
         Step(
@@ -99,15 +104,19 @@ def _read_choices(ctx: Context, _results: Results) -> ChoiceSplit:
 
     table = ctx.args.choices_table
     choices = list(DynamoDbChoiceReader(ctx.aws.dynamodb, table).choices())
+    endpoint = _serving_endpoint(ctx)
+    version = None if endpoint is None else serving_variant(ctx.aws.sagemaker, endpoint)
     try:
-        learning = retrain.learning_data(choices, ctx.args.seed)
+        learning = retrain.learning_data(choices, ctx.args.seed, version)
     except retrain.TooFewChoices as exc:
         raise CliError(f"--choices-table {table}: too few choices to judge a new model: {exc}") from None
     ctx.say(
         f"  {len(choices):,} choices: {learning.rows.rows:,} to learn from ({learning.set_aside:,} set aside as "
         f"following the page), {learning.held.rows:,} held out; {learning.follow.describe()}"
     )
-    return ChoiceSplit(learning)
+    for line in (learning.bounds.describe() + "\n" + learning.shift.describe()).splitlines():
+        ctx.say(f"  {line}")
+    return ChoiceSplit(learning, version)
 
 
 def _upload_choices(ctx: Context, results: Results) -> None:
@@ -121,13 +130,18 @@ def _upload_choices(ctx: Context, results: Results) -> None:
     ctx.say(f"  wrote s3://{ctx.resolved.bucket}/{key} ({every.rows:,} rows)")
 
 
+def serving_variant(sm, endpoint: dict) -> str:
+    """The serving variant's name: the model version the API stores with each recommendation it answers."""
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    return config["ProductionVariants"][0]["VariantName"]
+
+
 def serving_encoding(sm, endpoint: dict) -> str | None:
     """The encoding the endpoint's model expects, from its variant's name (``<encoding>-<12 hex>``, as this script
     names variants); None for an endpoint deployed otherwise."""
     from mysfits_api import encoding as encodings
 
-    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-    prefix = config["ProductionVariants"][0]["VariantName"].rsplit("-", 1)[0]
+    prefix = serving_variant(sm, endpoint).rsplit("-", 1)[0]
     return prefix if prefix in encodings.ENCODINGS else None
 
 
@@ -168,7 +182,8 @@ def _judge(ctx: Context, results: Results) -> Judgement:
     from mysfits.loop import judge
     from mysfits.model import knn
 
-    args, learning = ctx.args, results.get(ChoiceSplit).learning
+    args, split = ctx.args, results.get(ChoiceSplit)
+    learning = split.learning
     trained = results.get(sagemaker_job.TrainingResult)
     answers = results.get(HeldOutAnswers)
     endpoint = answers.endpoint
@@ -183,7 +198,13 @@ def _judge(ctx: Context, results: Results) -> Judgement:
         ctx.aws.runtime, args.endpoint_name, knn.encode_rows(held.X, encoding)
     )
     verdict = judge.judge(
-        held, answers.labels, champion, learning.follow, confidence=args.confidence, min_gain=args.min_gain
+        held,
+        answers.labels,
+        champion,
+        learning.follow,
+        confidence=args.confidence,
+        min_gain=args.min_gain,
+        champion_version=split.champion_version,
     )
     for line in verdict.summary().splitlines():
         ctx.say(f"  {line}")
@@ -191,5 +212,11 @@ def _judge(ctx: Context, results: Results) -> Judgement:
         raise ChampionKept(
             f"the new model ({trained.job_name}) is not better than the serving one beyond luck on the held-out "
             f"choices; endpoint {args.endpoint_name} and {args.samconfig} are unchanged"
+        )
+    if learning.shift.detected and not args.accept_shift:
+        raise ChampionKept(
+            f"the new model ({trained.job_name}) won, but the choices shifted (above), so a person decides: if the "
+            f"change is real, run again with --accept-shift; endpoint {args.endpoint_name} and {args.samconfig} "
+            "are unchanged"
         )
     return Judgement(verdict, True)

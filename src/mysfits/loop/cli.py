@@ -41,6 +41,12 @@ def add_challenge_flags(group) -> None:
         help="how much better on the visitors' taste, as a share, the challenger must be at that confidence "
         "(default %(default)g)",
     )
+    group.add_argument(
+        "--accept-shift",
+        action="store_true",
+        help="promote a winning challenger even when the new choices disagree with the earlier ones (printed "
+        "either way); without it a shift keeps the serving model until a person has looked",
+    )
 
 
 def _confidence(text: str) -> float:
@@ -117,6 +123,7 @@ def _retrain(args: argparse.Namespace) -> int:
             tune=not args.no_tune,
             recombine=args.recombine,
             seed=args.seed,
+            accept_shift=args.accept_shift,
             progress=Progress(),
         )
     except retrain.TooFewChoices as exc:

@@ -42,6 +42,8 @@ class Exposed:
     rate: np.ndarray
     randomized: np.ndarray
     version: np.ndarray
+    at: np.ndarray
+    """When each choice was made (seconds since the epoch)."""
 
     @property
     def rows(self) -> int:
@@ -66,6 +68,7 @@ def exposed(choices: Sequence[Choice]) -> Exposed:
         rate=np.array([r.exploration_rate for r in recs], dtype=np.float64),
         randomized=np.array([r.randomized for r in recs], dtype=bool),
         version=np.array([r.model_version for r in recs], dtype=object),
+        at=np.array([c.chosen_at for c in choices], dtype=np.float64),
     )
 
 
@@ -135,12 +138,19 @@ def learning_rows(choices: Exposed, follow: float, seed: int) -> tuple[ds.Datase
     model's measured accuracy when the model's pick was shown, and the rest shared among the other eleven when a
     draw showed another. With ``follow`` 0 every choice is kept.
     """
+    kept, set_aside = thinned(choices, follow, seed)
+    return kept.as_dataset(), set_aside
+
+
+def thinned(choices: Exposed, follow: float, seed: int) -> tuple[Exposed, int]:
+    """:func:`learning_rows` before it drops what the rows no longer need (when and under which model each choice
+    was made), for the caps of :mod:`mysfits.loop.influence`."""
     if follow <= 0:
-        return choices.as_dataset(), 0
+        return choices, 0
     accuracy = taste_accuracy_by_version(choices, follow)
     of_pick = np.array([accuracy[v] for v in choices.version], dtype=np.float64)
     a = np.where(choices.shown == choices.pick, of_pick, (1 - of_pick) / (N_MYSFITS - 1))
     keep_share = (1 - follow) * a / (follow + (1 - follow) * a)
     adopted_shown = choices.chosen == choices.shown
     keep = ~adopted_shown | (np.random.default_rng(seed).random(choices.rows) < keep_share)
-    return choices.where(keep).as_dataset(), int((~keep).sum())
+    return choices.where(keep), int((~keep).sum())

@@ -6,6 +6,10 @@ comparison is paired: on each choice, the challenger's score minus the champion'
 predict differently move that difference, and its spread says how far the mean could stray by luck. The challenger
 must beat the champion by more than ``z`` standard errors (one-sided), and chance (1 in 12) as well, so a tie, a
 store of random adopts or too few choices keep the champion where it is.
+
+The held-out choices made before the champion began serving are the ones it was judged on when it got in. Nobody
+can add to them now, so they are judged on their own as well: a challenger worse than the champion there, beyond
+luck, is kept out however well it does on the newer choices, which a flood of posted adopts could fill.
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ DEFAULT_CONFIDENCE = 0.95
 """One-sided: a challenger no better than the champion is promoted about 1 time in 20 on the difference alone, and
 far less often once it must also beat chance; docs/data-loop.md has the measured rates."""
 CHANCE = 1 / N_MYSFITS
+MIN_HISTORY = 100
+"""Fewer earlier held-out choices than this can't tell a worse challenger from luck; the check is skipped."""
+
+
+@dataclass(frozen=True)
+class History:
+    """The challenger against the champion on the held-out choices made before the champion served."""
+
+    choices: int
+    difference: float
+    standard_error: float
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class Verdict:
     standard_error: float
     confidence: float
     min_gain: float
+    history: History | None = None
 
     def summary(self) -> str:
         lines = [f"judged on {self.choices:,} held-out choices; {self.follow.describe()}"]
@@ -48,6 +64,12 @@ class Verdict:
                 f"challenger minus champion: {self.difference * 100:+.2f} points "
                 f"(at {self.confidence:.0%} confidence, at least {low * 100:+.2f}; required above "
                 f"{self.min_gain * 100:+.2f})"
+            )
+        if self.history is not None:
+            high = self.history.difference + self.z * self.history.standard_error
+            lines.append(
+                f"on the {self.history.choices:,} held-out choices from before the champion served: "
+                f"{self.history.difference * 100:+.2f} points (at most {high * 100:+.2f}; required not below 0)"
             )
         lines.append(self.reason)
         return "\n".join(lines)
@@ -65,7 +87,10 @@ def judge(
     *,
     confidence: float = DEFAULT_CONFIDENCE,
     min_gain: float = 0.0,
+    champion_version: str | None = None,
 ) -> Verdict:
+    """``champion_version`` (as recommendations record it) marks which held-out choices came before the champion
+    served; without it every choice is judged together."""
     if not 0.5 <= confidence < 1:
         raise ValueError(f"the confidence must be from 0.5 to below 1, got {confidence}")
     z = NormalDist().inv_cdf(confidence)
@@ -84,8 +109,15 @@ def judge(
     champion = taste_scores(choices, champion_predicted, follow.share)
     difference, difference_se = _mean_and_error(challenger - champion)
     beats_champion = difference - z * difference_se > min_gain
-    if beats_champion and beats_chance:
+    history = _history(choices, challenger - champion, champion_version)
+    worse_before = history is not None and history.difference + z * history.standard_error < 0
+    if beats_champion and beats_chance and not worse_before:
         reason = "promoted: the challenger is better than the champion beyond luck"
+    elif worse_before:
+        reason = (
+            "kept the champion: on the held-out choices made before it served, the challenger is worse beyond luck "
+            "(the newer choices may have been steered)"
+        )
     elif not beats_chance:
         reason = "kept the champion: the challenger does not beat chance (1 in 12) beyond luck"
     else:
@@ -95,13 +127,24 @@ def judge(
             else "kept the champion: the challenger is not better"
         )
     return Verdict(
-        beats_champion and beats_chance,
+        beats_champion and beats_chance and not worse_before,
         reason,
         champion=float(np.mean(champion)),
         difference=difference,
         standard_error=difference_se,
+        history=history,
         **common,
     )
+
+
+def _history(choices: Exposed, paired: np.ndarray, champion_version: str | None) -> History | None:
+    if champion_version is None:
+        return None
+    before = choices.version != champion_version
+    if before.sum() < MIN_HISTORY:
+        return None
+    difference, error = _mean_and_error(paired[before])
+    return History(int(before.sum()), difference, error)
 
 
 def _mean_and_error(values: np.ndarray) -> tuple[float, float]:

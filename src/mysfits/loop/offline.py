@@ -16,6 +16,7 @@ import numpy as np
 from mysfits.loop import retrain
 from mysfits.model import dataset as ds
 from mysfits.model import training
+from mysfits.model.artifact import variant_name
 from mysfits_api import exploration
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice, Recommendation
@@ -66,7 +67,7 @@ def play(*, rate: float, follow: float, visitors: int, rounds: int, seed: int,
     for number in range(rounds):
         tastes = ds.generate(per_round, seed=seed * 1000 + number, signal=signal, preferences=preferences)
         table = np.frombuffer(champion.table, np.uint8)
-        choices += visit(tastes, table, rate=rate, follow=follow, draws=draws, version=champion.version,
+        choices += visit(tastes, table, rate=rate, follow=follow, draws=draws, version=variant_name(champion),
                          start=len(choices))  # fmt: skip
         try:
             decision = retrain.challenge(base, choices, champion, seed=seed)

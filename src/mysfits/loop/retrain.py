@@ -23,10 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mysfits.loop import exposure, judge
+from mysfits.loop import exposure, influence, judge
+from mysfits.loop.shift import Shift, detect
 from mysfits.model import dataset as ds
 from mysfits.model import training
-from mysfits.model.artifact import ModelArtifact, save_model
+from mysfits.model.artifact import ModelArtifact, save_model, variant_name
 from mysfits.progress import QUIET, Progress
 from mysfits_api.choices import Choice
 
@@ -52,17 +53,31 @@ class Decision:
     set_aside: int
     """Learning choices left out because the page, not taste, may have caused them."""
     challenger: ModelArtifact = field(repr=False)
+    bounds: influence.Bounds
+    shift: Shift
+    accept_shift: bool = False
 
     @property
     def promoted(self) -> bool:
-        return self.verdict.promoted
+        return self.verdict.promoted and (self.accept_shift or not self.shift.detected)
 
     def summary(self) -> str:
         learning = self.choices - self.held_out
-        return (
+        lines = [
             f"{self.choices:,} choices: {learning:,} to learn from ({self.set_aside:,} of them set aside as "
-            f"following the page), {self.held_out:,} held out\n{self.verdict.summary()}"
-        )
+            f"following the page), {self.held_out:,} held out",
+            self.bounds.describe(),
+            self.shift.describe(),
+            self.verdict.summary(),
+        ]
+        if self.verdict.promoted and self.shift.detected:
+            lines.append(
+                "promoted anyway: --accept-shift says the shift is real"
+                if self.accept_shift
+                else "not promoted: the choices shifted, so a person decides; if the change is real, run again "
+                "with --accept-shift"
+            )
+        return "\n".join(lines)
 
 
 def held_out(choice: Choice) -> bool:
@@ -100,15 +115,19 @@ def _split(every: exposure.Exposed) -> tuple[exposure.Exposed, exposure.Exposed]
     return learn, held
 
 
-def learning_data(choices: Sequence[Choice], seed: int) -> Learning:
-    """What both paths (`mysfits retrain` and the SageMaker job) learn from and judge on, from one store read."""
+def learning_data(choices: Sequence[Choice], seed: int, champion_version: str | None = None) -> Learning:
+    """What both paths (`mysfits retrain` and the SageMaker job) learn from and judge on, from one store read.
+    ``champion_version`` (as recommendations record it) says which choices came since the champion began serving,
+    for the caps on a sudden rise and for shift detection."""
     every = exposure.exposed(choices)
     learn, held = _split(every)
     follow = exposure.follow_share(every)
-    rows, set_aside = exposure.learning_rows(learn, follow.share, seed)
+    kept, set_aside = exposure.thinned(learn, follow.share, seed)
+    kept, bounds = influence.bounded(kept, champion_version, seed)
+    rows = kept.as_dataset()
     if rows.rows < MIN_LEARNING:
         raise TooFewChoices(f"only {rows.rows} learning choices are left once trust is taken out of them")
-    return Learning(rows, held, follow, set_aside, every)
+    return Learning(rows, held, follow, set_aside, every, bounds, detect(every, follow.share, champion_version))
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,8 @@ class Learning:
     set_aside: int
     every: exposure.Exposed
     """Every choice read, in the order given."""
+    bounds: influence.Bounds
+    shift: Shift
 
     @property
     def total(self) -> int:
@@ -175,6 +196,7 @@ def challenge(
     tune: bool = True,
     recombine: int = DEFAULT_RECOMBINE,
     seed: int = ds.DEFAULT_SEED,
+    accept_shift: bool = False,
     progress: Progress = QUIET,
 ) -> Decision:
     """Train a challenger and judge it against the champion on the held-out choices. Writes nothing.
@@ -182,7 +204,8 @@ def challenge(
     ``encoding`` fixes the challenger's encoding; by default tuning tries both (the API follows a promoted model's
     encoding), and without tuning the champion's is kept.
     """
-    data = learning_data(choices, seed)
+    champion_version = None if champion is None else variant_name(champion)
+    data = learning_data(choices, seed, champion_version)
     learning = data.rows
     progress.note(f"  {data.follow.describe()}; {data.set_aside:,} learning choices set aside as following the page")
     tried = (encoding,) if encoding else training.TUNE_ENCODINGS if tune else (_encoding_of(champion),)
@@ -216,6 +239,7 @@ def challenge(
         data.follow,
         confidence=confidence,
         min_gain=min_gain,
+        champion_version=champion_version,
     )
     challenger.training_data.update(
         source="mysfits retrain",
@@ -223,13 +247,17 @@ def challenge(
         choices=data.total - held.rows,
         choices_learned=learning.rows,
         set_aside_as_following=data.set_aside,
+        dropped_by_influence_bounds=data.bounds.dropped,
         base_rows_kept=kept,
         choices_weight=weight,
         recombine=recombine,
         sha256=mixed.sha256,
     )
     challenger.metrics["champion_challenger"] = verdict_record(verdict, None if champion is None else champion.version)
-    return Decision(verdict, data.total, held.rows, data.set_aside, challenger)
+    challenger.metrics["champion_challenger"]["shift"] = data.shift.record()
+    return Decision(
+        verdict, data.total, held.rows, data.set_aside, challenger, data.bounds, data.shift, accept_shift
+    )
 
 
 def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict:
@@ -247,6 +275,8 @@ def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict
         "drawn_choices": verdict.follow.drawn,
         "promoted": verdict.promoted,
         "reason": verdict.reason,
+        "history_choices": None if verdict.history is None else verdict.history.choices,
+        "history_difference": None if verdict.history is None else verdict.history.difference,
     }
 
 
