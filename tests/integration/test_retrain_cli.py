@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mysfits.local.choices_store import SqliteChoiceStore
@@ -27,13 +28,14 @@ def mysfits(*args: str, timeout: float = 300):
     )  # fmt: skip
 
 
-def store_with(path, data: ds.Dataset):
+def store_with(path, data: ds.Dataset, version: str = "ordinal-000000000000", start: int = 0):
     store = SqliteChoiceStore(path, save_wait_s=30)
-    for i in range(data.rows):
-        rec = Recommendation(f"00000000-0000-4000-8000-{i:012d}", tuple(int(a) for a in data.X[i]), IDS[0], None,
-                             "ordinal-000000000000", 1_800_000_000.0 + i)  # fmt: skip
+    for n in range(data.rows):
+        i = start + n
+        rec = Recommendation(f"00000000-0000-4000-8000-{i:012d}", tuple(int(a) for a in data.X[n]), IDS[0], None,
+                             version, 1_800_000_000.0 + i)  # fmt: skip
         store.save_recommendation(rec)
-        store.record_choice(rec.recommendation_id, IDS[int(data.y[i])], choice_id=f"c-{i}", now=rec.created_at + 1)
+        store.record_choice(rec.recommendation_id, IDS[int(data.y[n])], choice_id=f"c-{i}", now=rec.created_at + 1)
     return path
 
 
@@ -110,3 +112,27 @@ def test_a_short_simulation_runs_the_loop_through_the_api(tmp_path):
     assert all(2 < share < 20 for share in explored), explored  # template.yaml's rate, 0.1, of which 11/12 differ
     assert "not promoted" in done.stdout
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_shift_keeps_the_champion_until_accept_shift_says_the_change_is_real(world):
+    # 1,500 honest choices under an earlier model, then, under the serving one, 1,500 more and 1,200 adopts of
+    # Rujin for random answers: the challenger still beats the weak champion, but the mix has moved.
+    tmp, base, model = world
+    store = store_with(tmp / "choices.sqlite3", ds.generate(1_500, seed=2))
+    serving = variant_name(load_model(model))
+    store_with(store, ds.generate(1_500, seed=3), version=serving, start=1_500)
+    flood = ds.Dataset(ds.generate(1_200, seed=4).X, np.full(1_200, 11, np.uint8))
+    store_with(store, flood, version=serving, start=3_000)
+    before = model.read_bytes()
+    args = ("retrain", "--data", str(base), "--choices", str(store), "--model", str(model), "--no-tune")
+    kept = mysfits(*args)
+    assert kept.returncode == 0, kept.stderr
+    assert "the choices shifted (1,500 choices before " + serving + " served against 2,700 since):" in kept.stdout
+    assert "Rujin: " in kept.stdout and "from a sudden rise (Rujin " in kept.stdout
+    assert "not promoted: the choices shifted, so a person decides" in kept.stdout
+    assert f"{model} is unchanged" in kept.stdout and model.read_bytes() == before
+    accepted = mysfits(*args, "--accept-shift")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "promoted anyway: --accept-shift says the shift is real" in accepted.stdout
+    assert f"wrote {model}" in accepted.stdout and model.read_bytes() != before
+    assert load_model(model).metrics["champion_challenger"]["shift"]["detected"] is True

@@ -288,3 +288,41 @@ def test_random_adopts_never_replace_a_good_model_on_aws(aws, tmp_path, monkeypa
     assert "kept the champion" in text
     assert session.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == SERVING_CONFIG
     assert runner.calls == []
+
+
+def test_a_flood_of_one_mysfit_is_capped_and_stops_the_run_until_accept_shift(aws, tmp_path, monkeypatch):
+    """Issue 29's defences on the AWS path: 1,500 honest choices under an earlier model, then under the serving one
+    1,500 more and 1,200 adopts of Rujin for random answers. The new model learns the capped rows and wins against
+    the weak champion, but the choices shifted: the endpoint and samconfig stay as they were until the same run is
+    repeated with --accept-shift."""
+    from mysfits.local.endpoint import server
+    from tests.loop_support import visitors
+
+    session, jobs = aws
+    samconfig_text = SAMCONFIG
+    (tmp_path / "samconfig.toml").write_text(samconfig_text)
+    serving_endpoint(session)
+    champion = training.train_model(ds.load_csv(uniform_base(tmp_path)), k=20, sample_size=5_000, seed=1)
+    table = np.frombuffer(champion.table, np.uint8)
+    before = visitors(ds.generate(1_500, seed=31), table, follow=0.0, rate=0.1, seed=1, version="ordinal-000000000000",
+                      prefix="before")  # fmt: skip
+    since = visitors(ds.generate(1_500, seed=32), table, follow=0.0, rate=0.1, seed=2, version="ordinal-0123456789ab",
+                     prefix="since")  # fmt: skip
+    flood_rows = ds.Dataset(ds.generate(1_200, seed=33).X, np.full(1_200, 11, np.uint8))
+    flood = visitors(flood_rows, table, follow=0.0, rate=0.1, seed=3, version="ordinal-0123456789ab", prefix="flood")
+    choice_rows.record_exposed(session.client("dynamodb"), "ChoicesTable", before + since + flood)
+    with server.serve_in_thread(str(save_model(champion, tmp_path / "champion.json")), name=ENDPOINT, port=0) as ep:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", ep.url)
+        code, text, _ = run(session, tmp_path, tmp_path / "uniform.csv")
+        assert code == 0, text
+        assert "from a sudden rise (Rujin " in text
+        assert "the choices shifted (1,500 choices before ordinal-0123456789ab served against 2,700 since):" in text
+        assert "promoted: the challenger is better than the champion beyond luck" in text
+        assert "the choices shifted (above), so a person decides" in text
+        sm = session.client("sagemaker")
+        assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] == SERVING_CONFIG
+        assert (tmp_path / "samconfig.toml").read_text() == samconfig_text
+        code, text, _ = run(session, tmp_path, tmp_path / "uniform.csv", "--accept-shift")
+    assert code == 0, text
+    assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"] != SERVING_CONFIG
+    assert len(jobs) == 2
