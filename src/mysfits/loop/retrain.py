@@ -255,9 +255,7 @@ def challenge(
     )
     challenger.metrics["champion_challenger"] = verdict_record(verdict, None if champion is None else champion.version)
     challenger.metrics["champion_challenger"]["shift"] = data.shift.record()
-    return Decision(
-        verdict, data.total, held.rows, data.set_aside, challenger, data.bounds, data.shift, accept_shift
-    )
+    return Decision(verdict, data.total, held.rows, data.set_aside, challenger, data.bounds, data.shift, accept_shift)
 
 
 def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict:
