@@ -162,3 +162,21 @@ def test_a_store_from_before_exploration_is_read_as_always_showing_the_pick_and_
         columns = {row[1] for row in upgraded.execute("PRAGMA table_info(recommendations)")}
     assert {"shown", "propensity", "exploration_rate", "randomized"} <= columns
     assert list(SqliteChoiceStore(path, read_only=True).choices()) == [choice]
+
+
+def test_stats_name_a_shift_since_the_newest_version_began_serving(tmp_path):
+    # 360 choices spread evenly under an earlier version; since the newest began, 240 spread evenly and 240 of Rujin.
+    before = [(0, "ordinal-aaaaaaaaaaaa", i % 12, i % 12) for i in range(360)]
+    since = [(1, "ordinal-bbbbbbbbbbbb", i % 12, i % 12) for i in range(240)]
+    flood = [(1, "ordinal-bbbbbbbbbbbb", 0, 11) for _ in range(240)]
+    path = tmp_path / "choices.sqlite3"
+    fill(SqliteChoiceStore(path, save_wait_s=30), before + since + flood)
+    done = mysfits("choices", "stats", "--choices", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "the choices shifted (360 choices before ordinal-bbbbbbbbbbbb served against 480 since):" in done.stdout
+    assert "  Rujin: 8.3% of the visitors' tastes before, 54.2% since (+45.8 points)" in done.stdout
+    # The same store without the flood: nothing to report.
+    calm = tmp_path / "calm.sqlite3"
+    fill(SqliteChoiceStore(calm, save_wait_s=30), before + since)
+    done = mysfits("choices", "stats", "--choices", str(calm))
+    assert "no shift: 360 choices before ordinal-bbbbbbbbbbbb served against 240 since" in done.stdout

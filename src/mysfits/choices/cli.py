@@ -25,7 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _source(export)
     export.set_defaults(func=_export)
-    stats = actions.add_parser("stats", help="recommendations, choices and acceptance rate per model version and day")
+    stats = actions.add_parser(
+        "stats",
+        help="recommendations, choices and acceptance rate per model version and day, and whether the choices "
+        "since the newest version began serving disagree with the earlier ones (as `mysfits retrain` checks)",
+    )
     stats.add_argument("--plot", type=Path, help="also draw the acceptance rate per day into this PNG")
     _source(stats)
     stats.set_defaults(func=_stats)
@@ -92,9 +96,12 @@ def _export(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from mysfits.choices.stats import collect, format_stats, write_plot
+    from mysfits.loop.shift import since_newest
 
-    stats = _read(args, collect)
+    stats, shift = _read(args, lambda reader: (collect(reader), since_newest(list(reader.choices()))))
     print(format_stats(stats))
+    print()
+    print(shift.describe())
     if args.plot:
         try:
             write_plot(stats, args.plot)

@@ -18,12 +18,14 @@ prints the same findings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from mysfits.loop.exposure import Exposed, policy_probability, taste_scores
+from mysfits.loop.exposure import Exposed, exposed, follow_share, policy_probability, taste_scores
 from mysfits_api.catalog import N_MYSFITS, mysfit_for_label
+from mysfits_api.choices import Choice
 
 Z = 4.0
 MIX_FLOOR = 0.03
@@ -67,25 +69,56 @@ def detect(choices: Exposed, follow: float, current_version: str | None) -> Shif
             f"{MIN_CHOICES} on each side",
         )
     note = f"{old.rows:,} choices before {current_version} served against {new.rows:,} since"
-    return Shift(tuple(_mix_findings(old, new, follow) + _cohort_findings(old, new, follow)), note)
+    mix = _mix_findings(old, new, follow, _follow_error(choices, follow))
+    return Shift(tuple(mix + _cohort_findings(old, new, follow)), note)
+
+
+def since_newest(choices: Sequence[Choice]) -> Shift:
+    """:func:`detect` for the model version that made the newest recommendation: what `mysfits choices stats`
+    shows, with no model file at hand (the version serving now is the one recommending now)."""
+    if not choices:
+        return Shift((), "no choices yet")
+    every = exposed(choices)
+    newest = str(every.version[int(np.argmax([c.recommendation.created_at for c in choices]))])
+    return detect(every, follow_share(every).share, newest)
 
 
 def taste_mix(choices: Exposed, follow: float) -> tuple[np.ndarray, np.ndarray]:
     """Each Mysfit's estimated share of the visitors' tastes, and its standard error."""
     n = choices.rows
     adopted = np.bincount(choices.chosen, minlength=N_MYSFITS) / n
-    shown = np.array([np.mean(policy_probability(choices, np.full(n, label))) for label in range(N_MYSFITS)])
-    share = (adopted - follow * shown) / (1 - follow)
+    share = (adopted - follow * _shown(choices)) / (1 - follow)
     error = np.sqrt(adopted * (1 - adopted) / n) / (1 - follow)
     return share, error
 
 
-def _mix_findings(old: Exposed, new: Exposed, follow: float) -> list[str]:
+def _shown(choices: Exposed) -> np.ndarray:
+    """Each Mysfit's share of what the page showed first, by the recorded policy."""
+    n = choices.rows
+    return np.array([np.mean(policy_probability(choices, np.full(n, label))) for label in range(N_MYSFITS)])
+
+
+def _follow_error(choices: Exposed, follow: float) -> float:
+    """The standard error of the follow share itself, from the drawn recommendations it was measured on."""
+    drawn = int(choices.randomized.sum())
+    if not follow or not drawn:
+        return 0.0
+    adopted_shown = follow + (1 - follow) / N_MYSFITS
+    return float(np.sqrt(adopted_shown * (1 - adopted_shown) / drawn) / (1 - 1 / N_MYSFITS))
+
+
+def _mix_findings(old: Exposed, new: Exposed, follow: float, follow_error: float) -> list[str]:
     (before, e_old), (since, e_new) = taste_mix(old, follow), taste_mix(new, follow)
+    # One follow share reads both sides, so its error moves them together only where the page showed a Mysfit
+    # more on one side than the other: d(share)/d(follow) = (share - shown) / (1 - follow).
+    slope_old = (before - _shown(old)) / (1 - follow)
+    slope_new = (since - _shown(new)) / (1 - follow)
+    from_follow = np.abs(slope_new - slope_old) * follow_error
     findings = []
     for label in range(N_MYSFITS):
         change = since[label] - before[label]
-        if abs(change) > max(MIX_FLOOR, Z * np.hypot(e_old[label], e_new[label])):
+        error = np.sqrt(e_old[label] ** 2 + e_new[label] ** 2 + from_follow[label] ** 2)
+        if abs(change) > max(MIX_FLOOR, Z * error):
             findings.append(
                 f"{mysfit_for_label(label).name}: {before[label]:.1%} of the visitors' tastes before, "
                 f"{since[label]:.1%} since ({change * 100:+.1f} points)"
