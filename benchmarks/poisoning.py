@@ -22,9 +22,9 @@ from mysfits.model import dataset as ds
 CASES = [
     (timing, follow, preferences)
     for timing in ("burst", "spread")
-    for preferences in (ds.ORDINAL, ds.CATEGORICAL)
-    for follow in (0.0, 0.5)
+    for follow, preferences in ((0.0, ds.ORDINAL), (0.5, ds.CATEGORICAL))
 ]
+"""The two ends: visitors who ignore the page with ordinal tastes, and half who follow it with categorical ones."""
 
 
 @contextlib.contextmanager
