@@ -143,7 +143,7 @@ check: $(STAMP)
 ##   import on 3.10 (test_every_module_imports). Leaving them out frees the cores for the main run beside it.
 PY310_SKIPPED_DIRS := tests/unit/api tests/unit/test_gateway_events.py tests/unit/test_gateway_local_values.py \
 	tests/unit/test_gateway_static.py tests/unit/test_gateway_template.py tests/unit/test_page_content.py \
-	tests/unit/test_choice_stores.py tests/unit/test_retrain.py
+	tests/unit/test_choice_stores.py tests/unit/test_retrain.py tests/unit/test_poisoning_defences.py
 NOT_ON_PY310 := tests/unit/test_knn.py::test_compiled_table_matches_direct_knn_on_every_cell \
 	tests/unit/test_knn.py::test_one_walk_for_many_k_gives_each_k_its_exact_table \
 	tests/unit/test_training.py::test_tuning_picks_the_encoding_that_fits_the_data \
