@@ -150,9 +150,9 @@ def _one_client(port: int, ids: list[str], stop: threading.Event, tally: Tally) 
         list(pool.map(client, range(4)))
 
 
-def _retrain(work: Path) -> str:
+def _retrain(work: Path, *extra: str) -> str:
     command = [sys.executable, "-m", "mysfits", "retrain", "--data", str(work / "base.csv"),
-               "--choices", str(work / "choices.sqlite3"), "--model", str(work / "model.json")]  # fmt: skip
+               "--choices", str(work / "choices.sqlite3"), "--model", str(work / "model.json"), *extra]  # fmt: skip
     done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"mysfits retrain failed: {done.stderr}")
@@ -198,6 +198,10 @@ def run() -> str:
         shutil.copy(work / "model.json", work / "champion.json")
         second = _retrain(work)
         served = load_model(work / "model.json")
+        # What the caps alone leave, if a person passed --accept-shift without looking.
+        shutil.copy(work / "champion.json", work / "model.json")
+        _retrain(work, "--accept-shift")
+        accepted = load_model(work / "model.json")
         poisoned = set(attack.adopted)
         store = SqliteChoiceStore(work / "choices.sqlite3")
         clean = [c for c in store.choices() if c.recommendation.recommendation_id not in poisoned]
@@ -208,16 +212,30 @@ def run() -> str:
         table = model if isinstance(model, np.ndarray) else np.frombuffer(model.table, np.uint8)
         return poisoning.served(table, scenario)
 
-    a, h, s = figures(champion), figures(honest_table), figures(served)
+    a, h, s, x = figures(champion), figures(honest_table), figures(served), figures(accepted)
     loss = 100 * (min(a.accuracy, h.accuracy) - s.accuracy)
     rise = 100 * (s.target_share - a.target_share)
-    verdict = next((line for line in second.splitlines() if line.startswith(("promoted", "kept", "not promoted"))), "")
-    shifted = [line.strip() for line in second.splitlines() if line.startswith("  ") and "points" in line]
+    said = second.splitlines()
+    judged = next((line for line in said if line.startswith(("promoted:", "kept"))), "")
+    final = next((line for line in said if line.startswith(("not promoted", "promoted anyway"))), "")
+    outcome = next((line for line in said if line.startswith(("wrote", str(work / "model.json")))), "")
+    shifted = [line.strip() for line in said if line.startswith("  ") and "points" in line]
     return "\n".join(
         [
             "## Poisoning through the API, from many addresses (`benchmarks/poisoning_http.py`)",
             "",
-            f"Command: `python -m benchmarks poisoning_http`. {(__doc__ or '').split(chr(10) + chr(10), 1)[1].strip()}",
+            "Command: `python -m benchmarks poisoning_http`. `mysfits serve --workers 2` with the default limits per "
+            "client; every client binds its own address in 127.0.0.0/8. History: honest visitors with ordinal tastes "
+            f"from {HONEST_ADDRESSES:,} addresses ({JOURNEYS} journeys each, adopting their own taste), served by a "
+            "model "
+            "trained on uniform answers, then `mysfits retrain` promotes a champion that the running endpoint "
+            "reloads. New: as many honest visitors from other addresses and, at the same time, the attack: "
+            "127.0.0.2 flat out (4 connections: recommend random answers, adopt Rujin) until the honest visitors "
+            f"are done, {SPREAD_ADDRESSES} addresses adopting Rujin {SPREAD_JOURNEYS} times each for random answers, "
+            f"and {FIXED_ADDRESSES} adopting it {FIXED_JOURNEYS} times each for [1, 1, 1, 1, 1]. Then `mysfits "
+            "retrain` with its defaults; the honest-only retrain is the same code on the store less the attack's "
+            "choices. A recommendation answered without an id (the store's 0.2 s bound on a loaded machine) is "
+            "not adopted.",
             "",
             f"- history ({HONEST_ADDRESSES:,} addresses): {history.describe()}; the first retrain: "
             f"{'promoted a champion' if 'wrote' in first else 'kept the uniform model'}",
@@ -228,7 +246,11 @@ def run() -> str:
             f"- champion: {a}; honest-only retrain: {h}; served after `mysfits retrain`: {s}",
             f"- served model's loss against the worse of the two: {loss:+.2f} points (target at most 1); Rujin's rise: "
             f"{rise:+.2f} points (target at most 2)",
-            f"- retrain said: {verdict}" + (f"; shifted: {'; '.join(shifted)}" if shifted else ""),
+            f'- `mysfits retrain` said: the judge: "{judged}"; then: "{final or outcome}"',
+            f"- what shifted: {'; '.join(shifted) if shifted else 'nothing'}",
+            f"- served after `mysfits retrain --accept-shift` (the caps alone): {x}; loss "
+            f"{100 * (min(a.accuracy, h.accuracy) - x.accuracy):+.2f} points, Rujin's rise "
+            f"{100 * (x.target_share - a.target_share):+.2f} points",
             f"- {time.perf_counter() - started:.0f} s in all",
         ]
     )
