@@ -22,8 +22,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from botocore.config import Config
 
 from mysfits_api import adopt, exploration, recommend
-from mysfits_api import metrics as visitor_metrics
 from mysfits_api import encoding as encodings
+from mysfits_api import metrics as visitor_metrics
 from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
 from mysfits_api.dynamodb_store import DynamoDbChoiceStore
