@@ -26,6 +26,14 @@ NAMESPACE = "MythicalMysfits"
 SERVICE = "mysfits-recommendations"
 VERSION_DIMENSION = "ModelVersion"
 UNKNOWN_VERSION = "unknown"
+RECOMMENDATIONS, ADOPTIONS, ACCEPTED, MODEL_PICK_ACCEPTED, STORE_REFUSALS = NAMES = (
+    "Recommendations",
+    "Adoptions",
+    "Accepted",
+    "ModelPickAccepted",
+    "StoreRefusals",
+)
+"""Every metric the function publishes; template.yaml's alarms and dashboard use no other (a test checks)."""
 
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
@@ -36,22 +44,22 @@ def _by_version(model_version: str | None) -> None:
 
 def recommended(model_version: str | None) -> None:
     _by_version(model_version)
-    metrics.add_metric(name="Recommendations", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=RECOMMENDATIONS, unit=MetricUnit.Count, value=1)
 
 
 def adopted(choice: Choice) -> None:
     _by_version(choice.recommendation.model_version)
-    metrics.add_metric(name="Adoptions", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="Accepted", unit=MetricUnit.Count, value=int(choice.accepted))
+    metrics.add_metric(name=ADOPTIONS, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=ACCEPTED, unit=MetricUnit.Count, value=int(choice.accepted))
     if not choice.recommendation.randomized:
-        metrics.add_metric(name="ModelPickAccepted", unit=MetricUnit.Count, value=int(choice.accepted))
+        metrics.add_metric(name=MODEL_PICK_ACCEPTED, unit=MetricUnit.Count, value=int(choice.accepted))
 
 
 def store_refused(operation: str) -> None:
     """A write the choices store did not take (unavailable, throttled, too slow): the recommendation was answered
     without an id, or the choice was answered 503. ``operation`` is logged beside it, not a dimension."""
     with single_metric(
-        name="StoreRefusals",
+        name=STORE_REFUSALS,
         unit=MetricUnit.Count,
         value=1,
         namespace=NAMESPACE,
