@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from mysfits.aws import alarm_checks
 from mysfits_api import metrics
 from tests.templates.sam_template import ROOT, cfn_template, sam_template
 
@@ -53,6 +54,7 @@ def _metric_stats(alarm: dict) -> list[dict]:
 def test_every_alarm_is_named_after_the_stack_and_documented(resources):
     alarms = _alarms({"Resources": resources})
     assert set(alarms) == set(ALARMS)
+    assert sorted(ALARMS.values()) == sorted(alarm_checks.ALARMS), "the smoke run checks the template's alarms"
     runbook = (ROOT / "docs" / "operations.md").read_text("utf-8")
     for logical_id, suffix in ALARMS.items():
         assert alarms[logical_id]["Properties"]["AlarmName"] == {"Fn::Sub": f"${{AWS::StackName}}-{suffix}"}
@@ -70,6 +72,12 @@ def test_every_alarm_notifies_the_topic_only_when_an_address_is_given(resources)
     assert topic["Properties"]["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}]
     assert sam_template()["Conditions"]["AlarmsNotify"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
     assert sam_template()["Parameters"]["AlarmEmail"]["Default"] == ""
+
+
+def test_nothing_of_it_outlives_the_stack(resources):
+    """`mysfits aws cleanup --delete-stacks` deletes the API stack; the alarms, topic and dashboard go with it."""
+    for logical_id in [*ALARMS, "AlarmTopic", "OperationsDashboard"]:
+        assert "DeletionPolicy" not in resources[logical_id], logical_id
 
 
 @pytest.mark.parametrize("address", ["", "ops@example.com", "a.b+alarms@mail.example.co.uk"])
