@@ -28,8 +28,9 @@ def check_alarms(cloudwatch, stack: str) -> list[Check]:
     """One check per alarm: present and not in ALARM (OK or INSUFFICIENT_DATA, which an alarm on a metric nobody has
     published yet is in)."""
     found = {}
+    # By name, not by prefix: the deployer's policy scopes CloudWatch to the project's alarms by name.
     for page in cloudwatch.get_paginator("describe_alarms").paginate(
-        AlarmNamePrefix=f"{stack}-", AlarmTypes=["MetricAlarm"]
+        AlarmNames=alarm_names(stack), AlarmTypes=["MetricAlarm"]
     ):
         found.update({alarm["AlarmName"]: alarm for alarm in page["MetricAlarms"]})
     checks = []

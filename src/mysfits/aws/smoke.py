@@ -203,7 +203,7 @@ def steps(run: Run) -> list[SmokeStep]:
         ),
         SmokeStep(
             "alarms",
-            f"cloudwatch:DescribeAlarms {API_STACK}-...: each of template.yaml's {len(alarm_checks.ALARMS)} alarms "
+            f"cloudwatch:DescribeAlarms of {API_STACK}-<what>: each of template.yaml's {len(alarm_checks.ALARMS)} alarms "
             "exists and none is in ALARM after the checks above",
             _check_alarms,
         ),
