@@ -203,8 +203,8 @@ def steps(run: Run) -> list[SmokeStep]:
         ),
         SmokeStep(
             "alarms",
-            f"cloudwatch:DescribeAlarms of {API_STACK}-<what>: each of template.yaml's {len(alarm_checks.ALARMS)} alarms "
-            "exists and none is in ALARM after the checks above",
+            f"cloudwatch:DescribeAlarms of {API_STACK}-<what>: each of template.yaml's "
+            f"{len(alarm_checks.ALARMS)} alarms exists and none is in ALARM after the checks above",
             _check_alarms,
         ),
     ]
