@@ -201,17 +201,22 @@ def test_the_list_shows_scores_and_acceptance_per_version(tmp_path, capsys):
     assert "10 recommendations, 8 choices, acceptance 25.0%" in lines[3]
 
 
-def test_rollback_refuses_what_it_cannot_do_and_changes_nothing(tmp_path, capsys):
+def test_rollback_refuses_what_it_cannot_do_and_changes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no data/choices.sqlite3 here: the list runs without a store
     path = tmp_path / "mysfits-knn.json"
     save_model(make_artifact(seed=1, rows=400), path)
     first = variant_name(load_model(path))
     retrain.promote(_promoted(make_artifact(seed=2, rows=400), 0.4), path)
-    served = path.read_bytes()
 
     assert main(["models", "rollback", "ordinal-000000000000", "--model", str(path)]) == 2
     assert "no kept version 'ordinal-000000000000'" in capsys.readouterr().err
     assert main(["models", "rollback", variant_name(load_model(path)), "--model", str(path)]) == 2
     assert "already the model" in capsys.readouterr().err
+    assert main(["models", "rollback", "ordinal-", "--model", str(path)]) == 0, "one kept version: the part names it"
+    assert variant_name(load_model(path)) == first
+    capsys.readouterr()
+    retrain.promote(_promoted(make_artifact(seed=3, rows=400), 0.5), path)
+    served = path.read_bytes()
     assert main(["models", "rollback", "ordinal-", "--model", str(path)]) == 2
     assert "names 2 versions" in capsys.readouterr().err
 
@@ -223,6 +228,7 @@ def test_rollback_refuses_what_it_cannot_do_and_changes_nothing(tmp_path, capsys
     assert main(["models", "list", "--model", str(path)]) == 0
     out = capsys.readouterr().out
     assert f"not a usable version: {kept}: checksum mismatch" in out
+    assert "no recommendations stored" not in out and "(no choices store: acceptance not shown" in out
 
 
 @pytest.mark.parametrize("present", [False, True])

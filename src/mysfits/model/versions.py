@@ -108,7 +108,10 @@ def find(model_path: str | os.PathLike, version: str) -> Version:
     if not wanted:
         raise VersionError("the version is empty; name one from `mysfits models list`")
     exact = [v for v in versions if v.name == wanted]
-    matches = exact or [v for v in versions if v.name.startswith(wanted) or v.name.split("-")[-1].startswith(wanted)]
+    # A part of a name looks among the kept versions only: the served one is never a rollback's target.
+    matches = exact or [
+        v for v in versions if not v.serving and (v.name.startswith(wanted) or v.name.split("-")[-1].startswith(wanted))
+    ]
     names = ", ".join(v.name for v in versions)
     if not matches:
         raise VersionError(f"no kept version {wanted!r} for {model_path}; the versions are: {names}")

@@ -49,7 +49,7 @@ def _list(args: argparse.Namespace) -> int:
         raise CliError(f"--model: {exc}") from None
     tallies = _acceptance(args)
     for version in versions:
-        print(format_version(version, tallies.get(version.name)))
+        print(format_version(version, tallies.get(version.name), store=tallies is not _NO_STORE))
     for problem in problems:
         print(f"not a usable version: {problem}")
     if tallies is _NO_STORE:
@@ -87,7 +87,7 @@ def _acceptance(args: argparse.Namespace) -> dict[str, Counter]:
     return _read(args, read)
 
 
-def format_version(version, tally: Counter | None) -> str:
+def format_version(version, tally: Counter | None, *, store: bool = True) -> str:
     model = version.model
     mark = "serving" if version.serving else "kept   "
     scores = version.held_out_scores()
@@ -100,6 +100,8 @@ def format_version(version, tally: Counter | None) -> str:
     else:
         judged = f"test accuracy {_pct(scores['test_accuracy'])} on {scores['test_rows'] or 0:,} rows (base data)"
     line = f"{mark} {version.name}  {model.created_at}  {judged}"
+    if not store:
+        return line
     if tally is None:
         return line + "\n          no recommendations stored for this version"
     rate = _rate(tally["accepted"], tally["choices"])
