@@ -171,6 +171,14 @@ def test_unknown_or_serving_versions_are_refused_naming_the_kept_ones(world, cap
     assert "is what the endpoint serves now" in capsys.readouterr().err
 
 
+def test_without_an_endpoint_there_is_nothing_to_roll_back(moto_session, tmp_path, capsys):
+    config = tmp_path / "samconfig.toml"
+    code, lines = _run(moto_session, config, "--list")
+    assert code == 0 and lines == [f"no configs kept for endpoint mysfits-knn in {REGION}"]
+    assert _run(moto_session, config)[0] == 1
+    assert f"endpoint mysfits-knn does not exist in {REGION}" in capsys.readouterr().err
+
+
 def test_cleanup_still_finds_every_kept_config_and_model(world):
     session, served, _config = world
     sm = session.client("sagemaker")

@@ -314,7 +314,7 @@ def _run(args, session, sleep, out) -> int:
     endpoint = sagemaker_endpoint.describe_endpoint_or_none(sm, endpoint_name)
     serving = endpoint["EndpointConfigName"] if endpoint else None
     configs = kept_configs(sm, endpoint_name)
-    if args.list or not configs:
+    if args.list:
         for line in format_configs(configs, serving) or [f"no configs kept for endpoint {endpoint_name} in {region}"]:
             out(line)
         return 0
