@@ -71,16 +71,29 @@ class BucketSite:
 class SamStandIn(RecordingRunner):
     """`sam deploy` creates the website stack or the API stack, whose outputs point at the local servers."""
 
-    def __init__(self, cfn, bodies: dict[str, tuple[str, str]]):
+    def __init__(self, cfn, cloudwatch, bodies: dict[str, tuple[str, str]]):
         super().__init__()
         self.cfn, self.bodies = cfn, bodies  # kind of deploy -> (stack name, template body)
+        self.cloudwatch = cloudwatch
 
     def __call__(self, argv, cwd=None) -> int:
         code = super().__call__(argv, cwd)
         if code == 0 and self.kind(argv) in self.bodies:
             name, body = self.bodies[self.kind(argv)]
             self.cfn.create_stack(StackName=name, TemplateBody=body)
+            if self.kind(argv) == "deploy":
+                self.create_alarms(name)
         return code
+
+    def create_alarms(self, stack: str) -> None:
+        """template.yaml's alarms, as its deploy creates them (moto's CloudFormation has no AWS::CloudWatch::Alarm)."""
+        from mysfits.aws.alarm_checks import alarm_names
+
+        for name in alarm_names(stack):
+            self.cloudwatch.put_metric_alarm(
+                AlarmName=name, Namespace="MythicalMysfits", MetricName="StoreRefusals", Statistic="Sum", Period=300,
+                EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
+            )  # fmt: skip
 
 
 class World:
@@ -90,6 +103,7 @@ class World:
         self.distribution = make_distribution(session.client("cloudfront"))
         self.sam = SamStandIn(
             cfn,
+            session.client("cloudwatch"),
             {
                 "website": (website.stack_name(smoke.API_STACK), website_stand_in(self.distribution, site_url)),
                 "deploy": (smoke.API_STACK, api_stand_in(gateway_url, origin=site_url)),

@@ -21,6 +21,7 @@ def _registrars() -> list[Register]:
     from mysfits.loop import cli as retrain_cli
     from mysfits.loop import simulate
     from mysfits.model import cli as model_cli
+    from mysfits.model import versions_cli
 
     return [
         model_cli.register,
@@ -29,6 +30,7 @@ def _registrars() -> list[Register]:
         sam_local_cli.register,
         choices_cli.register,
         retrain_cli.register,
+        versions_cli.register,
         simulate.register,
         aws_cli.register,
     ]

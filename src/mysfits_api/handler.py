@@ -23,6 +23,7 @@ from botocore.config import Config
 
 from mysfits_api import adopt, exploration, recommend
 from mysfits_api import encoding as encodings
+from mysfits_api import metrics as visitor_metrics
 from mysfits_api.choices import ChoiceStore, Recommendation, StoreUnavailable
 from mysfits_api.cors import ensure_cors_headers
 from mysfits_api.dynamodb_store import DynamoDbChoiceStore
@@ -178,6 +179,7 @@ def post_recommendation() -> dict:
     )
     if _kept(recommendation):
         body["recommendationId"] = recommendation.recommendation_id
+    visitor_metrics.recommended(prediction.model_version)
     return body
 
 
@@ -191,6 +193,7 @@ def _kept(recommendation: Recommendation) -> bool:
         adopt.keep_recommendation(choice_store, recommendation)
     except StoreUnavailable as exc:
         logger.warning("recommendation not kept", extra={"cause": str(exc)})
+        visitor_metrics.store_refused("save recommendation")
         return False
     return True
 
@@ -203,6 +206,7 @@ def post_choice() -> Response:
         raise adopt.StoreDown("choices cannot be recorded right now; retry shortly", "no choices store is configured")
     choice = adopt.record_choice(choice_store, recommendation_id, mysfit_id, time.time())
     logger.info("choice recorded", extra={"choiceId": choice.choice_id, "accepted": choice.accepted})
+    visitor_metrics.adopted(choice)
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body={"choiceId": choice.choice_id})
 
 
@@ -221,6 +225,8 @@ def reject_request(error: RequestError) -> Response:
 @app.exception_handler(ChoiceError)
 def report_choice_refusal(error: ChoiceError) -> Response:
     logger.info("choice refused", extra={"status": error.status, "cause": error.detail})
+    if isinstance(error, adopt.StoreDown):
+        visitor_metrics.store_refused("record choice")
     return _error_response(error)
 
 
@@ -263,4 +269,7 @@ def _error_response(error: ApiError) -> Response:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict, context: object) -> dict:
-    return ensure_cors_headers(app.resolve(event, context), ALLOWED_ORIGIN)
+    try:
+        return ensure_cors_headers(app.resolve(event, context), ALLOWED_ORIGIN)
+    finally:
+        visitor_metrics.flush()

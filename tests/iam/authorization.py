@@ -53,6 +53,7 @@ PLACEHOLDER_PARAMETERS = {
     "RepositoryName": ("repositoryName",),
     "DistributionId": ("DistributionId", "Id"),
     "TableName": ("TableName",),
+    "AlarmName": ("AlarmName",),
 }
 
 
@@ -74,7 +75,7 @@ class Check:
 
 
 # Where the IAM prefix differs from the name requests are signed for.
-IAM_PREFIX_FOR_SIGNING_NAME = {"tagging": "tag"}
+IAM_PREFIX_FOR_SIGNING_NAME = {"tagging": "tag", "monitoring": "cloudwatch"}
 
 
 def iam_prefix(call: AwsCall) -> str:
@@ -190,6 +191,8 @@ def checks_for(call: AwsCall) -> list[Check]:
     """The checks IAM makes for one recorded call, made by the caller's own credentials."""
     if call.service == "s3" and call.operation == "DeleteObjects":
         return _delete_objects(call)
+    if call.service == "cloudwatch" and call.operation == "DescribeAlarms" and call.params.get("AlarmNames"):
+        return _describe_alarms(call)
     if call.service == "apigateway":
         if call.operation not in APIGATEWAY_PATHS:
             raise UnmappedCall(f"{call}: add API Gateway's verb and path for {call.operation} to APIGATEWAY_PATHS")
@@ -202,6 +205,16 @@ def checks_for(call: AwsCall) -> list[Check]:
         context = (("s3:prefix", call.params["Prefix"]),) if call.params.get("Prefix") else ()
         checks.extend(Check(action, arn, str(call), context) for arn in resource_arns(action, call, call.params))
     return checks
+
+
+def _describe_alarms(call: AwsCall) -> list[Check]:
+    """DescribeAlarms by name is taken as checked against each named alarm (the reference's resource type is the
+    alarm; whether CloudWatch checks each name is untried, docs/operations.md)."""
+    return [
+        Check("cloudwatch:DescribeAlarms", arn, str(call))
+        for name in call.params["AlarmNames"]
+        for arn in resource_arns("cloudwatch:DescribeAlarms", call, {"AlarmName": name})
+    ]
 
 
 def _delete_objects(call: AwsCall) -> list[Check]:

@@ -222,8 +222,57 @@ def script_calls(session, tmp: Path) -> list[AwsCall]:
         with record_aws_calls() as deploy_calls:
             assert main(argv, toolkit) == 0
         calls += deploy_calls
+        calls += rollback_calls(session, tmp / "samconfig.toml", values.role_arn)
         calls += scenarios.cleanup_script(ws, "--delete-stacks")
         calls += failed_create_then_retry_calls(session, ws, tmp)
+    return calls
+
+
+def rollback_calls(session, samconfig: Path, role_arn: str) -> list[AwsCall]:
+    """Issue 33: `mysfits aws rollback` after a promotion in place: the endpoint back to the config the promotion
+    kept, then the API stack's ModelEncoding alone by a change set on its deployed template. The promotion (a one-hot
+    model on the same serverless capacity) is made here, unrecorded, so that the rollback has an encoding to change
+    whatever the runs above decided; the stand-in API stack is given template.yaml's parameters for it."""
+    from datetime import datetime, timezone
+
+    from mysfits.aws import rollback, sagemaker_endpoint
+    from mysfits.aws.sagemaker_job import TrainingResult
+    from tests.integration.test_aws_rollback import api_stand_in
+
+    sm = session.client("sagemaker")
+    serving = sm.describe_endpoint(EndpointName="mysfits-knn")
+    config = sm.describe_endpoint_config(EndpointConfigName=serving["EndpointConfigName"])
+    serverless = config["ProductionVariants"][0].get("ServerlessConfig")
+    capacity = (
+        sagemaker_endpoint.Serverless(serverless["MemorySizeInMB"], serverless["MaxConcurrency"])
+        if serverless
+        else sagemaker_endpoint.RealTime()
+    )
+    job = "mysfits-knn-2030-01-01-00-00-00-000"
+    promoted = TrainingResult(
+        job, f"s3://mysfits-notebook-databucket-test/mysfits-knn/output/{job}/output/model.tar.gz",
+        "438346466558.dkr.ecr.eu-west-1.amazonaws.com/knn:1", encoding="one-hot",
+    )  # fmt: skip
+    sagemaker_endpoint.deploy(
+        sm, "mysfits-knn", promoted, role_arn, capacity, report=lambda _: None,
+        now=datetime(2030, 1, 1, tzinfo=timezone.utc),
+    )  # fmt: skip
+    cfn = session.client("cloudformation")
+    cfn.update_stack(
+        StackName="mysfits-recommendations",
+        TemplateBody=api_stand_in(),
+        Parameters=[
+            {"ParameterKey": "ModelEncoding", "ParameterValue": "one-hot"},
+            {"ParameterKey": "SageMakerEndpointName", "ParameterValue": "mysfits-knn"},
+            {"ParameterKey": "LogLevel", "ParameterValue": "INFO"},
+        ],
+    )
+    lines: list[str] = []
+    argv = ["--region", REGION, "--samconfig", str(samconfig), "--api-stack", "mysfits-recommendations"]
+    with record_aws_calls() as calls:
+        code = rollback.main(argv, session=session, sleep=lambda _: None, out=lines.append)
+    if code != 0 or not any("ModelEncoding one-hot -> " in line for line in lines):
+        raise RuntimeError("the recorded rollback did not run as planned:\n" + "\n".join(lines))
     return calls
 
 
@@ -288,7 +337,13 @@ def smoke_calls(session, tmp: Path) -> list[AwsCall]:
         code, report = world.run("--yes")
     if code != 0:
         raise RuntimeError(f"the recorded smoke run failed ({report['outcome']}):\n" + "\n".join(world.lines))
-    return [call for call in calls if not _made_by_the_function(call)]
+    return [call for call in calls if not _made_by_the_function(call) and not _made_by_cloudformation(call)]
+
+
+def _made_by_cloudformation(call: AwsCall) -> bool:
+    """The smoke world's stand-in for `sam deploy` creates template.yaml's alarms itself (moto's CloudFormation has
+    no AWS::CloudWatch::Alarm); on AWS, CloudFormation creates them, with the handler permissions listed above."""
+    return call.service == "cloudwatch" and call.operation == "PutMetricAlarm"
 
 
 def _made_by_the_function(call: AwsCall) -> bool:
@@ -353,6 +408,14 @@ UNUSED_PROPERTIES = (
         "AWS::Lambda::Function", ("FunctionScalingConfig",), ("lambda:PutFunctionScalingConfig",),
         "scaling settings apply to a function on a capacity provider; ours runs on Lambda's default compute (the "
         "Service Authorization Reference makes lambda:PassCapacityProvider a dependent of CreateFunction: it stays)",
+    ),
+    UnusedProperty(
+        "AWS::SNS::Topic", ("DataProtectionPolicy",), ("sns:GetDataProtectionPolicy", "sns:PutDataProtectionPolicy"),
+        "a data protection policy audits or masks sensitive data in messages; the alarm topic has none",
+    ),
+    UnusedProperty(
+        "AWS::SNS::Topic", ("DeliveryStatusLogging",), ("iam:PassRole",),
+        "SNS is passed a role only to log delivery status to CloudWatch Logs; the alarm topic logs none",
     ),
     UnusedProperty(
         "AWS::SageMaker::NotebookInstance", ("SubnetId", "SecurityGroupIds"),
@@ -654,6 +717,11 @@ SCOPES = {
         "distributions, origin access controls and connection groups. Their ids are generated, so this names the "
         "resource types only: for these actions it is no narrower than `*`, which is said here rather than hidden.",
     ),
+    "cloudwatch": Scope(
+        (f"arn:aws:cloudwatch:*:*:alarm:{PREFIX}*", f"arn:aws:cloudwatch::*:dashboard/{PREFIX}*"),
+        f"alarms and dashboards named `{PREFIX}*` (the API stack's `<stack>-<what>` alarms and its "
+        "`<stack>-operations` dashboard).",
+    ),
     "codecommit": Scope(
         (f"arn:aws:codecommit:*:*:{PREFIX}*",), f"repositories named `{PREFIX}*` (`<ProjectName>-recommendations`)."
     ),
@@ -687,6 +755,11 @@ SCOPES = {
         ),
         f"buckets named `{PREFIX}*` (the notebook stack's data bucket, the website bucket) and the SAM CLI's managed "
         "bucket, and their objects; reads included.",
+    ),
+    "sns": Scope(
+        (f"arn:aws:sns:*:*:{PREFIX}*",),
+        f"topics named `{PREFIX}*` (the API stack's alarm topic, `<stack>-AlarmTopic-<suffix>`, when AlarmEmail is "
+        "set).",
     ),
     "wafv2": Scope(
         (

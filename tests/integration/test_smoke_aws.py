@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mysfits.aws import smoke
+from mysfits.aws.alarm_checks import alarm_names
 from tests.conftest import FAKE_AWS_REGION as REGION
 from tests.integration.test_train_and_deploy import clean_env
 from tests.smoke_world import smoke_world
@@ -31,7 +32,7 @@ def test_a_full_run_checks_everything_and_leaves_nothing(world):
     code, report = world.run("--yes")
     text = "\n".join(world.lines)
     assert code == 0, text
-    assert [s["result"] for s in report["steps"]] == ["passed"] * 8, report["steps"]
+    assert [s["result"] for s in report["steps"]] == ["passed"] * 9, report["steps"]
     assert report["failed_step"] is None and report["outcome"] == "passed"
     # Serverless inference running the built-in kNN is not stated in AWS's docs: a passing run says it showed it.
     assert len(report["findings"]) == 1 and "serverless inference ran the built-in kNN" in report["findings"][0]
@@ -40,6 +41,7 @@ def test_a_full_run_checks_everything_and_leaves_nothing(world):
     assert checks == {
         "contract": True, "choice round trip": True, "cold start": True, "CORS on the answer": True, "bad input": True,
         "CORS preflight": True, "latency": True, "HTTPS": True, "page": True, "config.json": True,
+        **{f"alarm {name}": True for name in alarm_names("mysfits-smoke-api")},
     }  # fmt: skip
     assert report["latency"]["calls"] == 12 and report["latency"]["p95_ms"] >= report["latency"]["p50_ms"] > 0
     # sam deploy ran unattended, tagged, for the smoke stack and endpoint.
@@ -75,7 +77,15 @@ def test_the_checks_fail_when_the_page_points_elsewhere(world):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "step",
-    ["earlier leftovers", "notebook stack", "train and serve", "API and website", "API checks", "website checks"],
+    [
+        "earlier leftovers",
+        "notebook stack",
+        "train and serve",
+        "API and website",
+        "API checks",
+        "website checks",
+        "alarms",
+    ],
 )
 @pytest.mark.parametrize("failure", [RuntimeError("injected"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
 def test_a_failure_at_any_step_still_tears_down_and_is_named(world, monkeypatch, step, failure):
@@ -97,6 +107,32 @@ def test_a_failure_at_any_step_still_tears_down_and_is_named(world, monkeypatch,
     assert results["teardown"] == "passed" and results["leftover check"] == "passed"
     assert code == (130 if isinstance(failure, KeyboardInterrupt) else 1)
     assert world.leftovers() == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", ["firing", "missing"])
+def test_an_alarm_that_fires_or_is_missing_fails_the_run_naming_it(world, problem):
+    """Issue 33: the run's own traffic must not trip an alarm, and a deploy must create every one."""
+    cloudwatch = world.session.client("cloudwatch")
+    original = world.sam.create_alarms
+
+    def then_break(stack: str) -> None:
+        original(stack)
+        name = f"{stack}-api-5xx-rate"
+        if problem == "firing":
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Threshold Crossed: 2 of 3")
+        else:
+            cloudwatch.delete_alarms(AlarmNames=[name])
+
+    world.sam.create_alarms = then_break
+    code, report = world.run("--yes")
+    assert code == 1 and report["failed_step"] == "alarms"
+    (step,) = [s for s in report["steps"] if s["name"] == "alarms"]
+    failed = {c["name"]: c["line"] for c in step["checks"] if not c["ok"]}
+    expected = "in ALARM: Threshold Crossed: 2 of 3" if problem == "firing" else "missing: the API stack did not"
+    assert list(failed) == ["alarm mysfits-smoke-api-api-5xx-rate"]
+    assert failed["alarm mysfits-smoke-api-api-5xx-rate"].startswith(expected)
+    assert [s["result"] for s in report["steps"]][-2:] == ["passed", "passed"], "teardown and leftover check ran"
 
 
 @pytest.mark.slow

@@ -144,7 +144,9 @@ def test_promotion_replaces_the_file_and_a_lost_challenge_leaves_it_unchanged(
     won = retrain.challenge(uniform_base, real_choices, uniform_champion, tune=False)
     assert retrain.promote(won, path) == path
     assert load_model(path).version == won.challenger.version != uniform_champion.version
-    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no temporary left behind
+    # No temporary left behind; the champion it replaced is kept for `mysfits models rollback` (issue 33).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.versions"]
+    assert [p.read_bytes() for p in (tmp_path / "model.versions").iterdir()] == [before]
 
 
 def test_recombined_rows_keep_each_mysfit_s_answer_frequencies():

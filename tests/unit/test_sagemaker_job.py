@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from mysfits.aws import PROJECT_TAGS
+from mysfits.aws import PROJECT_TAGS, sagemaker_endpoint
 from mysfits.aws.sagemaker_endpoint import (
     RealTime,
     Serverless,
@@ -232,7 +232,21 @@ def deploy_without_pauses(sm, capacity, lines: list[str] | None = None, sleeps: 
     )
 
 
-def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_env):
+def expect_configs_listed(stub: Stubber, names: list[str]) -> None:
+    """ListEndpointConfigs answering ``names`` (newest first), one page, with another endpoint's config among them."""
+    summaries = [
+        {"EndpointConfigName": name, "EndpointConfigArn": f"arn:aws:sagemaker:eu-west-1:1:endpoint-config/{name}",
+         "CreationTime": datetime.strptime(name[-15:], "%Y%m%d-%H%M%S").replace(tzinfo=timezone.utc)}
+        for name in [*names, "mysfits-knn-two-20260101-000000"]
+    ]  # fmt: skip
+    stub.add_response(
+        "list_endpoint_configs",
+        {"EndpointConfigs": summaries},
+        {"NameContains": "mysfits-knn", "SortBy": "CreationTime", "SortOrder": "Descending"},
+    )
+
+
+def test_existing_endpoint_is_updated_in_place_and_the_old_config_kept_for_a_rollback(aws_env):
     sm, stub = stubbed_sagemaker()
     capacity = RealTime("ml.m5.large")
     expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
@@ -240,18 +254,39 @@ def test_existing_endpoint_is_updated_in_place_and_the_old_config_retired(aws_en
     expect_update_endpoint(stub)
     expect_endpoint(stub, endpoint("Updating", OLD))
     expect_endpoint(stub, endpoint("InService", NEW))
-    expect_retired(stub, OLD, {"VariantName": "AllTraffic", "ModelName": OLD})
+    expect_configs_listed(stub, [NEW, OLD])
     lines: list[str] = []
     sleeps: list[float] = []
     with stub:
         done = deploy_without_pauses(sm, capacity, lines, sleeps)
     stub.assert_no_pending_responses()
-    assert not done.created and done.replaced_config == OLD and done.retired == (OLD, OLD)
+    assert not done.created and done.replaced_config == OLD and done.retired == ()
     assert sleeps == [30.0]
     assert [line for line in lines if "endpoint mysfits-knn:" in line] == [
         "  endpoint mysfits-knn: Updating (0 s)",
         "  endpoint mysfits-knn: InService (0 s)",
     ]
+
+
+def test_an_update_keeps_the_newest_earlier_configs_and_retires_the_rest(aws_env):
+    """Issue 33: the three configs before the new one stay for `mysfits aws rollback`; older ones and their models
+    go, and the project's other endpoints' configs are never touched."""
+    sm, stub = stubbed_sagemaker()
+    capacity = RealTime("ml.m5.large")
+    earlier = [f"mysfits-knn-2025120{day}-000000" for day in (5, 4, 3, 2, 1)]
+    expect_creates(stub, capacity.variant(NEW, RESULT.variant_name))
+    expect_endpoint(stub, serving("InService", earlier[0], serverless=False))
+    expect_update_endpoint(stub)
+    expect_endpoint(stub, endpoint("InService", NEW))
+    expect_configs_listed(stub, [NEW, *earlier])
+    for old in earlier[3:]:
+        expect_retired(stub, old, {"VariantName": "ordinal-0123456789ab", "ModelName": old})
+    lines: list[str] = []
+    with stub:
+        done = deploy_without_pauses(sm, capacity, lines)
+    stub.assert_no_pending_responses()
+    assert done.retired == (earlier[3], earlier[3], earlier[4], earlier[4])
+    assert sagemaker_endpoint.KEPT_CONFIGS == 3
 
 
 def test_update_that_rolls_back_is_an_error_and_deletes_the_new_config_and_model(aws_env):

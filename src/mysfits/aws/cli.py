@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 COMMANDS = {
     "notebook": "create or update the training stack (notebook-template.yaml): bucket, SageMaker role, notebook",
     "train-and-deploy": "train the model and serve it, locally or on SageMaker; optionally deploy the API and page",
+    "rollback": "serve an earlier model on the endpoint again, with the API's encoding following it",
     "cleanup": "delete this project's SageMaker resources and, if asked, its stacks",
     "smoke": "deploy everything into your account, check it as a visitor would, tear it down, write a report",
 }
@@ -35,11 +36,12 @@ def forward(argv: Sequence[str]) -> Callable[[], int] | None:
     """
     if len(argv) < 2 or argv[0] != "aws" or argv[1] not in COMMANDS:
         return None
-    from mysfits.aws import cleanup_cli, notebook_stack, smoke, train_and_deploy
+    from mysfits.aws import cleanup_cli, notebook_stack, rollback, smoke, train_and_deploy
 
     main = {
         "notebook": notebook_stack.main,
         "train-and-deploy": train_and_deploy.main,
+        "rollback": rollback.main,
         "cleanup": cleanup_cli.main,
         "smoke": smoke.main,
     }[argv[1]]

@@ -8,6 +8,7 @@ name) is a few control-plane calls that are easier to reason about, and to test,
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -316,8 +317,10 @@ def _serve(
             f"endpoint {endpoint_name} rolled back to {settled['EndpointConfigName']}: "
             f"{settled.get('FailureReason', 'no reason given')}"
         )
-    # Never the config now serving: two deploys stamped in the same second share a name.
-    retired = retire_endpoint_config(sm, previous, keep_models={name}, report=report) if previous != name else ()
+    # The config it replaced stays, with its model, so that `mysfits aws rollback` can serve it again; only the
+    # earlier configs beyond the newest KEPT_CONFIGS go. Never the config now serving: two deploys stamped in the same
+    # second share a name.
+    retired = retire_beyond(sm, endpoint_name, serving=name, report=report)
     return Deployment(endpoint_name, name, name, created=False, replaced_config=previous, retired=retired)
 
 
@@ -365,6 +368,39 @@ def _undo(
             f"could not delete what the failed deployment created ({detail}); "
             "scripts/cleanup.py removes everything tagged for this project"
         )
+
+
+KEPT_CONFIGS = 3
+"""Earlier endpoint configs (each with its model) kept after an in-place update, for `mysfits aws rollback`. A kept
+config costs nothing while no endpoint serves it; its model's artifact stays in the bucket either way."""
+
+
+def deployment_configs(sm, endpoint_name: str) -> list[dict]:
+    """The endpoint configs this project made for ``endpoint_name`` (named by :func:`resource_names`), newest
+    first, as ListEndpointConfigs summarises them."""
+    stem = resource_names(endpoint_name, datetime(2000, 1, 1))[: -len("-20000101-000000")]
+    own = re.compile(rf"{re.escape(stem)}-\d{{8}}-\d{{6}}")
+    found: list[dict] = []
+    token = None
+    while True:
+        page = sm.list_endpoint_configs(
+            NameContains=stem, SortBy="CreationTime", SortOrder="Descending",
+            **({"NextToken": token} if token else {}),
+        )  # fmt: skip
+        found += [c for c in page["EndpointConfigs"] if own.fullmatch(c["EndpointConfigName"])]
+        token = page.get("NextToken")
+        if not token:
+            return sorted(found, key=lambda c: c["CreationTime"], reverse=True)
+
+
+def retire_beyond(sm, endpoint_name: str, *, serving: str, report: Report) -> tuple[str, ...]:
+    """Delete the earlier configs (and their models) beyond the newest :data:`KEPT_CONFIGS`; never ``serving``."""
+    earlier = [c["EndpointConfigName"] for c in deployment_configs(sm, endpoint_name)]
+    earlier = [name for name in earlier if name != serving]
+    retired: tuple[str, ...] = ()
+    for old in earlier[KEPT_CONFIGS:]:
+        retired += retire_endpoint_config(sm, old, keep_models={serving}, report=report)
+    return retired
 
 
 def retire_endpoint_config(sm, config_name: str, *, keep_models: set[str], report: Report) -> tuple[str, ...]:

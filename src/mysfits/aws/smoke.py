@@ -29,6 +29,7 @@ from mysfits.aws import (
     PROJECT_TAG_KEY,
     PROJECT_TAG_VALUE,
     RESOURCE_PREFIX,
+    alarm_checks,
     build_tools,
     cleanup,
     cleanup_cli,
@@ -200,6 +201,12 @@ def steps(run: Run) -> list[SmokeStep]:
             "then the page in Chromium if Playwright is installed",
             _check_website,
         ),
+        SmokeStep(
+            "alarms",
+            f"cloudwatch:DescribeAlarms of {API_STACK}-<what>: each of template.yaml's "
+            f"{len(alarm_checks.ALARMS)} alarms exists and none is in ALARM after the checks above",
+            _check_alarms,
+        ),
     ]
 
 
@@ -283,6 +290,14 @@ def _check_website(run: Run, record: StepRecord) -> str:
         require_https=run.toolkit.require_https,
         browser=run.toolkit.browser(),
     )
+    record.checks.extend(checks)
+    for check in checks:
+        run.toolkit.say(f"  {'ok' if check.ok else 'FAILED'} {check.name}: {check.line}")
+    return _failed(checks)
+
+
+def _check_alarms(run: Run, record: StepRecord) -> str:
+    checks = alarm_checks.check_alarms(run.session.client("cloudwatch"), API_STACK)
     record.checks.extend(checks)
     for check in checks:
         run.toolkit.say(f"  {'ok' if check.ok else 'FAILED'} {check.name}: {check.line}")

@@ -26,7 +26,7 @@ import numpy as np
 from mysfits.loop import exposure, influence, judge
 from mysfits.loop.shift import Shift, detect
 from mysfits.model import dataset as ds
-from mysfits.model import training
+from mysfits.model import training, versions
 from mysfits.model.artifact import ModelArtifact, save_model, variant_name
 from mysfits.progress import QUIET, Progress
 from mysfits_api.choices import Choice
@@ -283,7 +283,9 @@ def _encoding_of(champion: ModelArtifact | None) -> str:
 
 
 def promote(decision: Decision, model_path: str | os.PathLike) -> Path | None:
-    """Swap the challenger into place when it won: one rename, so the endpoint never reads half a model."""
+    """Swap the challenger into place when it won: one rename, so the endpoint never reads half a model. The model it
+    replaces is kept first (:mod:`mysfits.model.versions`), so `mysfits models rollback` can undo the promotion."""
     if not decision.promoted:
         return None
+    versions.keep(model_path)
     return save_model(decision.challenger, model_path)

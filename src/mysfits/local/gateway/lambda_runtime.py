@@ -43,6 +43,8 @@ def local_aws_environment(sagemaker_runtime_url: str, region: str = "us-east-1")
         "AWS_ACCESS_KEY_ID": "local-dummy-key",
         "AWS_SECRET_ACCESS_KEY": "local-dummy-secret",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # No CloudWatch here to read the function's EMF lines: `mysfits choices stats` is the local view of them.
+        "POWERTOOLS_METRICS_DISABLED": "true",
         **dict.fromkeys(_REMOVED_AWS_VARIABLES),
     }
 
