@@ -113,7 +113,7 @@ def judge(
     worse_before = history is not None and history.difference + z * history.standard_error < 0
     if beats_champion and beats_chance and not worse_before:
         reason = "promoted: the challenger is better than the champion beyond luck"
-    elif worse_before:
+    elif beats_champion and beats_chance:
         reason = (
             "kept the champion: on the held-out choices made before it served, the challenger is worse beyond luck "
             "(the newer choices may have been steered)"
