@@ -134,7 +134,7 @@ def test_the_window_s_exact_edges(store):
         store.record_choice(past.recommendation_id, IDS[0], choice_id="c-past", now=NOW)
     with pytest.raises(UnknownRecommendation, match="dated in the future"):
         store.record_choice(beyond.recommendation_id, IDS[0], choice_id="c-beyond", now=NOW)
-    with pytest.raises(UnknownRecommendation, match="^no recommendation"):
+    with pytest.raises(UnknownRecommendation, match=r"^no recommendation"):
         store.record_choice(str(uuid.uuid4()), IDS[0], choice_id="c-none", now=NOW)
 
 
