@@ -57,7 +57,7 @@ def test_a_read_only_store_sets_the_same_busy_timeout(store, tmp_path):
 def test_pinned_timings():
     """Each bounds what a visitor waits: 2 s for another writer's lock (far under the API's 26 s), 0.2 s for a
     recommendation's save before it is answered without an id, then 1 s of not trying; housekeeping every 2 s and
-    retention in batches of 500, resting 10 minutes once nothing is expired (docs/reliability.md)."""
+    retention in batches of 500 (a few milliseconds of lock each), resting 10 minutes once nothing is expired."""
     assert choices_store.BUSY_TIMEOUT_MS == 2_000
     assert choices_store.RECOMMENDATION_WAIT_S == 0.2
     assert choices_store.BUSY_PAUSE_S == 1.0
