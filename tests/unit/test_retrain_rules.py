@@ -109,6 +109,8 @@ def test_recombining_nothing_gives_nothing():
 
 @pytest.fixture(scope="module")
 def small_world():
+    """700 choices: with the default 10x recombination the tuning mix is over 2,000 rows, where the table is
+    compiled by one walk for every k (smaller mixes are brute-forced once per k and per encoding, which is slower)."""
     base = ds.generate(3_000, seed=1, signal=0.0)
     taste = ds.generate(700, seed=2, signal=ds.DEFAULT_SIGNAL)
     chosen = [choice(f"t{i}", taste.X[i], int(taste.y[i])) for i in range(taste.rows)]
