@@ -57,6 +57,7 @@ def test_a_clear_win_worked_out_by_hand():
     assert "challenger minus champion: +50.00 points (at 95% confidence, at least +22.59; required above +0.00)" in (
         summary
     )
+    assert summary.splitlines()[-1] == verdict.reason
 
 
 def test_the_required_gain_is_a_strict_bound_and_each_refusal_says_why():
@@ -98,6 +99,7 @@ def test_a_first_model_must_beat_chance_beyond_luck():
     assert verdict.promoted and verdict.reason == "promoted: no model serves yet and the challenger beats chance"
     assert verdict.standard_error == 0.0
     assert "champion none serving" in verdict.summary() and "minus" not in verdict.summary()
+    assert verdict.summary().splitlines()[-1] == verdict.reason
     # 2 of 10 right: mean 0.2, standard error sqrt(0.2 * 0.8 * 10 / 9 / 10) = 0.1333; 0.2 - 1.645 * 0.1333 < 1/12
     two = judge(TEN, np.array([0, 0] + [1] * 8, dtype=np.uint8), None, NO_FOLLOW)
     assert two.standard_error == pytest.approx(math.sqrt(0.2 * 0.8 / 9))
