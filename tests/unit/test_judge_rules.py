@@ -4,6 +4,7 @@ its arithmetic and its boundaries."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -131,3 +132,10 @@ def test_scores_are_on_taste_so_a_followed_pick_earns_the_champion_nothing():
     verdict = judge(visitors, np.ones(10, np.uint8), np.zeros(10, np.uint8), Follow(0.5, 40))
     assert verdict.champion == -1.0 and verdict.challenger == 2.0 and verdict.difference == 3.0
     assert verdict.follow.share == 0.5
+
+
+def test_a_verdict_cannot_be_changed_once_given():
+    """The promotion step and the model file's record read the same verdict; neither may rewrite it."""
+    verdict = judge(TEN, ALWAYS_RIGHT, HALF_RIGHT, NO_FOLLOW)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.promoted = False

@@ -4,6 +4,7 @@ the tuned challenge that the command runs by default."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 
@@ -192,3 +193,12 @@ def test_a_first_model_without_tuning_is_the_default_encoding_and_records_no_cha
         assert retrain.promote(decision, tmp_path / "m.json") is None and not (tmp_path / "m.json").exists()
     else:
         assert retrain.promote(decision, tmp_path / "m.json") == tmp_path / "m.json"
+
+
+def test_a_decision_and_its_learning_data_cannot_be_changed(default_challenge):
+    decision, _ = default_challenge
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.verdict = None
+    data = retrain.learning_data(store(held=100, learning=20), seed=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.set_aside = 5

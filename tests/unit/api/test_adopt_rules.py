@@ -4,6 +4,7 @@ with a real SQLite store: the exact forms of an id, times kept to the second, an
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import uuid
 
@@ -152,3 +153,12 @@ def test_what_was_shown_decides_accepted_and_the_pick_decides_agreement():
     took_pick = Choice("c", drawn, IDS[1], NOW)
     assert (took_shown.accepted, took_shown.agrees_with_model) == (True, False)
     assert (took_pick.accepted, took_pick.agrees_with_model) == (False, True)
+
+
+def test_a_kept_recommendation_and_a_choice_cannot_be_changed():
+    """What was shown and adopted is evidence: once made, nothing downstream (export, retrain) may rewrite it."""
+    kept = made()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        kept.answers = (1, 1, 1, 1, 1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Choice("c", kept, IDS[0], NOW).chosen_mysfit_id = IDS[1]
