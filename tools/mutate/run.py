@@ -92,10 +92,12 @@ def run_target(
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
-            for site, outcome in pool.map(one, chosen):
+            for done, (site, outcome) in enumerate(pool.map(one, chosen), start=1):
                 score.outcomes[site.index] = outcome
                 if outcome != KILLED:
                     echo(f"  {outcome}: {target.path}:{site.line}: {site.description}  [site {site.index}]")
+                if done % 10 == 0:
+                    echo(f"  {done} of {len(chosen)} run")
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
             for process in list(_LIVE):
