@@ -55,8 +55,9 @@ class BaselineFailed(RuntimeError):
 
 
 def run_target(
-    name: str, target: Target, root: Path, *, jobs: int = 1, only: set[int] | None = None, echo=print
+    name: str, target: Target, root: Path, *, jobs: int = 1, only: set[int] | None = None, echo=None
 ) -> Score:
+    echo = echo or (lambda line: print(line, flush=True))
     module = root / target.path
     source = module.read_text()
     package_dir, relative = _package_of(module, root)
