@@ -38,7 +38,7 @@ TARGETS: dict[str, Target] = {
     "retrain": Target(
         "src/mysfits/loop/retrain.py", ("tests/unit/test_retrain_rules.py", "tests/unit/test_retrain.py")
     ),
-    "judge": Target("src/mysfits/loop/judge.py", ("tests/unit/test_judge_rules.py", "tests/unit/test_retrain.py")),
+    "judge": Target("src/mysfits/loop/judge.py", ("tests/unit/test_judge_rules.py",)),
     "choices_store": Target(
         "src/mysfits/local/choices_store.py",
         (
