@@ -169,3 +169,123 @@ def test_reads_stream_page_after_page(tmp_path, monkeypatch):
     for i, rec in enumerate(kept):
         store.record_choice(rec.recommendation_id, IDS[i], choice_id=f"c{i}", now=NOW + 10 - i)
     assert [c.choice_id for c in store.choices()] == ["c4", "c3", "c2", "c1", "c0"]  # oldest choice first
+
+
+OLD_SCHEMA = (
+    "CREATE TABLE recommendations (id TEXT PRIMARY KEY, answers TEXT NOT NULL, recommended TEXT NOT NULL, "
+    "runner_up TEXT, model_version TEXT NOT NULL, created_at REAL NOT NULL, choice_id TEXT UNIQUE, "
+    "chosen TEXT, chosen_at REAL);"
+)
+
+
+def old_store(path) -> None:
+    """A file written before exploration: no shown, propensity, exploration_rate or randomized columns."""
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            OLD_SCHEMA + f"INSERT INTO recommendations VALUES ('r1', '8,7,6,5,4', '{IDS[4]}', '{IDS[5]}', 'v', "
+            f"{NOW}, 'c1', '{IDS[3]}', {NOW + 5});"
+        )
+    old.close()
+
+
+def test_a_file_from_before_exploration_reads_as_the_pick_shown_for_sure(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old_store(path)
+    (choice,) = SqliteChoiceStore(path, read_only=True).choices()
+    rec = choice.recommendation
+    assert (rec.recommendation_id, rec.answers, rec.recommended_mysfit_id, rec.runner_up_mysfit_id) == (
+        "r1",
+        (8, 7, 6, 5, 4),
+        IDS[4],
+        IDS[5],
+    )
+    assert (rec.model_version, rec.created_at, choice.choice_id, choice.chosen_mysfit_id, choice.chosen_at) == (
+        "v",
+        NOW,
+        "c1",
+        IDS[3],
+        NOW + 5,
+    )
+    assert (rec.shown, rec.propensity, rec.exploration_rate, rec.randomized) == (IDS[4], 1.0, 0.0, False)
+
+
+def test_a_writer_adds_the_exposure_columns_to_an_old_file_and_its_rows_keep_their_meaning(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old_store(path)
+    SqliteChoiceStore(path)  # what `mysfits serve` does at start
+    with sqlite3.connect(path) as upgraded:
+        columns = {row[1]: row[2] for row in upgraded.execute("PRAGMA table_info(recommendations)")}
+    upgraded.close()
+    assert {k: columns[k] for k in ("shown", "propensity", "exploration_rate", "randomized")} == {
+        "shown": "TEXT",
+        "propensity": "REAL",
+        "exploration_rate": "REAL",
+        "randomized": "INTEGER",
+    }
+    (choice,) = SqliteChoiceStore(path, read_only=True).choices()
+    assert (choice.recommendation.shown, choice.recommendation.propensity) == (IDS[4], 1.0)
+
+
+def test_a_column_another_worker_added_first_is_no_error_but_any_other_failure_is(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite3"
+    old_store(path)
+    SqliteChoiceStore(path)
+    connection = sqlite3.connect(path)
+    # As if another worker added them between our look and our ALTER: every ALTER now meets "duplicate column".
+    monkeypatch.setattr(choices_store, "_missing_exposure_columns", lambda _: list(choices_store._EXPOSURE_COLUMNS))
+    choices_store._add_exposure_columns(connection)
+    connection.close()
+    other = tmp_path / "other.sqlite3"
+    old_store(other)
+    read_only = sqlite3.connect(f"file:{other}?mode=ro", uri=True)
+    monkeypatch.undo()
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        choices_store._add_exposure_columns(read_only)
+    read_only.close()
+
+
+def test_a_store_opens_its_file_at_once_and_keeps_no_connection_for_a_fork(tmp_path):
+    """`mysfits serve` opens the store before it forks its workers, so a bad path fails the start, not the first
+    visitor; and no connection is left open to cross the fork (each worker's threads open their own)."""
+    path = tmp_path / "choices.sqlite3"
+    store = SqliteChoiceStore(path)
+    assert path.is_file() and store._local.connection is None
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreUnavailable, match="damaged.sqlite3: cannot open"):
+        SqliteChoiceStore(damaged)
+    later = SqliteChoiceStore(damaged, open_now=False)  # a server that must start anyway tries again on each write
+    assert getattr(later._local, "connection", None) is None
+    with pytest.raises(StoreUnavailable, match="cannot record a choice"):
+        later.record_choice(str(uuid.uuid4()), IDS[0], choice_id="c", now=NOW)
+
+
+def test_retention_runs_again_at_once_while_full_batches_go_then_rests(tmp_path):
+    """A housekeeping round that deleted a full batch leaves the next round due at once; a round that deleted less
+    rests RETENTION_PAUSE_S, so a row that expires meanwhile waits for it."""
+    path = tmp_path / "choices.sqlite3"
+    store = SqliteChoiceStore(path, retention_days=1, save_wait_s=30)
+    writer = sqlite3.connect(path, isolation_level=None)
+
+    def expired(count: int) -> None:
+        writer.executemany(
+            "INSERT INTO recommendations (id, answers, recommended, runner_up, model_version, created_at) "
+            "VALUES (?, '1,2,3,4,5', ?, NULL, 'v', 0)",
+            [(str(uuid.uuid4()), IDS[0]) for _ in range(count)],
+        )
+
+    def left() -> int:
+        return writer.execute("SELECT count(*) FROM recommendations").fetchone()[0]
+
+    expired(501)
+    store._housekeep()
+    assert left() == 1  # a full batch of 500 went
+    store._housekeep()
+    assert left() == 0  # due again at once
+    expired(1)
+    store._housekeep()
+    assert left() == 1  # resting: the last round deleted less than a batch
+    store._next_expiry -= choices_store.RETENTION_PAUSE_S
+    store._housekeep()
+    assert left() == 0
+    writer.close()
