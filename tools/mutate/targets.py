@@ -21,7 +21,28 @@ API = "tests/unit/api"
 
 TARGETS: dict[str, Target] = {
     "adopt": Target("src/mysfits_api/adopt.py", (f"{API}/test_adopt_rules.py", f"{API}/test_choices_api.py")),
-    "recommend": Target("src/mysfits_api/recommend.py", (API,)),
+    "recommend": Target(
+        "src/mysfits_api/recommend.py",
+        tuple(
+            f"{API}/{name}.py"
+            for name in (
+                # its own tests first, so most mutants are caught in seconds; then every test of the Lambda
+                "test_recommend_rules",
+                "test_parse_answers",
+                "test_predict_label",
+                "test_reasons",
+                "test_handler",
+                "test_fuzz_handler",
+                "test_events_contract",
+                "test_encoding_follow",
+                "test_exploration_api",
+                "test_choices_api",
+                "test_adopt_rules",
+                "test_encoding_rows",
+                "test_import_isolation",
+            )
+        ),
+    ),
     "choices": Target(
         "src/mysfits_api/choices.py",
         (
