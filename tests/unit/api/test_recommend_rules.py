@@ -9,18 +9,21 @@ import json
 from importlib import resources
 
 import pytest
+from botocore.stub import Stubber
 
 from mysfits_api.catalog import label_ids
-from mysfits_api.errors import PayloadTooLarge, RequestError
+from mysfits_api.errors import ModelBusy, ModelFailed, ModelUnavailable, PayloadTooLarge, RequestError
 from mysfits_api.recommend import (
     answers_pointing_to,
     explain,
     json_body,
     neighbour_labels,
     parse_answers,
+    predict_label,
     recommendation_for,
     runner_up,
 )
+from tests.api_support import ENDPOINT_NAME, runtime_client
 
 IDS = label_ids()
 ALLOWED = "a JSON object"
@@ -160,3 +163,28 @@ def test_an_exploring_body_names_the_shown_mysfit_and_the_model_s_pick():
     plain = recommendation_for(3, (3, 3, 7), None)
     assert plain["explored"] is False and "answersPointing" not in plain["why"]
     assert "why" not in recommendation_for(3)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("ValidationError", ModelUnavailable),
+        ("AccessDeniedException", ModelUnavailable),
+        ("UnrecognizedClientException", ModelUnavailable),
+        ("ModelError", ModelFailed),
+        ("InternalFailure", ModelFailed),
+        ("InternalDependencyException", ModelFailed),
+        ("ServiceUnavailable", ModelBusy),
+        ("ModelNotReadyException", ModelBusy),
+        ("ThrottlingException", ModelBusy),
+    ],
+)
+@pytest.mark.parametrize("status", [400, 429, 500])
+def test_a_code_sagemaker_documents_decides_the_kind_whatever_the_status(code, kind, status):
+    """The status is only the fallback for codes SageMaker may add later: a known code means what its reference
+    says (a throttled call is worth retrying even when it comes back 400; a missing endpoint is not, even as 500)."""
+    client = runtime_client()
+    with Stubber(client) as stub:
+        stub.add_client_error("invoke_endpoint", service_error_code=code, http_status_code=status)
+        with pytest.raises(kind):
+            predict_label(client, ENDPOINT_NAME, (3, 1, 4, 1, 5))
