@@ -5,6 +5,7 @@ visitor's own reasons against a second reading of the catalog's data file."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from importlib import resources
 
@@ -188,3 +189,19 @@ def test_a_code_sagemaker_documents_decides_the_kind_whatever_the_status(code, k
         stub.add_client_error("invoke_endpoint", service_error_code=code, http_status_code=status)
         with pytest.raises(kind):
             predict_label(client, ENDPOINT_NAME, (3, 1, 4, 1, 5))
+
+
+def test_a_body_with_a_lone_surrogate_is_measured_not_crashed_on():
+    """A proxy event's body is a str, and it can hold a lone surrogate (an escaped half of a UTF-16 pair that API
+    Gateway passed on): measuring its size must not raise, and the JSON inside is still read."""
+    assert json_body('{"a": "\ud800"}', ALLOWED) == {"a": "\ud800"}
+    with pytest.raises(PayloadTooLarge) as caught:
+        json_body('{"a": "' + "\ud800" * 400 + '"}', ALLOWED)
+    assert caught.value.received == 8 + 400 * 3  # each surrogate counts as the 3 bytes it would take
+
+
+def test_a_prediction_cannot_be_changed_once_made():
+    from mysfits_api.recommend import Prediction
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Prediction(3).label = 4
