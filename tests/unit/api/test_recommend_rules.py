@@ -197,7 +197,7 @@ def test_a_body_with_a_lone_surrogate_is_measured_not_crashed_on():
     assert json_body('{"a": "\ud800"}', ALLOWED) == {"a": "\ud800"}
     with pytest.raises(PayloadTooLarge) as caught:
         json_body('{"a": "' + "\ud800" * 400 + '"}', ALLOWED)
-    assert caught.value.received == 8 + 400 * 3  # each surrogate counts as the 3 bytes it would take
+    assert caught.value.received == 9 + 400 * 3  # each surrogate counts as the 3 bytes it would take
 
 
 def test_a_prediction_cannot_be_changed_once_made():
