@@ -84,6 +84,7 @@ def test_what_is_echoed_back_is_cut_at_60_characters():
 def test_1024_neighbour_labels_are_read_and_1025_are_a_broken_answer():
     """SageMaker's built-in kNN allows k up to 1,024 (its hyperparameter reference)."""
     assert len(neighbour_labels({"labels": [3.0] * 1024}, 3)) == 1024
+    assert neighbour_labels({"labels": [3.0]}, 3) == (3,)  # k = 1: one neighbour is a whole neighbourhood
     with pytest.raises(ValueError, match="1 to 1024 labels"):
         neighbour_labels({"labels": [3.0] * 1025}, 3)
     with pytest.raises(ValueError, match="1 to 1024 labels"):
