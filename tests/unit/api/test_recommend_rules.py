@@ -206,3 +206,10 @@ def test_a_prediction_cannot_be_changed_once_made():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         Prediction(3).label = 4
+
+
+def test_reasons_for_fewer_or_more_answers_than_questions_are_refused():
+    """Reasons for three of five answers would silently describe part of a visitor: a caller's bug, so it raises."""
+    for answers in ((3, 1, 4), (3, 1, 4, 1, 5, 9)):
+        with pytest.raises(ValueError):
+            answers_pointing_to(3, answers)
