@@ -213,3 +213,17 @@ def test_reasons_for_fewer_or_more_answers_than_questions_are_refused():
     for answers in ((3, 1, 4), (3, 1, 4, 1, 5, 9)):
         with pytest.raises(ValueError):
             answers_pointing_to(3, answers)
+
+
+def test_why_neighbours_are_unusable_quotes_the_value_cut_at_60_characters():
+    """The reason goes to the log: short values whole, long ones cut (a 1,025-label list must not fill the log)."""
+    with pytest.raises(ValueError) as short:
+        neighbour_labels({"labels": "abc"}, 3)
+    assert str(short.value).endswith("got 'abc'")
+    exactly_60 = "x" * 58  # its repr, quotes included, is 60 characters
+    with pytest.raises(ValueError) as whole:
+        neighbour_labels({"labels": exactly_60}, 3)
+    assert str(whole.value).endswith(f"got '{exactly_60}'")
+    with pytest.raises(ValueError) as cut:
+        neighbour_labels({"labels": exactly_60 + "y"}, 3)
+    assert str(cut.value).endswith("got '" + "x" * 56 + "...")
