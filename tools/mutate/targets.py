@@ -63,9 +63,9 @@ TARGETS: dict[str, Target] = {
     "choices_store": Target(
         "src/mysfits/local/choices_store.py",
         (
+            "tests/unit/test_sqlite_store_settings.py",
             "tests/unit/test_choice_stores.py",
             "tests/unit/test_sqlite_store_faults.py",
-            "tests/unit/test_sqlite_store_settings.py",
         ),
     ),
 }
