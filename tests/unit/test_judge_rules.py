@@ -139,3 +139,9 @@ def test_a_verdict_cannot_be_changed_once_given():
     verdict = judge(TEN, ALWAYS_RIGHT, HALF_RIGHT, NO_FOLLOW)
     with pytest.raises(dataclasses.FrozenInstanceError):
         verdict.promoted = False
+
+
+def test_two_choices_are_the_fewest_with_a_spread():
+    """Differences 1 and 0: mean 1/2, sample standard deviation sqrt(1/2), so the standard error is 1/2."""
+    two = judge(choices([0, 0]), np.zeros(2, np.uint8), np.array([1, 0], np.uint8), NO_FOLLOW)
+    assert two.difference == 0.5 and two.standard_error == pytest.approx(0.5)
