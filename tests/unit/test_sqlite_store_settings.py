@@ -8,6 +8,8 @@ itself, and read the settings back from SQLite rather than from our constants.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 import uuid
 
 import pytest
@@ -289,3 +291,71 @@ def test_retention_runs_again_at_once_while_full_batches_go_then_rests(tmp_path)
     store._housekeep()
     assert left() == 0
     writer.close()
+
+
+def test_a_reader_of_a_damaged_file_is_told_it_cannot_open_it(tmp_path):
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database" * 100)
+    with pytest.raises(StoreUnavailable, match=r"damaged\.sqlite3: cannot open: file is not a database"):
+        SqliteChoiceStore(damaged, read_only=True)
+
+
+def test_retention_and_the_choice_export_find_their_rows_by_index(store, tmp_path):
+    """A store of millions of unchosen rows must not be scanned whole under the write lock each retention batch,
+    nor by each export: both queries use a partial index."""
+    store.save_recommendation(made())
+    reader = sqlite3.connect(tmp_path / "choices.sqlite3")
+    expire = " ".join(row[3] for row in reader.execute("EXPLAIN QUERY PLAN " + choices_store._EXPIRE, (NOW, 500)))
+    chosen = " ".join(
+        row[3]
+        for row in reader.execute(
+            "EXPLAIN QUERY PLAN " + choices_store._SELECT_CHOSEN.format(exposure="shown, propensity, 1, 2")
+        )
+    )
+    reader.close()
+    assert "USING INDEX unchosen_rows" in expire
+    assert "USING INDEX chosen_rows" in chosen
+
+
+def test_a_stuck_save_is_given_up_on_then_the_next_are_refused_at_once_until_the_pause_ends(store):
+    """The saver is held up (as by a hung disk): the visitor's save is given up on after 0.2 s, the next one while
+    it is still stuck is refused without waiting, and once it finishes the store rests a second before trying."""
+    store.save_wait_s = 0.2
+    gate = threading.Event()
+    store._saving_thread().submit(gate.wait)  # the saver thread is busy until the gate opens
+    stuck = made()
+    with pytest.raises(StoreUnavailable, match=r"did not take it within 0\.2 s"):
+        store.save_recommendation(stuck)
+    with pytest.raises(StoreUnavailable, match="has not finished the last one yet"):
+        store.save_recommendation(made())
+    gate.set()
+    store._last_save.result(timeout=30)  # the stuck save lands after all: an unchosen row, as the docstring says
+    with pytest.raises(StoreUnavailable, match="was busy less than 1 s ago"):
+        store.save_recommendation(made())
+    time.sleep(choices_store.BUSY_PAUSE_S)
+    store.save_wait_s = 30
+    kept = made()
+    store.save_recommendation(kept)
+    assert {r.recommendation_id for r in store.recommendations()} == {stuck.recommendation_id, kept.recommendation_id}
+
+
+def test_a_lock_held_past_the_busy_timeout_also_pauses_saves(store, tmp_path):
+    """Another process holds the write lock: the save waits out its busy timeout (three quarters of its wait, so
+    it is SQLite, not the caller, that gives up), and the next save is refused at once rather than waiting again."""
+    store.save_wait_s = 4.0  # a busy timeout of 3 s: a second of margin before the caller's own wait ends
+    holder = sqlite3.connect(tmp_path / "choices.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="locked"):
+            store.save_recommendation(made())
+        with pytest.raises(StoreUnavailable, match="was busy less than 1 s ago"):
+            store.save_recommendation(made())
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_reader_of_a_current_file_reads_what_was_shown(store, tmp_path):
+    drawn = made(shown_mysfit_id=IDS[9], propensity=0.0125, exploration_rate=0.15, randomized=True)
+    store.save_recommendation(drawn)
+    assert list(SqliteChoiceStore(tmp_path / "choices.sqlite3", read_only=True).recommendations()) == [drawn]
