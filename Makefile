@@ -25,7 +25,7 @@ STAMP310 := $(VENV310)/.installed
 # Some machines' pip configs list package mirrors that do not exist; pip warns once per package.
 PIP_NOISE := { grep -v "^WARNING: Location '.*' is ignored" || true; }
 
-.PHONY: run sam-local docker test check test-py310 bench lint format install browser clean screenshots previews
+.PHONY: run sam-local docker test check test-py310 bench mutate lint format install browser clean screenshots previews
 
 # Two levels of install in the one .venv. make run needs only the package and its own dependencies (about 290 MB);
 # every other target (tests, lint, benchmarks, sam local, the AWS path) installs the rest: the dev tools and the
@@ -111,7 +111,7 @@ PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
 TEST_LOG310 := .test-py310.log
 
 test: $(STAMP) $(STAMP310) browser docker
-	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff check src tests scripts benchmarks tools
 	@echo "Python 3.10 step started beside the main run (log: $(TEST_LOG310))"
 	@$(TEST_PY310) > $(TEST_LOG310) 2>&1 & py310=$$!; \
 	SAM_CLI_TELEMETRY=0 $(PY) -m pytest $(PYTEST_PARALLEL); main=$$?; \
@@ -121,7 +121,7 @@ test: $(STAMP) $(STAMP310) browser docker
 
 ## make check: the inner loop (lint; unit, contract and template tests, not the slow ones), about a minute.
 check: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff check src tests scripts benchmarks tools
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow" tests/unit tests/integration tests/templates
 
 ## The Python 3.10 step proves that a SageMaker notebook kernel (Python 3.10, and the numpy that resolves there, 2.2
@@ -158,6 +158,15 @@ test-py310: $(STAMP310)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
+## make mutate: mutation testing of the core modules (tools/mutate; docs/development.md, "Mutation testing"). Each
+## mutant runs in a fresh pytest against its module's unit tests, from a temporary copy of the package, so the
+## checkout is never changed. Slow (about an hour for all of them on two cores), so never part of make test.
+## MODULES=adopt,recommend runs a subset; MUTATE_JOBS=2 runs two mutants at once.
+MODULES ?=
+MUTATE_JOBS ?= 1
+mutate: $(STAMP)
+	$(PY) -m tools.mutate --jobs $(MUTATE_JOBS) $(MODULES)
+
 ## make screenshots: redraw docs/screenshots/*.png (the README's pictures of the page) from a fresh local stack. The
 ## tests never write into the checkout; this is the one command that does, so commit its output on purpose.
 screenshots: $(STAMP) browser
@@ -170,12 +179,12 @@ previews: $(STAMP) browser
 	$(PY) scripts/previews.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests scripts benchmarks
-	$(VENV)/bin/ruff format --check src tests scripts benchmarks
+	$(VENV)/bin/ruff check src tests scripts benchmarks tools
+	$(VENV)/bin/ruff format --check src tests scripts benchmarks tools
 
 format: $(STAMP)
-	$(VENV)/bin/ruff format src tests scripts benchmarks
-	$(VENV)/bin/ruff check --fix src tests scripts benchmarks
+	$(VENV)/bin/ruff format src tests scripts benchmarks tools
+	$(VENV)/bin/ruff check --fix src tests scripts benchmarks tools
 
 clean:
 	rm -rf $(VENV) $(VENV310) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache $(TEST_LOG310)

@@ -1,0 +1,204 @@
+"""`mysfits retrain`'s fixed rules on small stores: its defaults (pinned, each with why it matters), which choices
+are held out (against a second implementation of the hash), the exact minimums, the base rows a weight keeps, and
+the tuned challenge that the command runs by default."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+
+import numpy as np
+import pytest
+
+from mysfits.loop import retrain
+from mysfits.model import dataset as ds
+from mysfits.model import training
+from mysfits.progress import Progress
+from mysfits_api.catalog import label_ids
+from mysfits_api.choices import Choice, Recommendation
+
+IDS = label_ids()
+
+
+def held_out_by_hand(choice_id: str) -> bool:
+    """The first 4 bytes of SHA-256 as a big-endian number, mod 100, below 20: read from the hex digest instead."""
+    return int(hashlib.sha256(choice_id.encode()).hexdigest()[:8], 16) % 100 < 20
+
+
+def ids(count: int, *, held: bool, prefix: str = "c") -> list[str]:
+    found, n = [], 0
+    while len(found) < count:
+        if held_out_by_hand(f"{prefix}{n}") == held:
+            found.append(f"{prefix}{n}")
+        n += 1
+    return found
+
+
+def choice(choice_id: str, answers=(1, 2, 3, 4, 5), chosen: int = 3) -> Choice:
+    rec = Recommendation(f"r-{choice_id}", tuple(answers), IDS[0], None, "v", 1_800_000_000.0)
+    return Choice(choice_id, rec, IDS[chosen], 1_800_000_000.0)
+
+
+def store(held: int, learning: int) -> list[Choice]:
+    return [choice(i) for i in ids(held, held=True, prefix="h")] + [
+        choice(i) for i in ids(learning, held=False, prefix="l")
+    ]
+
+
+def test_pinned_defaults():
+    """Each was measured in docs/benchmarks.md ("The data loop"): 1,000 base rows per choice and 10x recombination
+    gave the best challenger there; a fifth held out gives 100 judged choices from 500; fewer than 20 learning
+    choices leave a kNN nothing to find neighbours in. Changing one changes which models `mysfits retrain` serves."""
+    assert retrain.DEFAULT_WEIGHT == 1000.0
+    assert retrain.DEFAULT_RECOMBINE == 10
+    assert (retrain.HOLDOUT_PERCENT, retrain.MIN_HOLDOUT, retrain.MIN_LEARNING) == (20, 100, 20)
+    assert retrain.minimum_choices() == 500
+
+
+def test_the_held_out_side_is_a_fixed_function_of_the_choice_id():
+    """A choice must stay on its side from one release to the next, or a challenger would be judged on what an
+    earlier one learned from."""
+    every = [f"choice-{n}" for n in range(2_000)]
+    assert [retrain.held_out_id(i) for i in every] == [held_out_by_hand(i) for i in every]
+    assert retrain.held_out(choice("choice-7")) == held_out_by_hand("choice-7")
+
+
+def test_exactly_the_minimum_of_held_out_choices_is_enough():
+    learn, held = retrain.split_choices(store(held=100, learning=30))
+    assert (learn.rows, held.rows) == (30, 100)
+    assert all(held_out_by_hand(i) for i in held.ids) and not any(held_out_by_hand(i) for i in learn.ids)
+    with pytest.raises(retrain.TooFewChoices, match=r"129 choices give 99 held-out ones; .* at least 100 \(about 500"):
+        retrain.split_choices(store(held=99, learning=30))
+
+
+def test_exactly_the_minimum_of_learning_choices_is_enough():
+    data = retrain.learning_data(store(held=100, learning=20), seed=1)
+    assert (data.rows.rows, data.held.rows, data.total, data.set_aside) == (20, 100, 120, 0)
+    with pytest.raises(retrain.TooFewChoices, match="only 19 learning choices"):
+        retrain.learning_data(store(held=100, learning=19), seed=1)
+
+
+def test_accuracy_of_a_table_worked_out_by_hand():
+    table = np.zeros(8**5, dtype=np.uint8)  # every answer vector predicts Mysfit 0
+    data = ds.Dataset(np.ones((4, 5), dtype=np.uint8), np.array([0, 0, 1, 0], dtype=np.uint8))
+    assert retrain.accuracy(table, data) == 0.75
+    assert retrain.accuracy(table.tobytes(), data) == 0.75
+    empty = ds.Dataset(np.ones((0, 5), dtype=np.uint8), np.zeros(0, dtype=np.uint8))
+    assert retrain.accuracy(table, empty) == 0.0
+
+
+def test_the_weight_keeps_one_base_row_in_weight_per_learning_row():
+    base = ds.generate(4_000, seed=3, signal=0.0)
+    learn = ds.generate(50, seed=4)
+    mixed, kept = retrain.training_mix(base, learn, weight=4, seed=1)
+    assert 900 < kept < 1_100 and mixed.rows == 50 + kept
+    assert np.array_equal(mixed.X[:50], learn.X) and np.array_equal(mixed.y[:50], learn.y)
+    every, kept_all = retrain.training_mix(base, learn, weight=1, seed=1)
+    assert kept_all == base.rows and every.rows == base.rows + 50
+    grown, kept_grown = retrain.training_mix(base, learn, weight=8, seed=1, recombine=2)  # 2/8 of the base
+    assert 900 < kept_grown < 1_100 and grown.rows == 100 + kept_grown
+    for weight in (0, -1.0):
+        with pytest.raises(ValueError, match=f"above 0, got {weight:g}"):
+            retrain.training_mix(base, learn, weight=weight, seed=1)
+
+
+def test_recombining_nothing_gives_nothing():
+    empty = ds.Dataset(np.ones((0, 5), dtype=np.uint8), np.zeros(0, dtype=np.uint8))
+    assert retrain.recombined(empty, 5, seed=1) is empty
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    """700 choices: with the default 10x recombination the tuning mix is over 2,000 rows, where the table is
+    compiled by one walk for every k (smaller mixes are brute-forced once per k and per encoding, which is slower)."""
+    base = ds.generate(3_000, seed=1, signal=0.0)
+    taste = ds.generate(700, seed=2, signal=ds.DEFAULT_SIGNAL)
+    chosen = [choice(f"t{i}", taste.X[i], int(taste.y[i])) for i in range(taste.rows)]
+    return base, chosen, training.train_model(base, seed=1)
+
+
+@pytest.fixture(scope="module")
+def default_challenge(small_world):
+    """`mysfits retrain` with nothing but its defaults: tuned, 10x recombined, weight 1,000, gain 0, 95%."""
+    base, chosen, champion = small_world
+    said = io.StringIO()
+    return retrain.challenge(base, chosen, champion, progress=Progress(said)), said.getvalue()
+
+
+def test_by_default_the_challenge_is_tuned_on_a_tenth_of_the_real_learning_choices(default_challenge):
+    decision, said = default_challenge
+    learned = decision.challenger.training_data["choices_learned"]
+    validation = round(learned * 0.1)
+    assert f"tuning ordinal and one-hot, k and sample_size on {validation:,} choices set aside" in said
+    tuning = decision.challenger.metrics["tuning"]
+    assert {row["encoding"] for row in tuning} == {"ordinal", "one-hot"}
+    # each validation accuracy is a count of hits over exactly those choices
+    assert all(abs(row["validation_accuracy"] * validation - round(row["validation_accuracy"] * validation)) < 1e-6
+               for row in tuning)  # fmt: skip
+    best = max(tuning, key=lambda row: row["validation_accuracy"])
+    assert decision.challenger.encoding in {"ordinal", "one-hot"} and best["validation_accuracy"] > 1 / 12
+
+
+def test_by_default_the_tuned_challenger_keeps_its_whole_mix_and_records_the_defaults(default_challenge, small_world):
+    decision, _ = default_challenge
+    kept = decision.challenger.training_data["base_rows_kept"]
+    learned = decision.challenger.training_data["choices_learned"]
+    # On a mix this small tuning picks the whole of it, which is recorded as the mix's size (not as None)
+    assert decision.challenger.hyperparameters["sample_size"] == learned * 10 + kept
+    assert decision.challenger.training_data["choices_weight"] == 1000.0
+    assert decision.challenger.training_data["recombine"] == 10
+    assert decision.challenger.training_data["choices"] == decision.choices - decision.held_out
+    assert decision.challenger.training_data["set_aside_as_following"] == decision.set_aside == 0
+    assert decision.challenger.training_data["source"] == "mysfits retrain"
+    assert decision.challenger.training_data["base_sha256"] == small_world[0].sha256
+    record = decision.challenger.metrics["champion_challenger"]
+    assert (record["min_gain"], record["confidence"]) == (0.0, 0.95)
+    assert record["champion_version"] == small_world[2].version
+    verdict = decision.verdict
+    assert record == {
+        "held_out_choices": verdict.choices,
+        "champion_version": small_world[2].version,
+        "champion_taste_accuracy": verdict.champion,
+        "challenger_taste_accuracy": verdict.challenger,
+        "difference": verdict.difference,
+        "standard_error": verdict.standard_error,
+        "confidence": 0.95,
+        "min_gain": 0.0,
+        "follow_share": 0.0,
+        "drawn_choices": 0,
+        "promoted": verdict.promoted,
+        "reason": verdict.reason,
+    }
+
+
+def test_the_summary_counts_every_side(default_challenge):
+    decision, _ = default_challenge
+    learning = decision.choices - decision.held_out
+    first = decision.summary().splitlines()[0]
+    assert first == f"700 choices: {learning} to learn from (0 of them set aside as following the page), " + (
+        f"{decision.held_out} held out"
+    )
+    assert decision.summary().endswith(decision.verdict.reason)
+
+
+def test_a_first_model_without_tuning_is_the_default_encoding_and_records_no_champion(small_world, tmp_path):
+    base, chosen, _ = small_world
+    decision = retrain.challenge(base, chosen, None, tune=False, recombine=1)
+    assert decision.challenger.encoding == "ordinal"
+    assert decision.challenger.metrics["champion_challenger"]["champion_version"] is None
+    assert "tuning" not in decision.challenger.metrics
+    assert decision.verdict.champion is None
+    if not decision.promoted:
+        assert retrain.promote(decision, tmp_path / "m.json") is None and not (tmp_path / "m.json").exists()
+    else:
+        assert retrain.promote(decision, tmp_path / "m.json") == tmp_path / "m.json"
+
+
+def test_a_decision_and_its_learning_data_cannot_be_changed(default_challenge):
+    decision, _ = default_challenge
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.verdict = None
+    data = retrain.learning_data(store(held=100, learning=20), seed=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        data.set_aside = 5
