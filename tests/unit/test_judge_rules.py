@@ -28,6 +28,7 @@ def choices(chosen: list[int], *, pick: int = 0, rate: float = 0.0) -> Exposed:
         rate=np.full(n, rate),
         randomized=np.zeros(n, dtype=bool),
         version=np.array(["v"] * n, dtype=object),
+        at=np.zeros(n),
     )
 
 

@@ -41,8 +41,11 @@ def choice(choice_id: str, answers=(1, 2, 3, 4, 5), chosen: int = 3) -> Choice:
 
 
 def store(held: int, learning: int) -> list[Choice]:
+    # Learning choices on distinct answer vectors: no answer vector may weigh more than its share
+    # (mysfits.loop.influence), and these tests are about counts, not about that cap.
     return [choice(i) for i in ids(held, held=True, prefix="h")] + [
-        choice(i) for i in ids(learning, held=False, prefix="l")
+        choice(i, answers=(n % 8 + 1, n // 8 % 8 + 1, 3, 4, 5))
+        for n, i in enumerate(ids(learning, held=False, prefix="l"))
     ]
 
 
@@ -169,6 +172,9 @@ def test_by_default_the_tuned_challenger_keeps_its_whole_mix_and_records_the_def
         "drawn_choices": 0,
         "promoted": verdict.promoted,
         "reason": verdict.reason,
+        "history_choices": None if verdict.history is None else verdict.history.choices,
+        "history_difference": None if verdict.history is None else verdict.history.difference,
+        "shift": decision.shift.record(),
     }
 
 

@@ -53,8 +53,8 @@ class Decision:
     set_aside: int
     """Learning choices left out because the page, not taste, may have caused them."""
     challenger: ModelArtifact = field(repr=False)
-    bounds: influence.Bounds
-    shift: Shift
+    bounds: influence.Bounds = field(default_factory=influence.Bounds)
+    shift: Shift = field(default_factory=lambda: Shift((), "not compared"))
     accept_shift: bool = False
 
     @property
