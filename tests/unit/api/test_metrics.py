@@ -18,6 +18,16 @@ from tests.api_support import LambdaContext, load_event
 from tests.unit.api.test_choices_api import VARIANT, verbose_body
 
 IDS = label_ids()
+
+
+@pytest.fixture(autouse=True)
+def environment_as_on_aws(monkeypatch):
+    """On AWS nothing turns the metrics off. A gateway started in-process by another test on the same worker sets
+    POWERTOOLS_METRICS_DISABLED in this process's environment (lambda_runtime.local_aws_environment), so clear it."""
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+
+
 RECOMMENDATION_ID = "0d9b6a57-3c51-4f44-9b7e-2f1c1a6e8a11"
 """The id events/post-choice.json adopts for."""
 
