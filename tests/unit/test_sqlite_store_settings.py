@@ -359,3 +359,29 @@ def test_a_reader_of_a_current_file_reads_what_was_shown(store, tmp_path):
     drawn = made(shown_mysfit_id=IDS[9], propensity=0.0125, exploration_rate=0.15, randomized=True)
     store.save_recommendation(drawn)
     assert list(SqliteChoiceStore(tmp_path / "choices.sqlite3", read_only=True).recommendations()) == [drawn]
+
+
+def test_a_file_replaced_while_a_choice_is_written_is_store_unavailable_not_201(store, tmp_path):
+    """The store's file is swapped for another at the moment the UPDATE runs (as a restore or an operator's `mv`
+    might): the choice went into a file nobody will read, so the visitor must not be told it was recorded."""
+    path = tmp_path / "choices.sqlite3"
+    kept = made()
+    store.save_recommendation(kept)
+    connection = store._connection()
+
+    def swap_during_the_update(statement: str) -> None:
+        if statement.lstrip().upper().startswith("UPDATE RECOMMENDATIONS SET CHOICE_ID"):
+            path.rename(tmp_path / "moved-away.sqlite3")
+            path.write_bytes(b"")
+
+    connection.set_trace_callback(swap_during_the_update)
+    try:
+        with pytest.raises(
+            StoreUnavailable, match=r"cannot record a choice: the file was replaced or deleted meanwhile"
+        ):
+            store.record_choice(kept.recommendation_id, IDS[0], choice_id="c-swap", now=NOW)
+    finally:
+        connection.set_trace_callback(None)
+    # The write did land, in the file that was moved away (the store's connection still has it open): exactly what
+    # the visitor must not be told was kept.
+    assert connection.execute("SELECT chosen FROM recommendations WHERE choice_id = 'c-swap'").fetchone() == (IDS[0],)
