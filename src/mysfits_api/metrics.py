@@ -73,5 +73,7 @@ def flush() -> None:
     none, and Powertools warns on an empty flush)."""
     if metrics.metric_set:
         metrics.flush_metrics()
-    else:
-        metrics.clear_metrics()  # a dimension set added by a request that then failed must not reach the next one
+    # Either way nothing may reach the next invocation: a dimension set added by a request that then failed, or,
+    # with metrics turned off (the local gateway does), everything, since Powertools then writes nothing and keeps
+    # what it did not write, so a long-running `mysfits serve` would grow without end.
+    metrics.clear_metrics()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 import venv
 from pathlib import Path
@@ -39,13 +38,18 @@ def _venv(home: Path) -> tuple[Path, Path]:
     return python, Path(purelib)
 
 
-def _run(home: Path, wait_s: float, timeout: float = 60) -> subprocess.CompletedProcess:
+def _command(home: Path, wait_s: float) -> tuple[list, dict]:
     python = home / "venv" / "bin" / "python"
     if not python.exists():
         python, _ = _venv(home)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HOME": str(home)}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HOME": str(home), "PYTHONUNBUFFERED": "1"}
     code = f"SETUP_WAIT_S = {wait_s}\n{_cell()}\nimport mysfits\nprint('imported', mysfits.__name__)\n"
-    return subprocess.run([python, "-c", code], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return [python, "-c", code], env
+
+
+def _run(home: Path, wait_s: float, timeout: float = 60) -> subprocess.CompletedProcess:
+    args, env = _command(home, wait_s)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def _status(home: Path, text: str) -> Path:
@@ -89,7 +93,21 @@ def test_an_install_that_ends_while_the_cell_waits_is_picked_up(tmp_path):
         (purelib / "mysfits-editable.pth").write_text(str(SRC) + "\n")
         status.write_text("installed\n")
 
-    threading.Timer(1.0, install).start()
-    result = _run(tmp_path, 30)
-    assert result.returncode == 0, result.stderr
-    assert "waiting for the notebook instance's setup" in result.stdout and "imported mysfits" in result.stdout
+    # The install ends once the cell says it is waiting (not after a fixed delay, which a loaded machine's slow
+    # interpreter start can outlast, so that the cell never waits at all).
+    args, env = _command(tmp_path, 30)
+    cell = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    try:
+        for line in cell.stdout:
+            seen.append(line)
+            if "waiting for the notebook instance's setup" in line:
+                install()
+                break
+        out, err = cell.communicate(timeout=60)
+    finally:
+        if cell.poll() is None:
+            cell.kill()
+    assert cell.returncode == 0, err
+    assert any("waiting for the notebook instance's setup" in line for line in seen), seen
+    assert "imported mysfits" in out

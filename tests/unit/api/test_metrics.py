@@ -191,3 +191,20 @@ def test_the_local_stack_writes_no_emf_lines(stub, store, handler, monkeypatch, 
     stub.add_response("invoke_endpoint", verbose_body(3, [3, 3, 7]))
     assert handler.lambda_handler(load_event("post-recommendation.json"), LambdaContext())["statusCode"] == 200
     assert emf_lines(capsys.readouterr().out) == []
+
+
+def test_requests_served_with_metrics_off_leave_nothing_behind(stub, store, handler, monkeypatch, capsys):
+    """The local gateway turns metrics off, and Powertools then keeps what it does not write: without clearing, a
+    long-running `mysfits serve` would hold every request's metrics, and the first request after metrics came back
+    on would publish them all."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for _ in range(3):
+        stub.add_response("invoke_endpoint", verbose_body(3, [3, 3, 7]))
+        assert handler.lambda_handler(load_event("post-recommendation.json"), LambdaContext())["statusCode"] == 200
+    assert not metrics.metrics.metric_set
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
+    capsys.readouterr()
+    stub.add_response("invoke_endpoint", verbose_body(3, [3, 3, 7]))
+    assert handler.lambda_handler(load_event("post-recommendation.json"), LambdaContext())["statusCode"] == 200
+    (document,) = emf_lines(capsys.readouterr().out)
+    assert published(document) == {SERVICE: one(Recommendations=1), BY_VERSION: one(Recommendations=1)}
