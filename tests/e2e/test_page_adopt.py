@@ -78,6 +78,7 @@ def test_the_runner_up_and_the_gallery_can_be_adopted_instead(browser, stack):
 def test_the_keyboard_alone_can_adopt(page: Page, stack):
     get_result(page, stack.url)
     name = shown_name(page)
+    expect(page.locator("#adopt-main")).to_be_visible()
     for _ in range(12):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.id") == "adopt-main":

@@ -95,6 +95,26 @@ def test_a_held_write_lock_never_takes_recommendations_down(tmp_path, model):
     assert not any(with_id for _, with_id in answers), "a recommendation got an id while the store was locked"
 
 
+def test_store_wait_lets_a_recommendation_wait_out_a_short_lock_and_keep_its_id(tmp_path, model):
+    """`serve --store-wait`: for a slow disk, a recommendation may wait longer than 0.2 s for the store."""
+    choices = tmp_path / "choices.sqlite3"
+    port = free_port()
+    args = [*serve_args(model, choices, port, free_port()), "--store-wait", "4"]
+    with running(args, tmp_path / "serve.log", port):
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            assert "recommendationId" in recommend(client).json()
+            holder = sqlite3.connect(choices, isolation_level=None, check_same_thread=False)
+            holder.execute("BEGIN IMMEDIATE")
+            release = threading.Timer(1.0, lambda: holder.execute("ROLLBACK"))
+            release.start()
+            started = time.monotonic()
+            body = recommend(client, 1).json()
+            waited = time.monotonic() - started
+            release.join()
+    assert "recommendationId" in body, f"answered without an id after {waited:.2f} s"
+    assert waited >= 0.9, f"the lock was held for 1 s, yet the answer came after {waited:.2f} s"
+
+
 def test_every_choice_acknowledged_after_the_store_is_deleted_is_in_the_store_at_its_path(tmp_path, model):
     choices = tmp_path / "choices.sqlite3"
     port = free_port()

@@ -40,6 +40,8 @@ class GatewaySettings:
     region: str = "us-east-1"
     # The local stand-in for the template's choices table; None leaves the handler without a store.
     choices: Path | None = None
+    # How long a recommendation waits for that store before it is answered without an id (None: the store's default).
+    store_wait_s: float | None = None
     # Limits per client: 1 applies the template's (its WAF rules' parameters), a factor multiplies them, None lifts
     # them (a load test from one address). A template without those parameters sets none.
     client_limit: float | None = 1.0
@@ -70,7 +72,7 @@ def build_gateway(settings: GatewaySettings, api: ApiDefinition | None = None) -
         apply_environment(local_aws)
         handlers[logical_id] = load_handler(function)
     if settings.choices is not None:
-        _give_choice_store(handlers.values(), settings.choices)
+        _give_choice_store(handlers.values(), settings.choices, settings.store_wait_s)
     static = StaticSite(settings.web_root) if settings.web_root is not None else None
     return Gateway(api, handlers, static, client_limits(api, settings.client_limit))
 
@@ -81,20 +83,21 @@ def client_limits(api: ApiDefinition, factor: float | None) -> ClientLimits | No
     return ClientLimits(rates, SharedBuckets()) if rates else None
 
 
-def _give_choice_store(handlers, path: Path) -> None:
+def _give_choice_store(handlers, path: Path, wait_s: float | None = None) -> None:
     """Hand each handler that records choices (it has ``use_choice_store``) the SQLite store at ``path``: on AWS the
     same handler writes the template's DynamoDB table instead.
 
     A store that cannot be opened (a damaged file, a directory at the path) costs the choices only: the server starts,
     recommendations are answered without an id, ``POST /choices`` answers 503, and every write tries the path again,
     so the store is back as soon as the file is."""
-    from mysfits.local.choices_store import RETENTION_DAYS, SqliteChoiceStore
+    from mysfits.local.choices_store import RECOMMENDATION_WAIT_S, RETENTION_DAYS, SqliteChoiceStore
     from mysfits_api.choices import StoreUnavailable
 
     days = os.environ.get("CHOICES_RETENTION_DAYS", "")  # the template's UnchosenRecommendationRetentionDays
     retention_days = int(days) if days.isdigit() and int(days) >= 1 else RETENTION_DAYS
+    wait = {"save_wait_s": RECOMMENDATION_WAIT_S if wait_s is None else wait_s}
     try:
-        store = SqliteChoiceStore(path, retention_days=retention_days)
+        store = SqliteChoiceStore(path, retention_days=retention_days, **wait)
     except StoreUnavailable as exc:
         log.error(
             "choices store unusable: %s; serving recommendations without an id and answering POST /choices with 503 "
@@ -102,7 +105,7 @@ def _give_choice_store(handlers, path: Path) -> None:
             exc,
             path,
         )
-        store = SqliteChoiceStore(path, retention_days=retention_days, open_now=False)
+        store = SqliteChoiceStore(path, retention_days=retention_days, open_now=False, **wait)
     for handler in handlers:
         module = sys.modules.get(getattr(handler, "__module__", ""))
         use = getattr(module, "use_choice_store", None)

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from mysfits import stopping
-from mysfits.cli_base import CliError, positive_int
+from mysfits.cli_base import CliError, positive_float, positive_int
+from mysfits.local.choices_store import RECOMMENDATION_WAIT_S
 from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
 from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
 
@@ -41,6 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=Path("data/choices.sqlite3"),
         help="SQLite file that keeps recommendations and visitors' choices, shared by every worker "
         "(default: %(default)s; created if missing)",
+    )
+    parser.add_argument(
+        "--store-wait",
+        type=positive_float,
+        default=RECOMMENDATION_WAIT_S,
+        metavar="SECONDS",
+        help="how long a recommendation waits for the choices store before it is answered without an id, and so "
+        "without an Adopt button (default: %(default)s). The one function instance serves nobody else meanwhile; "
+        "raise it for a slow or busy disk",
     )
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help="address the page and API listen on (default: %(default)s)"
@@ -138,6 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
             samconfig_env=args.config_env,
             parameter_overrides=overrides,
             choices=args.choices,
+            store_wait_s=args.store_wait,
             client_limit=args.client_limit,
             extra_overrides={
                 **({ENDPOINT_NAME_PARAMETER: args.endpoint_name} if args.endpoint_name else {}),
