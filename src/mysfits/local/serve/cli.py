@@ -9,9 +9,9 @@ from pathlib import Path
 
 from mysfits import stopping
 from mysfits.cli_base import CliError, positive_float, positive_int
-from mysfits.local.choices_store import RECOMMENDATION_WAIT_S
 from mysfits.endpoint_name import DEFAULT as DEFAULT_ENDPOINT_NAME
 from mysfits.endpoint_name import TEMPLATE_PARAMETER as ENDPOINT_NAME_PARAMETER
+from mysfits.local.choices_store import RECOMMENDATION_WAIT_S
 
 DEFAULT_PORT = 3000
 DEFAULT_ENDPOINT_PORT = 8080
