@@ -161,9 +161,7 @@ def test_the_workshops_request_gets_the_models_mysfit(api):
 
 def test_different_answers_get_what_the_model_says_for_each(api):
     entries = ([1, 1, 1, 1, 1], [8, 8, 8, 8, 8], [1, 8, 1, 8, 1], [4, 4, 4, 4, 4], [8, 1, 8, 1, 8])
-    served = {
-        tuple(e): _body(api.request("POST", "/recommendations", {"entry": e})[2])["modelPick"] for e in entries
-    }
+    served = {tuple(e): _body(api.request("POST", "/recommendations", {"entry": e})[2])["modelPick"] for e in entries}
     assert served == {tuple(e): _endpoints_mysfit(api.endpoint_url, e) for e in entries}
     assert len(set(served.values())) > 1, "every answer got the same Mysfit: not a useful check of the model"
 
