@@ -275,3 +275,21 @@ def test_every_request_is_logged_as_one_json_line(client, caplog):
     assert summary == [(200, 2, "text/csv"), (424, 0, "text/csv")]
     assert all(r["latency_ms"] >= 0 for r in requests)
     assert "row 1 (line 1)" in requests[1]["error"]
+
+
+def test_a_large_sample_answers_grid_rows_by_walking_cells_and_off_grid_rows_directly(tmp_path):
+    """From GRID_WALK_FROM rows up, verbose grid rows come from the sample's cells; the answers are still exactly
+    those of every distance, in order, and off-grid rows in the same request still get the direct kNN."""
+    from mysfits.local.endpoint.model import GRID_WALK_FROM
+
+    path = tmp_path / "large.json"
+    write_artifact(path, rows=GRID_WALK_FROM + 5000, seed=11, k=25)
+    rows = [(1, 2, 3, 4, 5), (2.5, 1, 1, 1, 1), (8, 8, 8, 8, 8), (1, 1, 1, 1, 1), (9, 0, 3, 3, 3)]
+    with serve_in_thread(str(path), NAME) as handle:
+        assert handle.model._index is None, "the direct index was built for a sample the grid walk serves"
+        _, predictions = invoke(local_runtime_client(handle.url), csv_of(rows), accept="application/json;verbose=true")
+        predicted, distances, labels = direct_knn(handle, rows)
+    for answer, p, d, lab in zip(predictions, predicted, distances, labels, strict=True):
+        assert answer["predicted_label"] == float(p)
+        assert answer["distances"] == pytest.approx(d.tolist())
+        assert answer["labels"] == [float(v) for v in lab]

@@ -152,3 +152,42 @@ def test_sample_rows_are_seeded_and_without_replacement():
     rows = knn.sample_rows(1000, 100, seed=1)
     assert len(set(rows.tolist())) == 100 and np.array_equal(rows, knn.sample_rows(1000, 100, seed=1))
     assert len(knn.sample_rows(50, 100, seed=1)) == 50
+
+
+def reference_neighbours(sample_X, sample_y, cell, k, encoding):
+    """Every distance from the cell's answers, sorted by (distance, sample position): the k first, independently of
+    the shell walk."""
+    answers = ds.answer_space()[cell : cell + 1].astype(np.int64)
+    X = sample_X.astype(np.int64)
+    if encoding == "one-hot":
+        answers, X = one_hot(answers), one_hot(X)
+    d2 = ((X - answers) ** 2).sum(axis=1)
+    order = np.lexsort((np.arange(len(X)), d2))[:k]
+    labels = sample_y[order].astype(np.int64)
+    votes = np.bincount(labels, minlength=12)
+    met = [list(labels).index(m) if votes[m] else k for m in range(12)]
+    return int(np.argmax(votes * 10**6 - np.array(met))), np.sqrt(d2[order]), labels
+
+
+@pytest.mark.parametrize("encoding", ["ordinal", "one-hot"])
+@pytest.mark.parametrize(("rows", "packed"), [(60, True), (2500, False), (30_000, False)])
+def test_the_grid_walk_finds_the_same_neighbours_as_every_distance(encoding, rows, packed):
+    rng = np.random.default_rng(rows)
+    X = rng.integers(1, 9, (rows, 5)).astype(np.uint8)
+    if packed:
+        X[:, :3] = 1  # every row in 64 cells: the walk from the far corner crosses most of the space
+    y = rng.integers(0, 12, rows).astype(np.uint8)
+    index = knn.GridIndex(X, y, encoding)
+    for cell in [0, 32767, *rng.integers(0, 32768, 12).tolist()]:
+        for k in (1, 9, min(rows, 64), rows if rows < 100 else 700):
+            predicted, distances, labels = index.query_cell(cell, k)
+            want_p, want_d, want_l = reference_neighbours(X, y, cell, k, encoding)
+            assert predicted == want_p, (cell, k)
+            assert distances.tolist() == want_d.tolist(), (cell, k)
+            assert labels.tolist() == want_l.tolist(), (cell, k)
+
+
+def test_the_grid_walk_refuses_a_k_beyond_the_sample():
+    index = knn.GridIndex(np.ones((5, 5), dtype=np.uint8), np.zeros(5, dtype=np.uint8), "ordinal")
+    with pytest.raises(ValueError, match="sample size"):
+        index.query_cell(0, 6)

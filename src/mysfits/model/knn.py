@@ -140,6 +140,61 @@ class NeighbourIndex:
         return out_pred, np.sqrt(out_dist), out_lab
 
 
+class GridIndex:
+    """A training sample grouped by answer cell, for direct kNN queries of answer vectors (grid rows).
+
+    Why: a sample recombined into a million rows made every verbose answer (the page's runner-up and "why") a scan
+    of the whole sample, and :class:`NeighbourIndex`'s float copy of it held 320 MB in one-hot. Grid rows only have
+    neighbours on the grid, so a query walks outwards from its cell shell by shell (as :func:`compile_tables` does
+    for all cells) and reads only the rows of the shells it needs: the same neighbours, in the same tie order.
+    """
+
+    def __init__(self, sample_X: np.ndarray, sample_y: np.ndarray, encoding: str):
+        cells = cells_of(sample_X)
+        self.encoding = encodings.check(encoding)
+        self.labels = np.asarray(sample_y, dtype=np.intp)
+        self.by_cell = np.argsort(cells, kind="stable")  # sample positions grouped by cell, in sample order
+        self.count = np.bincount(cells, minlength=N_CELLS)
+        self.start = np.concatenate(([0], np.cumsum(self.count)[:-1]))
+
+    def query_cell(self, cell: int, k: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(predicted label, L2 distances ascending (k,), neighbour labels (k,))`` for the answer cell ``cell``."""
+        _check_k(k, len(self.labels))
+        wrap = self.encoding == encodings.ONE_HOT
+        coords = (cell // _PLACE) % N_OPTIONS
+        need, positions, squared = k, [], []
+        for d2, offsets, linear in _shell_steps(self.encoding):
+            if wrap:
+                near = cell ^ linear
+            else:
+                moved = coords[None, :] + offsets
+                near = cell + linear[((moved >= 0) & (moved < N_OPTIONS)).all(axis=1)]
+            lengths = np.minimum(self.count[near], need)  # a cell's rows are in sample order: its first `need` do
+            total = int(lengths.sum())
+            if total == 0:
+                continue
+            ends = np.cumsum(lengths)
+            gather = np.arange(total) + np.repeat(self.start[near] - (ends - lengths), lengths)
+            taken = np.sort(self.by_cell[gather])[:need]
+            positions.append(taken)
+            squared.append(np.full(len(taken), d2, dtype=np.float64))
+            need -= len(taken)
+            if need == 0:
+                break
+        order = np.concatenate(positions)
+        labels = self.labels[order]
+        counts = np.bincount(labels, minlength=N_MYSFITS)[None, :]
+        first = np.full((1, N_MYSFITS), _NEVER, dtype=np.int64)
+        np.minimum.at(first[0], labels, np.arange(k))  # rank in neighbour order
+        return int(_vote(counts, first)[0]), np.sqrt(np.concatenate(squared)), labels
+
+
+@cache
+def _shell_steps(encoding: str) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """:func:`_shells` with each offset's step in cell index: ``[(d2, offsets (s, 5), steps (s,)), ...]``."""
+    return [(d2, offsets, offsets.astype(np.int64) @ _PLACE) for d2, offsets in _shells(encoding)]
+
+
 def neighbours(
     sample_X: np.ndarray, sample_y: np.ndarray, queries: np.ndarray, k: int, chunk: int = 256
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
