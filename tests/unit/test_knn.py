@@ -80,6 +80,18 @@ def test_one_walk_for_many_k_gives_each_k_its_exact_table(encoding):
         assert np.array_equal(tables[k], expected[k]), k
 
 
+@pytest.mark.parametrize("encoding", ["ordinal", "one-hot"])
+def test_a_small_sample_s_tables_for_many_k_are_each_the_tie_rule_s(encoding):
+    """A sample this small is compiled by brute force, its distances computed once for every k (tuning asks for
+    seven); each k's table must still be exactly what the tie rule gives for that k alone."""
+    data = ds.generate(1500, seed=22, signal=0.5)
+    ks = (1, 2, 7, 30, 80)
+    tables = knn.compile_tables(data.X, data.y, ks, encoding)
+    expected = reference_tables(data.X, data.y.astype(np.intp), ks, encoding)
+    for k in ks:
+        assert np.array_equal(tables[k], expected[k]), k
+
+
 def test_one_hot_distances_count_the_questions_answered_differently():
     sample = np.array([[1, 2, 3, 4, 5], [8, 2, 3, 4, 1]], dtype=np.uint8)
     features = knn.encode_rows(sample, "one-hot")

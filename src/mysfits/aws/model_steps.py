@@ -101,8 +101,8 @@ def sagemaker_steps(args: argparse.Namespace, resolved: Resolved) -> list[Step]:
         Step(
             f"split {args.data} 90/10 (seed {args.seed})"
             + (
-                f"; the training rows become the learning choices (x{args.recombine} recombined) plus "
-                f"{args.recombine}/{args.choices_weight:g} of the base training rows, the test rows become the "
+                f"; the training rows become the learning choices ({_recombined(args)}) plus "
+                f"that factor/{args.choices_weight:g} of the base training rows, the test rows become the "
                 "held-out choices"
                 if args.choices_table
                 else ""
@@ -177,6 +177,14 @@ def _train_locally(ctx: Context, _results: Results) -> LocalModel:
     return LocalModel(model.encoding)
 
 
+def _recombined(args) -> str:
+    if args.recombine is not None:
+        return f"x{args.recombine} recombined"
+    from mysfits.loop import retrain
+
+    return f"recombined into about {retrain.RECOMBINE_ROWS:,} rows"
+
+
 def _split(ctx: Context, results: Results) -> Split:
     from mysfits.loop import retrain
     from mysfits.model import dataset as ds
@@ -187,9 +195,10 @@ def _split(ctx: Context, results: Results) -> Split:
     choices = results.find(choice_steps.ChoiceSplit)
     if choices is not None:
         learning = choices.learning
-        train, kept = retrain.training_mix(train, learning.rows, args.choices_weight, args.seed, args.recombine)
+        factor = retrain.recombine_factor(args.recombine, learning.rows.rows)
+        train, kept = retrain.training_mix(train, learning.rows, args.choices_weight, args.seed, factor)
         test = learning.held.as_dataset()
-        ctx.say(f"  {learning.rows.rows:,} learning choices (x{args.recombine} recombined) and {kept:,} base rows")
+        ctx.say(f"  {learning.rows.rows:,} learning choices (x{factor} recombined) and {kept:,} base rows")
     encoding, k, sample_size = args.encoding, args.k, args.sample_size
     if args.tune:
         tuned = training.tune(train, args.seed)

@@ -23,9 +23,9 @@ def add_challenge_flags(group) -> None:
     group.add_argument(
         "--recombine",
         type=positive_int,
-        default=retrain.DEFAULT_RECOMBINE,
-        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off "
-        "(default %(default)s; see the README's data loop)",
+        default=None,
+        help="rows per learning choice, recombining answers within each Mysfit's adopters; 1 = off (default: "
+        f"enough for about {retrain.RECOMBINE_ROWS:,} rows, tuned against off; see docs/data-loop.md)",
     )
     group.add_argument(
         "--confidence",

@@ -20,6 +20,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 
@@ -32,8 +33,9 @@ from mysfits.progress import QUIET, Progress
 from mysfits_api.choices import Choice
 
 DEFAULT_WEIGHT = 1000.0
-DEFAULT_RECOMBINE = 10
-"""Rows per learning choice after recombination (:func:`recombined`); measured in docs/benchmarks.md."""
+RECOMBINE_ROWS = 1_000_000
+"""Unless a factor is given, the learning choices are recombined into about this many rows (:func:`recombine_factor`).
+What the kNN needs is rows per answer cell, not rows per choice; measured in docs/benchmarks.md, "The data loop"."""
 HOLDOUT_PERCENT = 20
 MIN_HOLDOUT = 100
 """Fewer held-out choices than this say next to nothing about a challenger."""
@@ -147,6 +149,22 @@ class Learning:
         return self.every.rows
 
 
+def recombine_factor(recombine: int | None, learning_rows: int) -> int:
+    """Rows per learning choice: ``recombine`` when one is given, else enough to make about :data:`RECOMBINE_ROWS`.
+
+    Why a row count rather than a fixed factor: recombined rows are draws from each Mysfit's answer frequencies
+    per question, and a kNN vote over them only settles on the likeliest Mysfit of an answer vector when each
+    neighbourhood holds many of them. That depends on rows per cell of the answer space (32,768 cells), whatever the
+    number of choices: ten times 16,000 choices left the categorical loop 2 to 2.5 points short of the Bayes
+    optimum, a million rows about 1, while the frequencies themselves (what a choice teaches) were within 0.3 of it.
+    Visitors who follow the page leave fewer learning choices, which then need a larger factor. A million rows is
+    the workshop's own training set, which the SageMaker job is sized for.
+    """
+    if recombine is not None:
+        return recombine
+    return max(1, -(-RECOMBINE_ROWS // max(1, learning_rows)))
+
+
 def recombined(learn: ds.Dataset, factor: int, seed: int) -> ds.Dataset:
     """The learning choices plus ``factor - 1`` times as many rows made from them: for each Mysfit, each answer of a
     new row is drawn from the answers that the Mysfit's adopters gave to that question.
@@ -194,7 +212,7 @@ def challenge(
     min_gain: float = 0.0,
     encoding: str | None = None,
     tune: bool = True,
-    recombine: int = DEFAULT_RECOMBINE,
+    recombine: int | None = None,
     seed: int = ds.DEFAULT_SEED,
     accept_shift: bool = False,
     progress: Progress = QUIET,
@@ -202,7 +220,9 @@ def challenge(
     """Train a challenger and judge it against the champion on the held-out choices. Writes nothing.
 
     ``encoding`` fixes the challenger's encoding; by default tuning tries both (the API follows a promoted model's
-    encoding), and without tuning the champion's is kept.
+    encoding), and without tuning the champion's is kept. ``recombine`` likewise fixes the factor; by default
+    tuning tries :func:`recombine_factor`'s against none, so that visitors whose answers go together within a
+    Mysfit's fans are learned from as they are, and without tuning the default factor is used.
     """
     champion_version = None if champion is None else variant_name(champion)
     data = learning_data(choices, seed, champion_version)
@@ -211,17 +231,30 @@ def challenge(
     tried = (encoding,) if encoding else training.TUNE_ENCODINGS if tune else (_encoding_of(champion),)
     hyperparameters: dict = {"encoding": tried[0]}
     tuning = None
+    factor = recombine_factor(recombine, learning.rows)
     if tune:
-        # k, the sample size and the encoding are chosen on real choices only: recombined rows would flatter
-        # recombination.
+        # The encoding, k, the sample size and recombination are chosen on real choices only: recombined rows
+        # would flatter recombination.
         fit, validation = ds.split(learning, test_fraction=0.1, seed=seed + 1)
-        fit_mix, _ = training_mix(base, fit, weight, seed, recombine)
-        with progress.step(f"tuning {' and '.join(tried)}, k and sample_size on {validation.rows:,} choices set aside"):
-            tuned = training.tune(fit_mix, seed, progress, tried, validation=validation)
-        whole = tuned.sample_size >= fit_mix.rows
+        tuning, candidates = [], []
+        for factor_tried in (factor,) if recombine is not None or factor == 1 else (factor, 1):
+            fit_mix, _ = training_mix(base, fit, weight, seed, factor_tried)
+            with progress.step(
+                f"tuning {' and '.join(tried)}, k and sample_size (x{factor_tried} recombined) on "
+                f"{validation.rows:,} choices set aside"
+            ):
+                # Recombined rows are only worth their number: a sample of them would undo what they were made for.
+                sizes = training.TUNE_SAMPLE_SIZES if factor_tried == 1 else (training.WHOLE_SPLIT,)
+                tuned = training.tune(fit_mix, seed, progress, tried, validation=validation, sample_sizes=sizes)
+            tuning += [{**result, "recombine": factor_tried} for result in tuned.results]
+            candidates.append((factor_tried, tuned, fit_mix.rows))
+        if len(candidates) == 2 and not _recombination_hurts(candidates, validation.rows, confidence):
+            candidates.pop()
+        factor, tuned, fit_rows = candidates[-1]
+        whole = tuned.sample_size >= fit_rows
         hyperparameters = {"encoding": tuned.encoding, "k": tuned.k}
         hyperparameters["sample_size"] = None if whole else tuned.sample_size
-        tuning = tuned.results
+    recombine = factor
     mixed, kept = training_mix(base, learning, weight, seed, recombine)
     if "sample_size" in hyperparameters:
         hyperparameters["sample_size"] = hyperparameters["sample_size"] or mixed.rows
@@ -256,6 +289,22 @@ def challenge(
     challenger.metrics["champion_challenger"] = verdict_record(verdict, None if champion is None else champion.version)
     challenger.metrics["champion_challenger"]["shift"] = data.shift.record()
     return Decision(verdict, data.total, held.rows, data.set_aside, challenger, data.bounds, data.shift, accept_shift)
+
+
+def _recombination_hurts(candidates: list, validation_rows: int, confidence: float) -> bool:
+    """Whether the choices set aside show, beyond luck, that the best plain model beats the best recombined one.
+
+    Why on evidence only: each is the best of a dozen candidates scored on a few hundred choices, so the higher
+    score is often luck, and a plain model picked by luck costs points (measured: a plain challenger five points
+    worse won on 225 choices). Recombination is what works where answers are given independently within each
+    Mysfit's fans; it is turned off where they are not, which shows as a gap no luck explains.
+    """
+    (_, grown, _), (_, plain, _) = candidates
+    grown_best = max(r["validation_accuracy"] for r in grown.results)
+    plain_best = max(r["validation_accuracy"] for r in plain.results)
+    p = (grown_best + plain_best) / 2
+    error = float(np.sqrt(2 * p * (1 - p) / validation_rows)) if validation_rows else float("inf")
+    return plain_best - grown_best > NormalDist().inv_cdf(confidence) * error
 
 
 def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict:

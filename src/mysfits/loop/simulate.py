@@ -92,6 +92,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="share of recommendations that show a drawn Mysfit first (default: template.yaml's ExplorationRate)",
     )
+    parser.add_argument(
+        "--recombine",
+        type=positive_int,
+        default=None,
+        help="passed to every `mysfits retrain` (default: retrain's own, about a million rows, tuned against off)",
+    )
     parser.add_argument("--png", type=Path, help="draw accuracy against choices into this PNG")
     parser.add_argument("--seed", type=int, default=7)
     parser.set_defaults(func=_main)
@@ -114,6 +120,7 @@ def _main(args: argparse.Namespace) -> int:
                 signal=args.signal,
                 bias=args.bias,
                 exploration_rate=args.exploration_rate,
+                recombine=args.recombine,
                 seed=args.seed,
                 report=lambda line: print(line, flush=True),
             )
@@ -135,6 +142,7 @@ def simulate(
     seed: int = 7,
     base_rows: int = BASE_ROWS,
     tune: bool = True,
+    recombine: int | None = None,
     report=print,
 ) -> Run:
     encoding = START_ENCODING
@@ -164,7 +172,7 @@ def simulate(
                 seen += batch.rows
                 leaning = rng.random(batch.rows) < bias
                 accepted, explored = _visit(url, batch, leaning, ids)
-                promoted = _retrain(base_path, store, model_path, tune)
+                promoted = _retrain(base_path, store, model_path, tune, recombine)
                 if promoted:
                     time.sleep(RELOAD_WAIT_S)
                 history.append(
@@ -187,7 +195,7 @@ def simulate(
                     f"gap {(bayes - last.accuracy) * 100:.2f} pts), {'promoted' if promoted else 'kept'}, "
                     f"{last.seconds:.0f} s"
                 )
-        shuffled = _shuffled_challenge(store, base_path, model_path, seed, tune)
+        shuffled = _shuffled_challenge(store, base_path, model_path, seed, tune, recombine)
         verdict = shuffled.verdict
         report(
             f"a challenger trained on shuffled labels scored {verdict.challenger:.2%} against the "
@@ -322,9 +330,10 @@ def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str])
     return accepted, explored
 
 
-def _retrain(base: Path, store: Path, model: Path, tune: bool) -> bool:
+def _retrain(base: Path, store: Path, model: Path, tune: bool, recombine: int | None) -> bool:
     command = [sys.executable, "-m", "mysfits", "retrain", "--data", str(base), "--choices", str(store),
-               "--model", str(model), *([] if tune else ["--no-tune"])]  # fmt: skip
+               "--model", str(model), *([] if tune else ["--no-tune"]),
+               *([] if recombine is None else ["--recombine", str(recombine)])]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, env=_child_env(), check=False)  # noqa: S603
     if done.returncode != 0:
         if "too few choices" in done.stderr:
@@ -333,7 +342,7 @@ def _retrain(base: Path, store: Path, model: Path, tune: bool) -> bool:
     return "wrote " in done.stdout
 
 
-def _shuffled_challenge(store: Path, base_path: Path, model_path: Path, seed: int, tune: bool):
+def _shuffled_challenge(store: Path, base_path: Path, model_path: Path, seed: int, tune: bool, recombine: int | None):
     """A challenger that learned nothing true (labels shuffled) must lose to the champion the loop produced."""
     from mysfits.local.choices_store import SqliteChoiceStore
     from mysfits_api.choices import Choice
@@ -344,7 +353,9 @@ def _shuffled_challenge(store: Path, base_path: Path, model_path: Path, seed: in
     fake = [Choice(c.choice_id, c.recommendation, m, c.chosen_at) for c, m in zip(choices, shuffled_ids, strict=True)]
     # Judged on the real held-out choices: only the training side is shuffled.
     learn = [c for c in fake if not retrain.held_out(c)] + [c for c in choices if retrain.held_out(c)]
-    return retrain.challenge(ds.load_csv(base_path), learn, load_model(model_path), tune=tune, seed=seed)
+    return retrain.challenge(
+        ds.load_csv(base_path), learn, load_model(model_path), tune=tune, recombine=recombine, seed=seed
+    )
 
 
 def write_png(runs: list[Run], out: Path) -> None:

@@ -265,7 +265,7 @@ def compile_tables(
     if len(np.unique(sample_cells)) < _SPARSE_CELLS:
         direct_below = max(_DIRECT_BELOW, _DIRECT_BELOW_WHEN_SPARSE // len(ks))
     if len(sample_y) <= direct_below:
-        return {k: _compile_direct(sample_X, sample_y, k, encoding) for k in ks}
+        return _compile_direct(sample_X, sample_y, ks, encoding)
     wrap = encodings.check(encoding) == encodings.ONE_HOT
     labels = np.asarray(sample_y, dtype=np.int64)
     by_cell = np.argsort(sample_cells, kind="stable")  # sample positions grouped by cell, in sample order
@@ -385,32 +385,37 @@ def _take_first(rows, before, inside_by_k, nb_cell, nb_count, d2, by_cell, cell_
 
 
 def _compile_direct(
-    sample_X: np.ndarray, sample_y: np.ndarray, k: int, encoding: str = encodings.ORDINAL, chunk: int = 512
-) -> np.ndarray:
+    sample_X: np.ndarray, sample_y: np.ndarray, ks, encoding: str = encodings.ORDINAL, chunk: int = 512
+) -> dict[int, np.ndarray]:
     """Brute force over all cells, for small samples where the shell walk would travel far.
 
     Distances between encoded grid points are small integers, so ``d2 * n + position`` is a
     unique integer key that orders candidates by distance and then by sample position in one go.
+    The distances are computed once for every ``k``: the ``k`` smallest keys are the first ``k`` of the
+    largest ``k``'s, sorted (tuning asks for seven ``k`` on the same sample).
     """
+    ks = sorted(set(ks))
     n = len(sample_y)
+    k_max = ks[-1]
     sample = encode_rows(sample_X, encoding).astype(np.float64)
     labels = np.asarray(sample_y, dtype=np.intp)
     queries = encoded_space(encoding).astype(np.float64)
     sample_sq = (sample**2).sum(axis=1)
     positions = np.arange(n, dtype=np.int64)
-    out = np.empty(N_CELLS, dtype=np.uint8)
+    out = {k: np.empty(N_CELLS, dtype=np.uint8) for k in ks}
     for start in range(0, N_CELLS, chunk):
         q = queries[start : start + chunk]
         # Float matmul is exact here: every term is an integer far below 2**53.
         d2 = np.rint((q**2).sum(axis=1)[:, None] + sample_sq[None, :] - 2.0 * q @ sample.T).astype(np.int64)
         key = d2 * n + positions[None, :]
-        nearest = np.partition(key, k - 1, axis=1)[:, :k] if k < n else key
-        pos = nearest % n
-        lab = labels[pos]
-        counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
-        first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
-        rows = np.repeat(np.arange(len(q)), nearest.shape[1])
-        np.add.at(counts, (rows, lab.ravel()), 1)
-        np.minimum.at(first, (rows, lab.ravel()), nearest.ravel())  # the key orders as the tie rule does
-        out[start : start + len(q)] = _vote(counts, first)
+        nearest = np.sort(np.partition(key, k_max - 1, axis=1)[:, :k_max] if k_max < n else key, axis=1)
+        for k in ks:
+            first_k = nearest[:, :k]
+            lab = labels[first_k % n]
+            counts = np.zeros((len(q), N_MYSFITS), dtype=np.int64)
+            first = np.full((len(q), N_MYSFITS), _NEVER, dtype=np.int64)
+            rows = np.repeat(np.arange(len(q)), first_k.shape[1])
+            np.add.at(counts, (rows, lab.ravel()), 1)
+            np.minimum.at(first, (rows, lab.ravel()), first_k.ravel())  # the key orders as the tie rule does
+            out[k][start : start + len(q)] = _vote(counts, first)
     return out

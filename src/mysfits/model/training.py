@@ -70,6 +70,7 @@ def tune(
     progress: Progress = QUIET,
     encodings_to_try: tuple[str, ...] = TUNE_ENCODINGS,
     validation: ds.Dataset | None = None,
+    sample_sizes: tuple[int | None, ...] = TUNE_SAMPLE_SIZES,
 ) -> Tuned:
     """Grid search over encoding x k x sample size, scored on a validation split of the training rows.
 
@@ -85,7 +86,7 @@ def tune(
         N_CELLS, N_MYSFITS
     )
     cells = np.arange(N_CELLS)
-    sizes = sorted({fit_part.rows if s is WHOLE_SPLIT else min(s, fit_part.rows) for s in TUNE_SAMPLE_SIZES})
+    sizes = sorted({fit_part.rows if s is WHOLE_SPLIT else min(s, fit_part.rows) for s in sample_sizes})
     results = []
     progress.note(f"  {'encoding':<9} {'k':>4} {'sample_size':>12}  validation accuracy ({validation.rows:,} rows)")
     for encoding in encodings_to_try:
