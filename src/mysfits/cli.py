@@ -19,9 +19,8 @@ def _registrars() -> list[Register]:
     from mysfits.local.sam_local import cli as sam_local_cli
     from mysfits.local.serve import cli as serve_cli
     from mysfits.loop import cli as retrain_cli
-    from mysfits.loop import simulate
+    from mysfits.loop import simulate, versions_cli
     from mysfits.model import cli as model_cli
-    from mysfits.model import versions_cli
 
     return [
         model_cli.register,

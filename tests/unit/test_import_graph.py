@@ -89,3 +89,19 @@ def test_the_checker_finds_a_cycle_through_a_lazy_import(tmp_path):
     assert find_cycle(graph) in (["pkg.cli", "pkg.sub", "pkg.cli"], ["pkg.sub", "pkg.cli", "pkg.sub"])
     (package / "sub.py").write_text("")
     assert find_cycle(import_graph(tmp_path)) is None
+
+
+def test_the_model_layer_imports_nothing_from_above_it():
+    """The house reads as the data flow: the dataset and the model know nothing of the stores, the choices commands
+    or the loop that feeds them (issue 28: `mysfits retrain`, then the versions list, reached back up)."""
+    graph = import_graph(SRC)
+    above = ("mysfits.local", "mysfits.choices", "mysfits.loop", "mysfits.aws")
+    upward = sorted(
+        (name, target)
+        for name, targets in graph.items()
+        if name.startswith("mysfits.model")
+        for target in targets
+        if target.startswith(above)
+    )
+    assert upward == []
+    assert ("mysfits.loop.retrain", "mysfits.model.training") in {(n, t) for n, ts in graph.items() for t in ts}

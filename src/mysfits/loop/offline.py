@@ -28,6 +28,8 @@ class Outcome:
     explored: float
     acceptance: float
     promotions: int
+    history: tuple[float, ...] = ()
+    """The served model's expected accuracy after each round."""
 
     def __str__(self) -> str:
         return (
@@ -63,6 +65,7 @@ def play(*, rate: float, follow: float, visitors: int, rounds: int, seed: int,
     draws = random.Random(seed)
     choices: list[Choice] = []
     promotions = 0
+    history = []
     per_round = visitors // rounds
     for number in range(rounds):
         tastes = ds.generate(per_round, seed=seed * 1000 + number, signal=signal, preferences=preferences)
@@ -72,10 +75,11 @@ def play(*, rate: float, follow: float, visitors: int, rounds: int, seed: int,
         try:
             decision = retrain.challenge(base, choices, champion, seed=seed)
         except retrain.TooFewChoices:
-            continue
-        if decision.promoted:
+            decision = None
+        if decision is not None and decision.promoted:
             champion, promotions = decision.challenger, promotions + 1
-    accuracy = ds.expected_accuracy(np.frombuffer(champion.table, np.uint8), signal, preferences)
+        history.append(ds.expected_accuracy(np.frombuffer(champion.table, np.uint8), signal, preferences))
+    accuracy = history[-1]
     explored = float(np.mean([c.recommendation.shown != c.recommendation.recommended_mysfit_id for c in choices]))
     acceptance = float(np.mean([c.accepted for c in choices]))
-    return Outcome(accuracy, explored, acceptance, promotions)
+    return Outcome(accuracy, explored, acceptance, promotions, tuple(history))
