@@ -13,21 +13,16 @@ address of its own in 127.0.0.0/8 (all loopback), so the gateway sees each as a 
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks.stack import REPO, _env, _free_port, _wait_ready
+from benchmarks.stack import serve_with_limits
 
 FLOOD_S = 30.0
 FLOOD_CONNECTIONS = 4
@@ -35,26 +30,6 @@ HONEST_ADDRESSES = 400
 HONEST_JOURNEYS = 3
 HONEST_GAP_S = 20.0
 HONEST_THREADS = 64
-
-
-@contextlib.contextmanager
-def _serve(work: Path, model: Path, limit: str) -> Iterator[int]:
-    port, endpoint_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--quiet", "--workers", "2"]
-    command += ["--port", str(port), "--endpoint-port", str(endpoint_port), "--client-limit", limit]
-    command += ["--choices", str(work / f"choices-{limit}.sqlite3")]
-    with (work / f"serve-{limit}.log").open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        _wait_ready(proc, port)
-        yield port
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _post(connection: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
@@ -151,13 +126,13 @@ def run() -> str:
         training.run_training(work / "answers.csv", work / "model.json")
         rows = []
         for limit in ("off", "on"):
-            with _serve(work, work / "model.json", limit) as port:
+            with serve_with_limits(work, work / "model.json", limit) as port:
                 recommendations, adoptions, seconds = _flood(port, ids)
             rows.append(
                 f"| `--client-limit {limit}` | {seconds:.0f} | {_rate(recommendations, 200, seconds)} | "
                 f"{recommendations[429]} | {_rate(adoptions, 201, seconds)} | {adoptions[429]} |"
             )
-        with _serve(work, work / "model.json", "on") as port:
+        with serve_with_limits(work, work / "model.json", "on") as port:
             honest, honest_s = _honest(port, ids)
     refused = sum(count for status, count in honest.items() if not status.endswith(("200", "201")))
     cost = _take_cost()

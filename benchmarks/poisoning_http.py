@@ -16,24 +16,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import json
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.stack import REPO, _env, _free_port, _wait_ready
+from benchmarks.stack import REPO, _env, serve_with_limits
+from mysfits.loop.simulate import post
 
 HONEST_ADDRESSES = 1_500
 JOURNEYS = 4
@@ -45,36 +42,6 @@ THREADS = 48
 RUJIN = 11
 
 
-@contextlib.contextmanager
-def _serve(work: Path, model: Path) -> Iterator[int]:
-    port, endpoint_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--quiet", "--workers", "2"]
-    command += ["--port", str(port), "--endpoint-port", str(endpoint_port), "--choices", str(work / "choices.sqlite3")]
-    with (work / "serve.log").open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        _wait_ready(proc, port)
-        yield port
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _post(connection: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
-    for _ in range(20):
-        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        answer = json.loads(response.read() or b"{}")
-        if response.status != 503:
-            return response.status, answer
-        time.sleep(min(float(response.getheader("Retry-After") or 1), 1.0))
-    return response.status, answer
-
-
 class Tally:
     def __init__(self) -> None:
         self.statuses: Counter = Counter()
@@ -83,10 +50,10 @@ class Tally:
 
     def journey(self, connection: http.client.HTTPConnection, answers: list[int], choose) -> None:
         """Recommend, then adopt what ``choose(recommendation)`` names; statuses and adopted ids are kept."""
-        status, rec = _post(connection, "/recommendations", {"entry": answers})
+        status, rec = post(connection, "/recommendations", {"entry": answers})
         adopted = None
         if status == 200 and "recommendationId" in rec:
-            adopted, _ = _post(connection, "/choices", {"recommendationId": rec["recommendationId"],
+            adopted, _ = post(connection, "/choices", {"recommendationId": rec["recommendationId"],
                                                         "mysfitId": choose(rec)})  # fmt: skip
         with self.lock:
             self.statuses[f"recommend {status}"] += 1
@@ -152,7 +119,7 @@ def _one_client(port: int, ids: list[str], stop: threading.Event, tally: Tally) 
 
 def _retrain(work: Path, *extra: str) -> str:
     command = [sys.executable, "-m", "mysfits", "retrain", "--data", str(work / "base.csv"),
-               "--choices", str(work / "choices.sqlite3"), "--model", str(work / "model.json"), *extra]  # fmt: skip
+               "--choices", str(work / "choices-on.sqlite3"), "--model", str(work / "model.json"), *extra]  # fmt: skip
     done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise RuntimeError(f"mysfits retrain failed: {done.stderr}")
@@ -177,7 +144,7 @@ def run() -> str:
         save_model(training.train_model(base, seed=1, encoding="ordinal"), work / "model.json")
         past, now = (ds.generate(HONEST_ADDRESSES * JOURNEYS, seed=s) for s in (101, 102))
         history, honest, attack = Tally(), Tally(), Tally()
-        with _serve(work, work / "model.json") as port:
+        with serve_with_limits(work, work / "model.json", "on") as port:
             _visitors(port, past, ids, 1, history)
             first = _retrain(work)
             time.sleep(3)  # the endpoint reloads a replaced model within a second
@@ -203,7 +170,7 @@ def run() -> str:
         _retrain(work, "--accept-shift")
         accepted = load_model(work / "model.json")
         poisoned = set(attack.adopted)
-        store = SqliteChoiceStore(work / "choices.sqlite3")
+        store = SqliteChoiceStore(work / "choices-on.sqlite3")
         clean = [c for c in store.choices() if c.recommendation.recommendation_id not in poisoned]
         honest_only = retrain.challenge(base, clean, champion)
         honest_table = honest_only.challenger if honest_only.promoted else champion

@@ -61,6 +61,28 @@ def _wait_ready(proc: subprocess.Popen, port: int, timeout: float = 300.0) -> fl
 
 
 @contextlib.contextmanager
+def serve_with_limits(work: Path, model: Path, limit: str) -> Iterator[int]:
+    """`mysfits serve --workers 2` on a free port with ``--client-limit limit``; its store is
+    ``work/choices-{limit}.sqlite3`` and its log ``work/serve-{limit}.log``. Yields the port; Ctrl-C on leaving."""
+    port, endpoint_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--quiet", "--workers", "2"]
+    command += ["--port", str(port), "--endpoint-port", str(endpoint_port), "--client-limit", limit]
+    command += ["--choices", str(work / f"choices-{limit}.sqlite3")]
+    with (work / f"serve-{limit}.log").open("wb") as sink:
+        proc = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        _wait_ready(proc, port)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
 def _serve(model: Path, data: Path, trains: bool) -> Iterator[tuple[int, int, float]]:
     """Start `mysfits serve`; yields (gateway port, endpoint port, seconds until the page answered)."""
     port, endpoint_port = _free_port(), _free_port()

@@ -270,7 +270,7 @@ def _answers(port: int) -> bool:
         connection.close()
 
 
-def _post(connection: http.client.HTTPConnection, path: str, body: dict, attempts: int = 20) -> tuple[int, dict]:
+def post(connection: http.client.HTTPConnection, path: str, body: dict, attempts: int = 20) -> tuple[int, dict]:
     """One call, retried as a well-behaved client does while the API answers 503 with Retry-After (a gateway
     worker is busy, for example while retrain takes the CPU)."""
     for _ in range(attempts):
@@ -287,7 +287,7 @@ def _recommend(connection: http.client.HTTPConnection, entry: list[int]) -> tupl
     """A recommendation with its id. The store may not take one in time (a save waits 0.2 s at most, which a busy
     machine can pass); the visitor is then answered without an id, and the simulated visitor asks again."""
     for _ in range(MISSING_ID_RETRIES):
-        status, rec = _post(connection, "/recommendations", {"entry": entry})
+        status, rec = post(connection, "/recommendations", {"entry": entry})
         if status != 200 or "recommendationId" in rec:
             break
         time.sleep(0.05)
@@ -311,7 +311,7 @@ def _visit(address: str, batch: ds.Dataset, leaning: np.ndarray, ids: list[str])
                 if status != 200 or "recommendationId" not in rec:
                     raise RuntimeError(f"POST /recommendations answered {status}: {rec}")
                 chosen = rec["recommendedMysfit"] if leaning[i] else ids[int(batch.y[i])]
-                status, body = _post(
+                status, body = post(
                     connection, "/choices", {"recommendationId": rec["recommendationId"], "mysfitId": chosen}
                 )
                 if status != 201:
