@@ -105,9 +105,9 @@ sam-local: $(STAMP) docker
 ## beside it (its output is printed when both are done). Most tests wait on servers, subprocesses or timeouts rather
 ## than compute, so three workers keep two cores busy; the heavy numeric tests are what sets the floor (see
 ## docs/benchmarks.md, "The test suite"). `--dist loadgroup` keeps tests that share one expensive fixture
-## (marked xdist_group) on one worker. PYTEST_WORKERS=0 runs in one process.
+## (marked xdist_group) on one worker. PYTEST_WORKERS=0 runs in one process. The 25 slowest tests are listed at the end.
 PYTEST_WORKERS ?= 3
-PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 TEST_LOG310 := .test-py310.log
 
 test: $(STAMP) $(STAMP310) browser docker
