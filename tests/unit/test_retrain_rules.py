@@ -14,6 +14,7 @@ import pytest
 from mysfits.loop import retrain
 from mysfits.model import dataset as ds
 from mysfits.model import training
+from mysfits.model.artifact import variant_name
 from mysfits.progress import Progress
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice, Recommendation
@@ -35,8 +36,8 @@ def ids(count: int, *, held: bool, prefix: str = "c") -> list[str]:
     return found
 
 
-def choice(choice_id: str, answers=(1, 2, 3, 4, 5), chosen: int = 3) -> Choice:
-    rec = Recommendation(f"r-{choice_id}", tuple(answers), IDS[0], None, "v", 1_800_000_000.0)
+def choice(choice_id: str, answers=(1, 2, 3, 4, 5), chosen: int = 3, version: str = "v") -> Choice:
+    rec = Recommendation(f"r-{choice_id}", tuple(answers), IDS[0], None, version, 1_800_000_000.0)
     return Choice(choice_id, rec, IDS[chosen], 1_800_000_000.0)
 
 
@@ -50,11 +51,14 @@ def store(held: int, learning: int) -> list[Choice]:
 
 
 def test_pinned_defaults():
-    """Each was measured in docs/benchmarks.md ("The data loop"): 1,000 base rows per choice and 10x recombination
-    gave the best challenger there; a fifth held out gives 100 judged choices from 500; fewer than 20 learning
-    choices leave a kNN nothing to find neighbours in. Changing one changes which models `mysfits retrain` serves."""
+    """Each was measured in docs/benchmarks.md ("The data loop"): 1,000 base rows per choice and recombination into
+    about a million rows gave the best challengers there; a fifth held out gives 100 judged choices from 500; fewer
+    than 20 learning choices leave a kNN nothing to find neighbours in. Changing one changes which models
+    `mysfits retrain` serves."""
     assert retrain.DEFAULT_WEIGHT == 1000.0
-    assert retrain.DEFAULT_RECOMBINE == 10
+    assert retrain.RECOMBINE_ROWS == 1_000_000
+    assert [retrain.recombine_factor(None, n) for n in (1, 16_000, 3_000_000)] == [1_000_000, 63, 1]
+    assert retrain.recombine_factor(10, 16_000) == 10
     assert (retrain.HOLDOUT_PERCENT, retrain.MIN_HOLDOUT, retrain.MIN_LEARNING) == (20, 100, 20)
     assert retrain.minimum_choices() == 500
 
@@ -113,17 +117,18 @@ def test_recombining_nothing_gives_nothing():
 
 @pytest.fixture(scope="module")
 def small_world():
-    """700 choices: with the default 10x recombination the tuning mix is over 2,000 rows, where the table is
-    compiled by one walk for every k (smaller mixes are brute-forced once per k and per encoding, which is slower)."""
+    """700 choices, recombined by default into about a million rows (and tried plain as well)."""
     base = ds.generate(3_000, seed=1, signal=0.0)
+    champion = training.train_model(base, seed=1)
     taste = ds.generate(700, seed=2, signal=ds.DEFAULT_SIGNAL)
-    chosen = [choice(f"t{i}", taste.X[i], int(taste.y[i])) for i in range(taste.rows)]
-    return base, chosen, training.train_model(base, seed=1)
+    serving = variant_name(champion)  # every choice was made while the champion served, so all are judged
+    chosen = [choice(f"t{i}", taste.X[i], int(taste.y[i]), serving) for i in range(taste.rows)]
+    return base, chosen, champion
 
 
 @pytest.fixture(scope="module")
 def default_challenge(small_world):
-    """`mysfits retrain` with nothing but its defaults: tuned, 10x recombined, weight 1,000, gain 0, 95%."""
+    """`mysfits retrain` with nothing but its defaults: tuned, recombined, weight 1,000, gain 0, 95%."""
     base, chosen, champion = small_world
     said = io.StringIO()
     return retrain.challenge(base, chosen, champion, progress=Progress(said)), said.getvalue()
@@ -133,7 +138,13 @@ def test_by_default_the_challenge_is_tuned_on_a_tenth_of_the_real_learning_choic
     decision, said = default_challenge
     learned = decision.challenger.training_data["choices_learned"]
     validation = round(learned * 0.1)
-    assert f"tuning ordinal and one-hot, k and sample_size on {validation:,} choices set aside" in said
+    factor = retrain.recombine_factor(None, learned)
+    for tried in (factor, 1):  # recombined, then plain: recombination is turned off only on evidence
+        assert (
+            f"tuning ordinal and one-hot, k and sample_size (x{tried} recombined) on {validation:,} choices set aside"
+            in said
+        )
+    assert {row["recombine"] for row in decision.challenger.metrics["tuning"]} == {factor, 1}
     tuning = decision.challenger.metrics["tuning"]
     assert {row["encoding"] for row in tuning} == {"ordinal", "one-hot"}
     # each validation accuracy is a count of hits over exactly those choices
@@ -147,10 +158,12 @@ def test_by_default_the_tuned_challenger_keeps_its_whole_mix_and_records_the_def
     decision, _ = default_challenge
     kept = decision.challenger.training_data["base_rows_kept"]
     learned = decision.challenger.training_data["choices_learned"]
-    # On a mix this small tuning picks the whole of it, which is recorded as the mix's size (not as None)
-    assert decision.challenger.hyperparameters["sample_size"] == learned * 10 + kept
+    # Honest visitors' answers are independent within each Mysfit's fans, so recombination stays on, and its rows
+    # are kept whole, which is recorded as the mix's size (not as None)
+    factor = retrain.recombine_factor(None, learned)
+    assert decision.challenger.training_data["recombine"] == factor == -(-1_000_000 // learned)
+    assert decision.challenger.hyperparameters["sample_size"] == learned * factor + kept
     assert decision.challenger.training_data["choices_weight"] == 1000.0
-    assert decision.challenger.training_data["recombine"] == 10
     assert decision.challenger.training_data["choices"] == decision.choices - decision.held_out
     assert decision.challenger.training_data["set_aside_as_following"] == decision.set_aside == 0
     assert decision.challenger.training_data["source"] == "mysfits retrain"
@@ -161,6 +174,7 @@ def test_by_default_the_tuned_challenger_keeps_its_whole_mix_and_records_the_def
     verdict = decision.verdict
     assert record == {
         "held_out_choices": verdict.choices,
+        "judged_only_since_champion_served": True,
         "champion_version": small_world[2].version,
         "champion_taste_accuracy": verdict.champion,
         "challenger_taste_accuracy": verdict.challenger,

@@ -34,6 +34,12 @@ def recommendation(created_at: float | None = None) -> Recommendation:
     )
 
 
+def settled(store: SqliteChoiceStore) -> None:
+    """Wait for the housekeeping a save queued (a checkpoint on a thread of its own): run between a test's own file
+    moves, it would open the path again and start a new store there, as it should on a live server."""
+    store._keeper.submit(lambda: None).result(timeout=30)
+
+
 def stored_ids(path) -> set[str]:
     return {r.recommendation_id for r in SqliteChoiceStore(path, read_only=True).recommendations()}
 
@@ -109,6 +115,7 @@ def test_a_store_moved_away_refuses_choices_and_is_used_again_when_it_is_put_bac
     store = SqliteChoiceStore(path, save_wait_s=30)
     kept = recommendation()
     store.save_recommendation(kept)
+    settled(store)
     path.rename(moved)
     path.mkdir()
     with pytest.raises(StoreUnavailable, match=r"choices\.sqlite3"):
