@@ -1,10 +1,11 @@
-"""The judge's winner's curse (issue 28): held-out choices that promoted the champion keep flattering it.
+"""The judge's winner's curse, and what judging only on fresh choices does about it (issue 28).
 
-Categorical tastes, 70% of visitors taking what the page shows, 20,000 visitors in 8 rounds from the uniform ordinal
-start, played by the loop's own code without servers (``mysfits.loop.offline.visit``, ``retrain.challenge``). Each
-seed runs twice: with the judge as it is (only held-out choices made while the champion served can promote) and
-with the comparison pooled over every held-out choice, as before (the earlier choices' "not worse beyond luck" check
-applies in both). Every round prints each challenger's true accuracy, the served model's, and what the judge
+The held-out choices that promoted the champion keep judging it, and it got in partly by luck on them. The tried
+fix: only held-out choices made while the champion served may promote (the earlier ones keep their "not worse
+beyond luck" check). Categorical tastes, 70% of visitors taking what the page shows, 20,000 visitors in 8 rounds
+from the uniform ordinal start, played by the loop's own code without servers (``mysfits.loop.offline.visit``,
+``retrain.challenge``). Each seed runs with the judge as it is (pooled over every held-out choice) and with the
+fresh-only variant. Every round prints each challenger's true accuracy, the served model's, and what the judge
 measured, so the measured difference can be set against the true one."""
 
 from __future__ import annotations
@@ -27,20 +28,23 @@ TASTES = ds.CATEGORICAL
 
 
 @contextlib.contextmanager
-def pooled_judge():
-    """The judge before issue 28's change: the comparison over every held-out choice."""
+def fresh_only_judge():
+    """The variant tried: the comparison on the held-out choices made while the champion served (100 at least)."""
     current = judge.judge
 
-    def pooled(choices, challenger, champion, follow, *, champion_version=None, **settings):
-        verdict = current(choices, challenger, champion, follow, **settings)  # no version: everything together
+    def fresh(choices, challenger, champion, follow, *, champion_version=None, **settings):
+        verdict = current(choices, challenger, champion, follow, champion_version=champion_version, **settings)
         if champion is None or champion_version is None:
             return verdict
-        history = judge._history(choices, judge.taste_scores(choices, challenger, follow.share)
-                                 - judge.taste_scores(choices, champion, follow.share), champion_version)  # fmt: skip
+        since = choices.version == champion_version
+        if since.sum() < judge.MIN_HISTORY:
+            return dataclasses.replace(verdict, promoted=False, difference=None, reason="too few fresh choices")
+        mine = current(choices.where(since), challenger[since], champion[since], follow, **settings)
+        history = verdict.history
         worse = history is not None and history.difference + verdict.z * history.standard_error < 0
-        return dataclasses.replace(verdict, promoted=verdict.promoted and not worse, history=history)
+        return dataclasses.replace(mine, promoted=mine.promoted and not worse, history=history)
 
-    judge.judge = pooled
+    judge.judge = fresh
     try:
         yield
     finally:
@@ -82,8 +86,8 @@ def run() -> str:
     ]
     summary = ["", "| seed | judge | served after 20,000 | gap |", "|---:|---|---:|---:|"]
     for seed in SEEDS:
-        for name in ("since the champion served", "pooled (before)"):
-            with pooled_judge() if name.startswith("pooled") else contextlib.nullcontext():
+        for name in ("pooled (as it is)", "fresh only (tried)"):
+            with fresh_only_judge() if name.startswith("fresh") else contextlib.nullcontext():
                 served, rows = play(seed)
             summary.append(f"| {seed} | {name} | {served:.2%} | {(bayes - served) * 100:.2f} pts |")
             lines += ["", f"Seed {seed}, judged {name}:", "",

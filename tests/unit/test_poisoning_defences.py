@@ -195,42 +195,6 @@ def test_an_honest_gain_passes_the_earlier_choices_too():
     assert verdict.promoted and verdict.history.difference > 0
 
 
-# --- the champion's own selection does not judge it again (issue 28) ----------------------------------------------
-
-
-def test_only_choices_made_while_the_champion_served_can_promote_and_the_earlier_ones_only_hold_back():
-    # 800 earlier held-out choices (they picked the champion): the challenger 2 points behind there, within luck.
-    # 300 made while the champion served: the challenger 10 points ahead. Pooled, 1.3 points: not beyond luck.
-    n_old, n_new = 800, 300
-    chosen = np.zeros(n_old + n_new, np.uint8)
-    held = rows(chosen, version=["old"] * n_old + ["champion"] * n_new)
-    champion, challenger = chosen.copy(), chosen.copy()
-    champion[:80], challenger[80:176] = 3, 3
-    champion[n_old : n_old + 60], challenger[n_old + 60 : n_old + 90] = 3, 3
-    follow = exposure.Follow(0.0, 0)
-    assert not judge.judge(held, challenger, champion, follow).promoted
-    verdict = judge.judge(held, challenger, champion, follow, champion_version="champion")
-    assert verdict.promoted, verdict.summary()
-    assert verdict.choices == 300 and verdict.difference == pytest.approx(0.10)
-    assert verdict.history.choices == 800 and verdict.history.difference == pytest.approx(-0.02)
-    assert "judged on 300 held-out choices made while the champion served" in verdict.summary()
-
-
-def test_too_few_choices_since_the_champion_served_keep_it_and_say_why():
-    chosen = np.zeros(1_000, np.uint8)
-    held = rows(chosen, version=["old"] * 901 + ["champion"] * 99)
-    champion = chosen.copy()
-    champion[::2] = 3  # wrong on half: any challenger that is right everywhere is far better
-    verdict = judge.judge(held, chosen.copy(), champion, exposure.Follow(0.0, 0), champion_version="champion")
-    assert not verdict.promoted
-    assert verdict.reason == (
-        "kept the champion: 99 held-out choices were made while it served, and the judge waits for 100 "
-        "(the earlier ones chose it, so they flatter it)"
-    )
-    held = rows(chosen, version=["old"] * 900 + ["champion"] * 100)
-    assert judge.judge(held, chosen.copy(), champion, exposure.Follow(0.0, 0), champion_version="champion").promoted
-
-
 # --- issue 29's attack, through the loop's own code -----------------------------------------------------------------
 
 

@@ -174,7 +174,6 @@ def test_by_default_the_tuned_challenger_keeps_its_whole_mix_and_records_the_def
     verdict = decision.verdict
     assert record == {
         "held_out_choices": verdict.choices,
-        "judged_only_since_champion_served": True,
         "champion_version": small_world[2].version,
         "champion_taste_accuracy": verdict.champion,
         "challenger_taste_accuracy": verdict.challenger,

@@ -7,12 +7,9 @@ predict differently move that difference, and its spread says how far the mean c
 must beat the champion by more than ``z`` standard errors (one-sided), and chance (1 in 12) as well, so a tie, a
 store of random adopts or too few choices keep the champion where it is.
 
-The held-out choices made before the champion began serving are the ones it was judged on when it got in, so the
-comparison that can promote uses only those made while it served. The earlier ones flatter the champion: it got in
-because its score on them was high, part of which was luck (at 70% trust, challengers read 1.5 to 6 points low on
-them; docs/benchmarks.md, "The judge's winner's curse"). Nobody can add to the earlier ones now, though, so they
-still have a say: a challenger worse than the champion there, beyond luck, is kept out however well it does on the
-newer choices, which a flood of posted adopts could fill.
+The held-out choices made before the champion began serving are the ones it was judged on when it got in. Nobody
+can add to them now, so they are judged on their own as well: a challenger worse than the champion there, beyond
+luck, is kept out however well it does on the newer choices, which a flood of posted adopts could fill.
 """
 
 from __future__ import annotations
@@ -31,8 +28,6 @@ far less often once it must also beat chance; docs/data-loop.md has the measured
 CHANCE = 1 / N_MYSFITS
 MIN_HISTORY = 100
 """Fewer earlier held-out choices than this can't tell a worse challenger from luck; the check is skipped."""
-MIN_SINCE = 100
-"""Fewer held-out choices made while the champion served than this: it is kept until more come."""
 
 
 @dataclass(frozen=True)
@@ -58,12 +53,9 @@ class Verdict:
     confidence: float
     min_gain: float
     history: History | None = None
-    since_champion: bool = False
-    """Whether only the held-out choices made while the champion served were judged."""
 
     def summary(self) -> str:
-        which = " made while the champion served" if self.since_champion else ""
-        lines = [f"judged on {self.choices:,} held-out choices{which}; {self.follow.describe()}"]
+        lines = [f"judged on {self.choices:,} held-out choices; {self.follow.describe()}"]
         champion = "none serving" if self.champion is None else f"{self.champion:.2%}"
         lines.append(f"accuracy on the visitors' taste: champion {champion}, challenger {self.challenger:.2%}")
         if self.difference is not None:
@@ -97,9 +89,8 @@ def judge(
     min_gain: float = 0.0,
     champion_version: str | None = None,
 ) -> Verdict:
-    """``champion_version`` (as recommendations record it) marks which held-out choices were made while the champion
-    served: those are judged, and the earlier ones only hold the challenger back if it is worse there. Without it
-    every choice is judged together."""
+    """``champion_version`` (as recommendations record it) marks which held-out choices came before the champion
+    served; without it every choice is judged together."""
     if not 0.5 <= confidence < 1:
         raise ValueError(f"the confidence must be from 0.5 to below 1, got {confidence}")
     z = NormalDist().inv_cdf(confidence)
@@ -116,27 +107,9 @@ def judge(
         )
         return Verdict(beats_chance, reason, champion=None, difference=None, standard_error=challenger_se, **common)
     champion = taste_scores(choices, champion_predicted, follow.share)
-    paired = challenger - champion
-    history = _history(choices, paired, champion_version)
-    if champion_version is not None:
-        since = choices.version == champion_version
-        if since.sum() < MIN_SINCE:
-            return Verdict(
-                False,
-                f"kept the champion: {since.sum():,} held-out choices were made while it served, and the judge "
-                f"waits for {MIN_SINCE} (the earlier ones chose it, so they flatter it)",
-                champion=float(np.mean(champion)),
-                difference=None,
-                standard_error=float("inf"),
-                history=history,
-                **common,
-            )
-        challenger, champion, paired = challenger[since], champion[since], paired[since]
-        challenger_mean, challenger_se = _mean_and_error(challenger)
-        beats_chance = challenger_mean - z * challenger_se > CHANCE
-        common.update(choices=int(since.sum()), challenger=challenger_mean, since_champion=True)
-    difference, difference_se = _mean_and_error(paired)
+    difference, difference_se = _mean_and_error(challenger - champion)
     beats_champion = difference - z * difference_se > min_gain
+    history = _history(choices, challenger - champion, champion_version)
     worse_before = history is not None and history.difference + z * history.standard_error < 0
     if beats_champion and beats_chance and not worse_before:
         reason = "promoted: the challenger is better than the champion beyond luck"

@@ -311,7 +311,6 @@ def verdict_record(verdict: judge.Verdict, champion_version: str | None) -> dict
     """What a model file keeps of the judgement that let it in (or kept it out)."""
     return {
         "held_out_choices": verdict.choices,
-        "judged_only_since_champion_served": verdict.since_champion,
         "champion_version": champion_version,
         "champion_taste_accuracy": verdict.champion,
         "challenger_taste_accuracy": verdict.challenger,
