@@ -68,3 +68,22 @@ def test_each_mutant_changes_exactly_its_site_and_is_valid_python():
     assert "if not (value > LIMIT and (not math.isnan(value))):" in mutate(MODULE, 3).replace("((", "(")
     assert "value >= LIMIT" in mutate(MODULE, 5)
     assert "raise" not in mutate(MODULE, 7)
+
+
+def test_tests_replaces_the_modules_own_tests_for_a_quick_first_pass(monkeypatch, capsys):
+    from tools.mutate import __main__ as cli
+    from tools.mutate.run import Score
+
+    ran = []
+
+    def fake_run(name, target, root, *, jobs, only):
+        ran.append((name, target.tests, jobs, only))
+        return Score(name, target.path)
+
+    monkeypatch.setattr(cli, "run_target", fake_run)
+    assert cli.main(["retrain", "--tests", "tests/unit/test_retrain_rules.py, tests/unit/test_judge_rules.py"]) == 0
+    assert cli.main(["retrain", "--sites", "3,5", "-j", "2"]) == 0
+    assert ran == [
+        ("retrain", ("tests/unit/test_retrain_rules.py", "tests/unit/test_judge_rules.py"), 1, None),
+        ("retrain", ("tests/unit/test_retrain_rules.py", "tests/unit/test_retrain.py"), 2, {3, 5}),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -22,6 +23,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sites", help="only these site numbers, comma-separated (with one module)")
     parser.add_argument("--list", action="store_true", help="list the mutation sites and run nothing")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--tests",
+        help="run the mutants against these test files (comma-separated) instead of the module's own: a quick first "
+        "pass with the fast ones, after which --sites runs only its survivors against the full set",
+    )
     args = parser.parse_args(argv)
     # SIGTERM (make's, a CI's) unwinds like Ctrl-C, so the test runs in flight are killed and the scratch copy removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -41,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     scores: list[Score] = []
     for name in names:
         try:
-            scores.append(run_target(name, TARGETS[name], ROOT, jobs=args.jobs, only=only))
+            target = TARGETS[name]
+            if args.tests:
+                target = dataclasses.replace(target, tests=tuple(t.strip() for t in args.tests.split(",")))
+            scores.append(run_target(name, target, ROOT, jobs=args.jobs, only=only))
         except BaselineFailed as exc:
             print(exc, file=sys.stderr)
             return 2
