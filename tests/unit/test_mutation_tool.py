@@ -73,6 +73,7 @@ def test_each_mutant_changes_exactly_its_site_and_is_valid_python():
 def test_tests_replaces_the_modules_own_tests_for_a_quick_first_pass(monkeypatch, capsys):
     from tools.mutate import __main__ as cli
     from tools.mutate.run import Score
+    from tools.mutate.targets import TARGETS
 
     ran = []
 
@@ -85,5 +86,5 @@ def test_tests_replaces_the_modules_own_tests_for_a_quick_first_pass(monkeypatch
     assert cli.main(["retrain", "--sites", "3,5", "-j", "2"]) == 0
     assert ran == [
         ("retrain", ("tests/unit/test_retrain_rules.py", "tests/unit/test_judge_rules.py"), 1, None),
-        ("retrain", ("tests/unit/test_retrain_rules.py", "tests/unit/test_retrain.py"), 2, {3, 5}),
+        ("retrain", TARGETS["retrain"].tests, 2, {3, 5}),
     ]

@@ -57,7 +57,9 @@ TARGETS: dict[str, Target] = {
         (f"{API}/test_encoding_rows.py", f"{API}/test_encoding_follow.py", f"{API}/test_handler.py"),
     ),
     "retrain": Target(
-        "src/mysfits/loop/retrain.py", ("tests/unit/test_retrain_rules.py", "tests/unit/test_retrain.py")
+        "src/mysfits/loop/retrain.py",
+        # The defences' tests decide promotion with the shift and the caps (Decision.promoted, learning_data).
+        ("tests/unit/test_retrain_rules.py", "tests/unit/test_poisoning_defences.py", "tests/unit/test_retrain.py"),
     ),
     "judge": Target("src/mysfits/loop/judge.py", ("tests/unit/test_judge_rules.py",)),
     "choices_store": Target(
