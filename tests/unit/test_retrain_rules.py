@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -221,3 +222,25 @@ def test_a_decision_and_its_learning_data_cannot_be_changed(default_challenge):
     data = retrain.learning_data(store(held=100, learning=20), seed=1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         data.set_aside = 5
+
+
+def _tuned(*accuracies):
+    return SimpleNamespace(results=[{"validation_accuracy": a} for a in accuracies])
+
+
+@pytest.mark.parametrize(
+    ("grown", "plain", "rows", "confidence", "hurts"),
+    [
+        # p = 0.925, standard error of the difference sqrt(2 p (1 - p) / 400) = 0.01862, at 0.95: 0.03063 needed
+        ((0.909, 0.5), (0.941, 0.6), 400, 0.95, True),  # plain ahead by 0.032
+        ((0.909,), (0.938,), 400, 0.95, False),  # ahead by 0.029 (p 0.9235: 0.0309 needed)
+        # p = 0.62: 0.03432, so 0.0565 needed
+        ((0.60,), (0.64,), 400, 0.95, False),
+        ((0.60,), (0.70,), 400, 0.95, True),
+        ((0.60,), (0.60,), 400, 0.5, False),  # at 0.5 nothing is needed beyond being ahead, and a tie is not ahead
+        ((0.60,), (0.90,), 0, 0.95, False),  # no choice set aside says nothing
+    ],
+)
+def test_recombination_is_turned_off_only_when_the_plain_choices_win_beyond_luck(grown, plain, rows, confidence, hurts):
+    candidates = [(63, _tuned(*grown), 1_000_000), (1, _tuned(*plain), 16_000)]
+    assert retrain._recombination_hurts(candidates, rows, confidence) is hurts
