@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mysfits.loop import retrain
+from mysfits.loop.shift import Shift
 from mysfits.model import dataset as ds
 from mysfits.model import training
 from mysfits.model.artifact import variant_name
@@ -244,3 +245,37 @@ def _tuned(*accuracies):
 def test_recombination_is_turned_off_only_when_the_plain_choices_win_beyond_luck(grown, plain, rows, confidence, hurts):
     candidates = [(63, _tuned(*grown), 1_000_000), (1, _tuned(*plain), 16_000)]
     assert retrain._recombination_hurts(candidates, rows, confidence) is hurts
+
+
+def test_recombination_draws_from_every_fan_of_a_mysfit_the_first_included():
+    # Mysfit 4 has two fans: (1,1,1,1,1) and (8,8,8,8,8); each new row takes each answer from one of them.
+    learn = ds.Dataset(np.array([[1] * 5, [8] * 5], dtype=np.uint8), np.array([4, 4], dtype=np.uint8))
+    grown = retrain.recombined(learn, 200, seed=3)
+    made = grown.X[2:]
+    for q in range(5):
+        assert set(np.unique(made[:, q]).tolist()) == {1, 8}, f"question {q + 1} drew from one fan only"
+    assert (made == 1).mean() == pytest.approx(0.5, abs=0.05)
+
+
+def test_the_summary_says_when_a_shift_keeps_or_lets_in_a_challenger(default_challenge):
+    decision, _ = default_challenge
+    won = dataclasses.replace(decision.verdict, promoted=True)
+    shifted = Shift(("Rujin: 8.0% of the visitors' tastes before, 39.0% since",), "1,500 before against 2,700 since")
+    kept = dataclasses.replace(decision, verdict=won, shift=shifted)
+    assert not kept.promoted
+    assert kept.summary().splitlines()[-1] == (
+        "not promoted: the choices shifted, so a person decides; if the change is real, run again with --accept-shift"
+    )
+    accepted = dataclasses.replace(kept, accept_shift=True)
+    assert accepted.promoted
+    assert accepted.summary().splitlines()[-1] == "promoted anyway: --accept-shift says the shift is real"
+    calm = dataclasses.replace(decision, verdict=won)
+    assert calm.promoted and "promoted anyway" not in calm.summary() and "not promoted" not in calm.summary()
+
+
+def test_the_challenge_says_how_much_trust_it_found_and_set_aside(default_challenge):
+    _, said = default_challenge
+    assert said.splitlines()[0] == (
+        "  no choice followed a drawn recommendation, so trust can't be told from taste (taken as 0); "
+        "0 learning choices set aside as following the page"
+    )
