@@ -279,3 +279,14 @@ def test_the_challenge_says_how_much_trust_it_found_and_set_aside(default_challe
         "  no choice followed a drawn recommendation, so trust can't be told from taste (taken as 0); "
         "0 learning choices set aside as following the page"
     )
+
+
+def test_recombination_is_tried_against_none_unless_it_makes_no_new_rows(small_world, monkeypatch):
+    base, chosen, champion = small_world
+    monkeypatch.setattr(retrain, "RECOMBINE_ROWS", 1_000)  # two rows per learning choice
+    tuning = retrain.challenge(base, chosen, champion).challenger.metrics["tuning"]
+    assert {row["recombine"] for row in tuning} == {2, 1}
+    monkeypatch.setattr(retrain, "RECOMBINE_ROWS", 100)  # fewer than the choices: nothing to recombine
+    tuning = retrain.challenge(base, chosen, champion).challenger.metrics["tuning"]
+    tried = [(row["encoding"], row["k"], row["sample_size"]) for row in tuning]
+    assert {row["recombine"] for row in tuning} == {1} and len(tried) == len(set(tried)), "tuned twice the same"
