@@ -284,8 +284,13 @@ def test_the_challenge_says_how_much_trust_it_found_and_set_aside(default_challe
 def test_recombination_is_tried_against_none_unless_it_makes_no_new_rows(small_world, monkeypatch):
     base, chosen, champion = small_world
     monkeypatch.setattr(retrain, "RECOMBINE_ROWS", 1_000)  # two rows per learning choice
+    monkeypatch.setattr(training, "TUNE_SAMPLE_SIZES", (100, training.WHOLE_SPLIT))
     tuning = retrain.challenge(base, chosen, champion).challenger.metrics["tuning"]
     assert {row["recombine"] for row in tuning} == {2, 1}
+    # The plain choices are tuned over sample sizes; recombined rows only whole, since a sample would undo them.
+    assert {row["sample_size"] for row in tuning if row["recombine"] == 1} > {100}
+    assert len({row["sample_size"] for row in tuning if row["recombine"] == 2}) == 1
+    assert min(row["sample_size"] for row in tuning if row["recombine"] == 2) > 1_000
     monkeypatch.setattr(retrain, "RECOMBINE_ROWS", 100)  # fewer than the choices: nothing to recombine
     tuning = retrain.challenge(base, chosen, champion).challenger.metrics["tuning"]
     tried = [(row["encoding"], row["k"], row["sample_size"]) for row in tuning]
