@@ -18,6 +18,7 @@ import pytest
 from mysfits.local.choices_store import RETENTION_BATCH, SqliteChoiceStore
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Recommendation, StoreUnavailable
+from tests.store_support import settled
 
 IDS = label_ids()
 DAY = 24 * 3600
@@ -32,12 +33,6 @@ def recommendation(created_at: float | None = None) -> Recommendation:
         model_version="ordinal-0123456789ab",
         created_at=time.time() if created_at is None else created_at,
     )
-
-
-def settled(store: SqliteChoiceStore) -> None:
-    """Wait for the housekeeping a save queued (a checkpoint on a thread of its own): run between a test's own file
-    moves, it would open the path again and start a new store there, as it should on a live server."""
-    store._keeper.submit(lambda: None).result(timeout=30)
 
 
 def stored_ids(path) -> set[str]:
@@ -88,6 +83,7 @@ def test_a_store_replaced_under_its_log_refuses_writes_until_the_old_log_is_gone
     before = recommendation()
     store.save_recommendation(before)
     store.record_choice(before.recommendation_id, IDS[1], choice_id="c-old", now=time.time())
+    settled(store)
     SqliteChoiceStore(other)  # the schema, its connection closed
     restored = recommendation()
     with contextlib.closing(sqlite3.connect(other, isolation_level=None)) as backup:  # another process's, closed

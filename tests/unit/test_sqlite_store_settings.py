@@ -18,6 +18,7 @@ from mysfits.local import choices_store
 from mysfits.local.choices_store import SqliteChoiceStore
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Recommendation, StoreUnavailable, UnknownRecommendation
+from tests.store_support import settled
 from tests.templates.sam_template import sam_template
 
 IDS = label_ids()
@@ -367,6 +368,7 @@ def test_a_file_replaced_while_a_choice_is_written_is_store_unavailable_not_201(
     path = tmp_path / "choices.sqlite3"
     kept = made()
     store.save_recommendation(kept)
+    settled(store)
     connection = store._connection()
 
     def swap_during_the_update(statement: str) -> None:
