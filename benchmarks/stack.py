@@ -61,18 +61,13 @@ def _wait_ready(proc: subprocess.Popen, port: int, timeout: float = 300.0) -> fl
 
 
 @contextlib.contextmanager
-def serve_with_limits(work: Path, model: Path, limit: str) -> Iterator[int]:
-    """`mysfits serve --workers 2` on a free port with ``--client-limit limit``; its store is
-    ``work/choices-{limit}.sqlite3`` and its log ``work/serve-{limit}.log``. Yields the port; Ctrl-C on leaving."""
-    port, endpoint_port = _free_port(), _free_port()
-    command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--quiet", "--workers", "2"]
-    command += ["--port", str(port), "--endpoint-port", str(endpoint_port), "--client-limit", limit]
-    command += ["--choices", str(work / f"choices-{limit}.sqlite3")]
-    with (work / f"serve-{limit}.log").open("wb") as sink:
+def _running(command: list[str], log: Path, port: int) -> Iterator[None]:
+    """`mysfits serve` as ``command`` with its output in ``log``, ready on ``port``; Ctrl-C on leaving, then kill."""
+    with log.open("wb") as sink:
         proc = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
     try:
         _wait_ready(proc, port)
-        yield port
+        yield
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -80,6 +75,18 @@ def serve_with_limits(work: Path, model: Path, limit: str) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def serve_with_limits(work: Path, model: Path, limit: str) -> Iterator[int]:
+    """`mysfits serve --workers 2` on a free port with ``--client-limit limit``; its store is
+    ``work/choices-{limit}.sqlite3`` and its log ``work/serve-{limit}.log``. Yields the port."""
+    port, endpoint_port = _free_port(), _free_port()
+    command = [sys.executable, "-m", "mysfits", "serve", "--model", str(model), "--quiet", "--workers", "2"]
+    command += ["--port", str(port), "--endpoint-port", str(endpoint_port), "--client-limit", limit]
+    command += ["--choices", str(work / f"choices-{limit}.sqlite3")]
+    with _running(command, work / f"serve-{limit}.log", port):
+        yield port
 
 
 @contextlib.contextmanager
@@ -92,21 +99,11 @@ def _serve(model: Path, data: Path, trains: bool) -> Iterator[tuple[int, int, fl
     command += ["--choices", str(model.parent.parent / f"choices-{port}.sqlite3")]
     log = model.parent.parent / f"serve-{port}.log"
     started = time.monotonic()
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(command, cwd=REPO, env=_env(), stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        _wait_ready(proc, port)
+    with _running(command, log, port):
         ready = time.monotonic() - started
         if trains != ("no model at" in log.read_text()):
             raise RuntimeError(f"expected this run {'' if trains else 'not '}to train; see {log}")
         yield port, endpoint_port, ready
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _api_call(port: int) -> Callable[[], None]:
