@@ -341,14 +341,6 @@ def compile_tables(
     return {k: _vote(*votes[k]).astype(np.uint8) for k in ks}
 
 
-def _cells_of_coords(coords: np.ndarray) -> np.ndarray:
-    """Cell indices of ``(..., 5)`` coordinates 0..7, one question at a time to keep the temporaries small."""
-    out = np.zeros(coords.shape[:-1], dtype=np.int64)
-    for question in range(N_QUESTIONS):
-        out += coords[..., question].astype(np.int64) * _PLACE[question]
-    return out
-
-
 def _take_first(rows, before, inside_by_k, nb_cell, nb_count, d2, by_cell, cell_start, labels, votes) -> None:
     """For each ``k`` whose count is reached inside this shell, add each query's first ``k - before`` sample rows
     of the shell (by sample position) to that ``k``'s votes.
