@@ -384,3 +384,69 @@ def test_a_file_replaced_while_a_choice_is_written_is_store_unavailable_not_201(
             store.record_choice(kept.recommendation_id, IDS[0], choice_id="c-swap", now=NOW)
     finally:
         connection.set_trace_callback(None)
+
+
+def test_a_recommendation_is_saved_without_an_fsync_and_without_a_checkpoint_in_the_visitors_path(tmp_path):
+    """The saver's connection, read back from SQLite: synchronous NORMAL (1; no fsync per recommendation),
+    automatic checkpoints off (housekeeping runs them on its own thread), and a busy timeout of three quarters of
+    the caller's wait, so SQLite gives up before the caller stops waiting (750 ms of a 1 s wait)."""
+    store = SqliteChoiceStore(tmp_path / "choices.sqlite3", save_wait_s=1.0)
+    store.save_recommendation(made())
+
+    def settings() -> tuple:
+        connection = store._connection()  # on the saver's thread: the connection the save used
+        return tuple(
+            connection.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("synchronous", "wal_autocheckpoint", "busy_timeout")
+        )
+
+    assert store._saving_thread().submit(settings).result(timeout=30) == (1, 0, 750)
+    store.close()
+
+
+def test_the_stores_threads_are_named_for_a_thread_dump(store):
+    """An operator reading `py-spy dump` or a faulthandler traceback of a stuck server sees which thread is the
+    store's saver and which its housekeeping."""
+    store.save_recommendation(made())
+    settled(store)
+    names = {thread.name for thread in threading.enumerate()}
+    assert {"choices-saver", "choices-housekeeping"} <= names
+
+
+def test_housekeeping_runs_once_however_many_saves_come_within_its_interval(store, monkeypatch):
+    """A checkpoint per save would put the log's fsync back in the visitors' path; one round in HOUSEKEEPING_S
+    (2 s) is enough for the log and the retention batches."""
+    rounds = []
+    monkeypatch.setattr(store, "_housekeep", lambda: rounds.append(time.monotonic()))
+    started = time.monotonic()
+    for _ in range(5):
+        store.save_recommendation(made())
+    settled(store)
+    elapsed = time.monotonic() - started  # a few milliseconds; a loaded machine may let a second round fall due
+    assert 1 <= len(rounds) <= 1 + elapsed // choices_store.HOUSEKEEPING_S
+
+
+def test_a_reader_is_told_when_the_store_file_is_missing(tmp_path):
+    """A reader never creates the file: a mistyped --store path is an error that names it, not a new empty store."""
+    missing = tmp_path / "typo.sqlite3"
+    with pytest.raises(StoreUnavailable, match=r"typo\.sqlite3: cannot open: unable to open database file"):
+        SqliteChoiceStore(missing, read_only=True)
+    assert not missing.exists()
+
+
+def test_a_reader_of_another_programs_sqlite_file_is_told_it_holds_no_store(tmp_path):
+    """A valid SQLite file without the recommendations table (another program's database) fails at once, with
+    the table named, not at the first read."""
+    other = tmp_path / "other.sqlite3"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE notes (text TEXT)")
+    connection.commit()
+    connection.close()
+    with pytest.raises(StoreUnavailable, match=r"other\.sqlite3: cannot open: no such table: recommendations"):
+        SqliteChoiceStore(other, read_only=True)
+
+
+def test_reads_come_a_thousand_rows_at_a_time():
+    """What bounds a reader's memory however many millions of rows the store holds (a page of 1,000 rows is a few
+    hundred kilobytes); test_reads_stream_page_after_page checks the paging itself with pages of 2."""
+    assert choices_store._PAGE_ROWS == 1_000

@@ -21,6 +21,7 @@ batch at a time on that thread, so no delete holds the write lock for long.
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import sqlite3
@@ -130,13 +131,14 @@ class SqliteChoiceStore:
         self._saver: _Saver | None = None
         self._last_save: Future | None = None
         self._keeper: _Saver | None = None
-        self._paused_until = 0.0
-        self._next_housekeeping = 0.0
-        self._next_expiry = 0.0
+        # Never yet: no pause is running, and housekeeping and retention are due at the first save.
+        self._paused_until = -math.inf
+        self._next_housekeeping = -math.inf
+        self._next_expiry = -math.inf
         if read_only:
             with self._guard("open"):
                 connection = self._connection()
-                connection.execute("SELECT count(*) FROM recommendations").fetchone()
+                connection.execute("SELECT count(*) FROM recommendations")  # fails here on a file that is no store
                 # A reader never changes the file: columns a file from before exploration lacks read as defaults.
                 missing = _missing_exposure_columns(connection)
             self._exposure = ", ".join(
@@ -172,7 +174,8 @@ class SqliteChoiceStore:
             _refuse_orphan_log(self.path)
             target = str(self.path)
         with self._guard("open"):
-            connection = sqlite3.connect(target, timeout=busy_ms / 1000, isolation_level=None, uri=self.read_only)
+            # The busy timeout is set once, by the pragma below (which also reads back as what is in force).
+            connection = sqlite3.connect(target, isolation_level=None, uri=self.read_only)
         try:
             with self._guard("open"):
                 connection.execute(f"PRAGMA busy_timeout={busy_ms}")
@@ -282,7 +285,7 @@ class SqliteChoiceStore:
             if now >= self._next_expiry:
                 deleted = self.expire_unchosen(now)
                 # While expired rows remain, another batch next round; then rest.
-                self._next_expiry = 0.0 if deleted == RETENTION_BATCH else now + RETENTION_PAUSE_S
+                self._next_expiry = -math.inf if deleted == RETENTION_BATCH else now + RETENTION_PAUSE_S
         except StoreUnavailable:
             return
 
