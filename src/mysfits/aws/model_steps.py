@@ -196,7 +196,8 @@ def _split(ctx: Context, results: Results) -> Split:
     if choices is not None:
         learning = choices.learning
         factor = retrain.recombine_factor(args.recombine, learning.rows.rows)
-        train, kept = retrain.training_mix(train, learning.rows, args.choices_weight, args.seed, factor)
+        pool = learning.pool.as_dataset()
+        train, kept = retrain.training_mix(train, learning.rows, args.choices_weight, args.seed, factor, pool)
         test = learning.held.as_dataset()
         ctx.say(f"  {learning.rows.rows:,} learning choices (x{factor} recombined) and {kept:,} base rows")
     encoding, k, sample_size = args.encoding, args.k, args.sample_size

@@ -56,6 +56,10 @@ class Exposed:
         return ds.Dataset(self.X, self.chosen)
 
 
+def concatenated(parts: Sequence[Exposed]) -> Exposed:
+    return Exposed(*(np.concatenate([getattr(part, name) for part in parts]) for name in Exposed.__dataclass_fields__))
+
+
 def exposed(choices: Sequence[Choice]) -> Exposed:
     label_of = {mysfit_id: label for label, mysfit_id in enumerate(label_ids())}
     recs = [c.recommendation for c in choices]

@@ -456,14 +456,20 @@ def _parse_row(line: str, where: str) -> list[int]:
 
 def split(dataset: Dataset, test_fraction: float = 0.1, seed: int = DEFAULT_SEED) -> tuple[Dataset, Dataset]:
     """Seeded shuffle split; the same data and seed always give the same two halves."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-    n = dataset.rows
-    n_test = round(n * test_fraction)
-    if n_test < 1 or n_test >= n:
-        raise DataError(f"{dataset.path or 'data'}: {n} rows are too few for a {test_fraction:.0%} test split")
-    order = np.random.default_rng(seed).permutation(n)
-    test, train = order[:n_test], order[n_test:]
+    train, test = split_positions(dataset.rows, test_fraction, seed, dataset.path or "data")
     return Dataset(dataset.X[train], dataset.y[train], dataset.path), Dataset(
         dataset.X[test], dataset.y[test], dataset.path
     )
+
+
+def split_positions(
+    n: int, test_fraction: float = 0.1, seed: int = DEFAULT_SEED, what: str = "data"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of :func:`split` go to each half, for callers that must split something beside the rows."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    n_test = round(n * test_fraction)
+    if n_test < 1 or n_test >= n:
+        raise DataError(f"{what}: {n} rows are too few for a {test_fraction:.0%} test split")
+    order = np.random.default_rng(seed).permutation(n)
+    return order[n_test:], order[:n_test]
