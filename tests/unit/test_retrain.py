@@ -263,7 +263,8 @@ def test_categorical_choices_are_recombined_into_enough_rows_to_come_near_the_ba
 ):
     """Ten rows per choice, the old default, left most one-hot neighbourhoods holding a handful of rows, and a vote
     among a handful is noisy: 20,000 visitors' loop ended 2.5 points short of the Bayes optimum. By default the
-    choices are now recombined into about a million rows, whatever their number."""
+    choices are now recombined into about a million rows, whatever their number (measured here: 1.5 points short,
+    against 2.8 for ten rows per choice and 6.1 for none)."""
     categorical = choices_from(ds.generate(4_000, seed=44, signal=ds.DEFAULT_SIGNAL, preferences=ds.CATEGORICAL))
     decision = retrain.challenge(uniform_base, categorical, uniform_champion, encoding="one-hot", seed=7)
     learned = decision.challenger.training_data["choices_learned"]
@@ -271,7 +272,7 @@ def test_categorical_choices_are_recombined_into_enough_rows_to_come_near_the_ba
     assert learned * decision.challenger.training_data["recombine"] >= retrain.RECOMBINE_ROWS
     ten = retrain.challenge(uniform_base, categorical, uniform_champion, encoding="one-hot", seed=7, recombine=10)
     assert {row["recombine"] for row in ten.challenger.metrics["tuning"]} == {10}
-    assert _gap_to_bayes(decision, ds.CATEGORICAL) < 0.03 < _gap_to_bayes(ten, ds.CATEGORICAL)
+    assert _gap_to_bayes(decision, ds.CATEGORICAL) < 0.02 < _gap_to_bayes(ten, ds.CATEGORICAL)
 
 
 def test_tuning_turns_recombination_off_for_visitors_whose_answers_only_mean_something_together(
