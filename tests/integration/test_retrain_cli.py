@@ -138,3 +138,12 @@ def test_a_shift_keeps_the_champion_until_accept_shift_says_the_change_is_real(w
     assert "promoted anyway: --accept-shift says the shift is real" in accepted.stdout
     assert f"wrote {model}" in accepted.stdout and model.read_bytes() != before
     assert load_model(model).metrics["champion_challenger"]["shift"]["detected"] is True
+
+
+def test_simulate_outside_the_project_says_where_the_exploration_rate_comes_from(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mysfits", "simulate", "--visitors", "100", "--rounds", "1"],
+        cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"no template.yaml in {tmp_path}" in done.stderr and "--exploration-rate" in done.stderr

@@ -207,9 +207,18 @@ def simulate(
 
 def template_exploration_rate() -> float:
     """The rate `mysfits serve` applies when nothing overrides it: template.yaml's ExplorationRate default."""
-    from mysfits.local.gateway.template import load_template
+    from mysfits.local.gateway.template import TemplateSyntaxError, load_template
 
-    return float(load_template(Path("template.yaml"))["Parameters"]["ExplorationRate"]["Default"])
+    template = Path("template.yaml")
+    if not template.is_file():
+        raise CliError(
+            f"no template.yaml in {Path.cwd()}: the exploration rate is its ExplorationRate default, so run mysfits "
+            "simulate from the project's folder, or pass --exploration-rate"
+        )
+    try:
+        return float(load_template(template)["Parameters"]["ExplorationRate"]["Default"])
+    except TemplateSyntaxError as exc:
+        raise CliError(f"{exc}; or pass --exploration-rate") from None
 
 
 def _accuracy(model_path: Path, signal: float, preferences: str) -> float:
