@@ -637,18 +637,29 @@ def _call_actions(calls: list[AwsCall], source: str) -> dict[str, set[str]]:
 RECORDED_SOURCES = ("sam deploy", "scripts", "smoke run")
 
 
+_recorded: tuple[tuple[str, list[AwsCall]], ...] | None = None
+
+
+def recorded_calls(session, tmp: Path) -> tuple[tuple[str, list[AwsCall]], ...]:
+    """Each of RECORDED_SOURCES with the calls it made under moto. Recorded once per process: the scenarios are
+    deterministic, take half a minute, and both the committed lists and the scoped policy's check read them."""
+    global _recorded
+    if _recorded is None:
+        _recorded = (
+            ("sam deploy", sam_deploy_calls(session)),
+            ("scripts", script_calls(session, tmp)),
+            ("smoke run", smoke_calls(session, tmp)),
+        )
+    return _recorded
+
+
 def collect(session, tmp: Path) -> dict[str, set[str]]:
     """IAM action -> why the deploying user needs it."""
     needed: dict[str, set[str]] = defaultdict(set)
     for resource_type, templates in sorted(template_resource_types().items()):
         for action in kept_handler_permissions(resource_type):
             needed[action].add(_handler_reason(resource_type, templates))
-    sources = (
-        ("sam deploy", sam_deploy_calls(session)),
-        ("scripts", script_calls(session, tmp)),
-        ("smoke run", smoke_calls(session, tmp)),
-    )
-    for source, calls in sources:
+    for source, calls in recorded_calls(session, tmp):
         for action, reasons in _call_actions(calls, source).items():
             needed[action] |= reasons
     return needed

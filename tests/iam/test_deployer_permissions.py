@@ -11,6 +11,7 @@ from tests.iam import deployer_permissions as generator
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("iam-recording")  # shares the recording with test_every_recorded_call_is_allowed_...
 def test_the_committed_lists_are_up_to_date():
     doc, policies = generator.generate()
     for path, policy in policies.items():

@@ -95,12 +95,11 @@ def test_the_scoped_policy_refuses_other_roles_and_buckets():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("iam-recording")  # shares the recording with test_the_committed_lists_are_up_to_date
 def test_every_recorded_call_is_allowed_by_the_scoped_policy(moto_session, tmp_path):
     """sam deploy (first, redeploy, rollback), train_and_deploy --deploy-api --deploy-web, cleanup --delete-stacks and
     the smoke run: the scoped policy allows each of their calls on the resources they name."""
-    calls = generator.sam_deploy_calls(moto_session)
-    calls += generator.script_calls(moto_session, tmp_path)
-    calls += generator.smoke_calls(moto_session, tmp_path)
+    calls = [call for _, recorded in generator.recorded_calls(moto_session, tmp_path) for call in recorded]
     assert len(calls) > 100
     assert not _missing(calls)
 
