@@ -59,7 +59,12 @@ TARGETS: dict[str, Target] = {
     "retrain": Target(
         "src/mysfits/loop/retrain.py",
         # The defences' tests decide promotion with the shift and the caps (Decision.promoted, learning_data).
-        ("tests/unit/test_retrain_rules.py", "tests/unit/test_poisoning_defences.py", "tests/unit/test_retrain.py"),
+        (
+            "tests/unit/test_retrain_rules.py",
+            "tests/unit/test_thinnings.py",
+            "tests/unit/test_poisoning_defences.py",
+            "tests/unit/test_retrain.py",
+        ),
     ),
     "judge": Target("src/mysfits/loop/judge.py", ("tests/unit/test_judge_rules.py",)),
     "choices_store": Target(

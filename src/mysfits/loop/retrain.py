@@ -214,10 +214,11 @@ def recombined(learn: ds.Dataset, factor: int, seed: int, pool: ds.Dataset | Non
     for label in np.unique(pool.y):
         fans = pool.X[pool.y == label]
         count = round(len(fans) / pool.rows * learn.rows * (factor - 1))
-        # How likely each answer vector is among this Mysfit's fans, if they answer each question independently.
+        # How likely each answer vector is among this Mysfit's fans, if they answer each question independently
+        # (up to a constant: the product of answer counts, since only the proportions matter).
         likelihood = np.ones(len(space))
         for q in range(space.shape[1]):
-            likelihood *= (np.bincount(fans[:, q], minlength=OPTION_MAX + 1) / len(fans))[space[:, q]]
+            likelihood *= np.bincount(fans[:, q], minlength=OPTION_MAX + 1)[space[:, q]]
         X.append(np.repeat(space, _systematic_counts(likelihood, count, rng), axis=0))
         y.append(np.full(count, label, dtype=learn.y.dtype))
     return ds.Dataset(np.concatenate(X).astype(np.uint8), np.concatenate(y))
