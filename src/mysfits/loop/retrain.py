@@ -139,7 +139,7 @@ def learning_data(choices: Sequence[Choice], seed: int, champion_version: str | 
         raise TooFewChoices(f"only {kept.rows} learning choices are left once trust is taken out of them")
     pool = [kept]
     for thinning in range(1, THINNINGS if follow.share > 0 else 1):
-        other = seed + 7919 * thinning
+        other = seed + 7919 * thinning  # seeds apart from the first thinning's and from each other
         pool.append(influence.bounded(exposure.thinned(learn, follow.share, other)[0], champion_version, other)[0])
     return Learning(
         kept, exposure.concatenated(pool), held, follow, set_aside, every, bounds,
