@@ -48,10 +48,11 @@ def test_a_held_write_lock_refuses_a_recommendation_with_the_bound_and_the_store
         with pytest.raises(StoreUnavailable, match=r"within 0\.2 s|locked|not finished|was busy"):
             store.save_recommendation(recommendation())
     holder.execute("ROLLBACK")
-    # A save given up on may still be finishing; the store takes the next ones once it has.
+    # A save given up on may still be finishing; the store takes the next ones once it has. Each try is a new
+    # recommendation, as each visitor's is: a try given up on after 0.2 s may land later, and its id with it.
     deadline = time.monotonic() + 5
-    kept = recommendation()
     while True:
+        kept = recommendation()
         try:
             store.save_recommendation(kept)
             break
