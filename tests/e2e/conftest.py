@@ -127,6 +127,16 @@ def wait_for_http(process: Process, port: int, path: str = "/", timeout: float =
     raise AssertionError(f"nothing answered on port {port} within {timeout} s:\n{process.output()}")
 
 
+def wait_for_output(process: Process, text: str, timeout: float = START_TIMEOUT_S) -> None:
+    """Until ``text`` is in the process's output. `mysfits serve --workers N` prints its banner once every worker is
+    ready, which can be after the first one already answers."""
+    deadline = time.monotonic() + timeout
+    while text not in process.output():
+        assert process.proc.poll() is None, f"exited before printing {text!r}:\n{process.output()[-3000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} within {timeout:g} s:\n{process.output()[-3000:]}"
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def running(args: list[str], log: Path, port: int, ready_path: str = "/") -> Iterator[Process]:
     process = start(args, log)

@@ -16,7 +16,7 @@ import pytest
 
 from mysfits.local.gateway.client_limits import WINDOW_S
 from mysfits_api.catalog import label_ids
-from tests.e2e.conftest import free_port, running
+from tests.e2e.conftest import free_port, running, wait_for_output
 from tests.endpoint_artifacts import write_artifact
 
 pytestmark = pytest.mark.slow
@@ -60,6 +60,7 @@ def a_bogus_choice() -> dict:
 def test_one_address_gets_its_limit_then_429_across_both_workers(model, tmp_path):
     stack, port = serve(model, tmp_path, "on")
     with stack as process:
+        wait_for_output(process, "Press Ctrl-C to stop.")  # the banner this test reads comes once both workers are up
         started = time.monotonic()
         answers = [post(port, "127.0.0.2", "/choices", a_bogus_choice()) for _ in range(3 * CHOICES_PER_MINUTE)]
         elapsed = time.monotonic() - started
