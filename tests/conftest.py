@@ -10,6 +10,31 @@ from mysfits.model import dataset as ds
 from mysfits.model import training
 from mysfits.model.artifact import save_model
 
+# A botocore session reads each service's JSON model (SageMaker's is several MB) into a cache of its own, and these
+# tests make a new session, and often several, per test: the smoke run's tests spent about 40% of their time there.
+# The files never change during a run, so every loader of this process shares one cache, keyed by its search paths.
+# What botocore then does with a model (extras merged into it once, clients built from it) is unchanged.
+_LOADED: dict = {}
+
+
+def _share_botocore_models() -> None:
+    from botocore import loaders
+
+    def shared(name, original):
+        def load(self, *args, **kwargs):
+            key = (name, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in _LOADED:
+                _LOADED[key] = original(self, *args, **kwargs)
+            return _LOADED[key]
+
+        return load
+
+    for name in ("load_service_model", "load_data_with_path", "list_available_services", "determine_latest_version"):
+        setattr(loaders.Loader, name, shared(name, getattr(loaders.Loader, name)))
+
+
+_share_botocore_models()
+
 
 @pytest.fixture(scope="session")
 def small_data(tmp_path_factory) -> ds.Dataset:
