@@ -24,14 +24,19 @@ def reference_tables(sample_X, sample_y, ks, encoding="ordinal"):
     if encoding == "one-hot":
         space, X = one_hot(space), one_hot(X)
     n, k_max = len(X), max(ks)
+    # Squared distances are at most 5 * 7**2 and samples here at most a few thousand rows, so every key below fits
+    # in 32 bits, which halves the memory the partition walks.
+    assert (5 * 7**2 + 1) * n < 2**31
     out = {k: np.empty(len(space), dtype=np.int64) for k in ks}
+    # Float products and sums of small integers are exact (all below 2**24), and BLAS keeps the 40-column case quick.
+    xf = X.astype(np.float32)
+    x_squared = (xf**2).sum(1)[None, :]
     for start in range(0, len(space), 2048):
-        q = space[start : start + 2048]
-        # Float products of small integers are exact, and BLAS keeps the 40-column case quick.
-        d2 = np.rint((q**2).sum(1)[:, None] + (X**2).sum(1)[None, :] - 2.0 * (q * 1.0) @ (X * 1.0).T).astype(np.int64)
+        qf = space[start : start + 2048].astype(np.float32)
+        d2 = np.rint((qf**2).sum(1)[:, None] + x_squared - 2 * qf @ xf.T).astype(np.int32)
         # Keys are unique (distance, then sample position), so the k_max smallest, sorted, are exactly the first
         # k_max of a full sort.
-        keys = d2 * n + np.arange(n)
+        keys = d2 * np.int32(n) + np.arange(n, dtype=np.int32)
         nearest = np.sort(np.partition(keys, k_max - 1, axis=1)[:, :k_max], axis=1)
         onehot_all = np.eye(12, dtype=np.int64)[sample_y[nearest % n]]  # (q, k_max, 12), in tie-rule order
         for k in ks:
@@ -39,7 +44,7 @@ def reference_tables(sample_X, sample_y, ks, encoding="ordinal"):
             votes = onehot.sum(axis=1)
             # Rank at which each label is first met; labels never met rank k.
             met = np.where(onehot.any(axis=1), onehot.argmax(axis=1), k)
-            out[k][start : start + len(q)] = np.argmax(votes * 10**6 - met, axis=1)
+            out[k][start : start + len(qf)] = np.argmax(votes * 10**6 - met, axis=1)
     return out
 
 
