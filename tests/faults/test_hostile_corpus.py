@@ -15,7 +15,8 @@ from tests.e2e.conftest import REPO, free_port, running
 from tests.endpoint_artifacts import write_artifact
 from tests.faults.hostile_corpus import ANY, ODD_FILES, cases
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole corpus against one pair of servers (the module fixture) rather than each worker its own.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hostile-corpus")]
 
 ENDPOINT_NAME = "mysfits-knn"
 CASES = cases()

@@ -16,6 +16,9 @@ from tests.iam import scenarios
 from tests.iam.coverage import denials
 from tests.iam.policy import StackValues, notebook_role_policy
 
+# The module's workspace is built once, on one worker.
+pytestmark = pytest.mark.xdist_group("notebook-role-coverage")
+
 VALUES = StackValues(region=REGION, bucket="mysfits-notebook-databucket-test")
 
 

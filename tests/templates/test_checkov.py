@@ -24,6 +24,9 @@ import pytest
 from tests.templates.sam_template import ROOT, cfn_template, sam_template
 from tests.templates.test_notebook_template import template as notebook_template
 
+# One worker runs checkov once for every test here (the module fixture takes it 10 to 20 s a run).
+pytestmark = pytest.mark.xdist_group("checkov")
+
 NOTEBOOK_TEMPLATE = ROOT / "notebook-template.yaml"
 SAM_TEMPLATE = ROOT / "template.yaml"
 WEBSITE_TEMPLATE = ROOT / "website-template.yaml"

@@ -21,6 +21,9 @@ from mysfits.progress import Progress
 from mysfits_api.catalog import label_ids
 from mysfits_api.choices import Choice, Recommendation
 
+# The module's tuned challenge (its default, about 30 s) is computed once, on one worker.
+pytestmark = pytest.mark.xdist_group("retrain-rules")
+
 IDS = label_ids()
 
 
