@@ -102,9 +102,8 @@ sam-local: $(STAMP) docker
 	  --page-port $(SAM_LOCAL_PAGE_PORT) --endpoint-port $(ENDPOINT_PORT)
 
 ## make test: lint, then the Python 3.11 suite spread over pytest-xdist workers, with the Python 3.10 step running
-## beside it at a lower priority (nice 15), so it takes only the CPU the main run leaves idle: run at equal priority
-## it slowed the main run by about 110 s for its own 60 s (docs/benchmarks.md). Its output is printed when both are
-## done. Most tests wait on servers, subprocesses or timeouts rather
+## beside it at a lower priority (nice 15), so it takes only the CPU the main run leaves idle (alone it needs about
+## 60 s of CPU; the main run about 11 minutes of it). Its output is printed when both are done. Most tests wait on servers, subprocesses or timeouts rather
 ## than compute, so three workers keep two cores busy; the heavy numeric tests are what sets the floor (see
 ## docs/benchmarks.md, "The test suite"). `--dist loadgroup` keeps tests that share one expensive fixture
 ## (marked xdist_group) on one worker. PYTEST_WORKERS=0 runs in one process. The 25 slowest tests are listed at the end.
