@@ -102,8 +102,7 @@ sam-local: $(STAMP) docker
 	  --page-port $(SAM_LOCAL_PAGE_PORT) --endpoint-port $(ENDPOINT_PORT)
 
 ## make test: lint, then the Python 3.11 suite spread over pytest-xdist workers, with the Python 3.10 step running
-## beside it at a lower priority (nice 15), so it takes only the CPU the main run leaves idle (alone it needs about
-## 60 s of CPU; the main run about 11 minutes of it). Its output is printed when both are done. Most tests wait on servers, subprocesses or timeouts rather
+## beside it (its output is printed when both are done). Most tests wait on servers, subprocesses or timeouts rather
 ## than compute, so three workers keep two cores busy; the heavy numeric tests are what sets the floor (see
 ## docs/benchmarks.md, "The test suite"). `--dist loadgroup` keeps tests that share one expensive fixture
 ## (marked xdist_group) on one worker. PYTEST_WORKERS=0 runs in one process. The 25 slowest tests are listed at the end.
@@ -114,7 +113,7 @@ TEST_LOG310 := .test-py310.log
 test: $(STAMP) $(STAMP310) browser docker
 	$(VENV)/bin/ruff check src tests scripts benchmarks tools
 	@echo "Python 3.10 step started beside the main run (log: $(TEST_LOG310))"
-	@(renice -n 15 $$BASHPID > /dev/null; $(TEST_PY310)) > $(TEST_LOG310) 2>&1 & py310=$$!; \
+	@$(TEST_PY310) > $(TEST_LOG310) 2>&1 & py310=$$!; \
 	SAM_CLI_TELEMETRY=0 $(PY) -m pytest $(PYTEST_PARALLEL); main=$$?; \
 	wait $$py310; py310=$$?; \
 	echo "== Python 3.10 step (exit $$py310)"; tail -n 25 $(TEST_LOG310); \
